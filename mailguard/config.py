@@ -1,0 +1,51 @@
+"""The one frozen configuration object a scan runs with.
+
+The command line, ``mailguard.toml`` and check profiles all end up here; nothing below the
+CLI reads options from anywhere else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+LOOPBACK_ONLY: tuple[IpNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings for one scan (or one batch of scans).
+
+    nameservers: (host, port) pairs; empty means the system's resolvers (/etc/resolv.conf).
+    timeout: seconds for any single network wait (one DNS query, one connect, one read).
+    deadline: seconds for a whole domain's scan; what is not done by then is "not tested".
+    allowed_networks: when set, the network layer refuses to contact any other address
+        (the lab and the tests set loopback only).
+    ports: service ports, overridable so the lab can run unprivileged servers.
+    """
+
+    nameservers: tuple[tuple[str, int], ...] = ()
+    timeout: float = 5.0
+    deadline: float = 60.0
+    edns_payload: int = 1232
+    dkim_selectors: tuple[str, ...] = ()
+    ca_bundle: Path | None = None
+    trust_anchor: Path | None = None
+    allowed_networks: tuple[IpNetwork, ...] | None = None
+    smtp_port: int = 25
+    https_port: int = 443
+    http_port: int = 80
+    smtp_helo: str = "mailguard.invalid"
+    web_hosts: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()  # empty: every registered measure
+    fail_on: Literal["warn", "fail"] = "fail"
+    lang: Literal["en", "nl"] = "en"
+    max_concurrency_per_host: int = 4
+    extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)

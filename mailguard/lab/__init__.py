@@ -1,0 +1,57 @@
+"""The lab the project owns: real servers on loopback that ``mailguard demo`` and the tests scan.
+
+:class:`Lab` starts every lab service on one background loop and hands out a :class:`Config`
+that points mailguard at them, restricted to loopback so that nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import dns.zone
+
+from ..config import LOOPBACK_ONLY, Config
+from .dns_server import LabDns, load_zone_dir, load_zone_text
+from .runner import BackgroundLoop
+
+ZONES = Path(__file__).parent / "zones"
+DEMO_DOMAINS = ("good.test", "weak.test", "broken.test", "nomail.test")
+
+
+class Lab:
+    def __init__(self, *, extra_zones: Iterable[dns.zone.Zone] = (), dns_delay: float = 0.0) -> None:
+        self.zones = load_zone_dir(ZONES) + list(extra_zones)
+        self.dns_delay = dns_delay
+        self.loop: BackgroundLoop | None = None
+        self.dns: LabDns | None = None
+
+    def start(self) -> Lab:
+        self.loop = BackgroundLoop().start()
+        self.dns = LabDns(self.zones, delay=self.dns_delay).start(self.loop)
+        return self
+
+    def stop(self) -> None:
+        if self.dns is not None:
+            self.dns.stop()
+        if self.loop is not None:
+            self.loop.stop()
+        self.dns = self.loop = None
+
+    def config(self, **overrides: Any) -> Config:
+        """A Config that scans this lab: its resolver, loopback only, short timeouts."""
+        assert self.dns is not None, "start the lab first"
+        base = Config(nameservers=((self.dns.host, self.dns.port),), allowed_networks=LOOPBACK_ONLY,
+                      timeout=2.0, deadline=20.0)
+        return dataclasses.replace(base, **overrides)
+
+    def __enter__(self) -> Lab:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+__all__ = ["DEMO_DOMAINS", "Lab", "LabDns", "load_zone_dir", "load_zone_text"]

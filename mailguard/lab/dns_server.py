@@ -1,0 +1,274 @@
+"""The lab's DNS server: real UDP and TCP on loopback, answering from zone files.
+
+It behaves like a recursive resolver that happens to know only the lab's zones: it answers for
+every hosted zone, follows CNAME chains across them, synthesises wildcards (RFC 4592), tells
+NXDOMAIN from NODATA (empty non-terminals included), truncates UDP answers larger than the
+client's buffer (RFC 6891 §7) so the client retries over TCP, and can be told to stay silent for
+some names or to delay every answer. Names in no hosted zone are REFUSED.
+
+Tests subclass it and override :meth:`LabDns.handle` to drop, delay or mangle answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Iterable
+from pathlib import Path
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdataset
+import dns.rdatatype
+import dns.rrset
+import dns.zone
+
+from .runner import BackgroundLoop
+
+MAX_CNAME_CHAIN = 8
+TCP_READ_TIMEOUT = 10.0
+
+
+def load_zone_file(path: Path) -> dns.zone.Zone:
+    """A zone from ``<origin>.zone``; the file name gives the origin."""
+    origin = path.name.removesuffix(".zone")
+    return dns.zone.from_text(path.read_text(), origin=origin, relativize=False, check_origin=True)
+
+
+def load_zone_text(origin: str, text: str) -> dns.zone.Zone:
+    return dns.zone.from_text(text, origin=origin, relativize=False, check_origin=True)
+
+
+def load_zone_dir(directory: Path) -> list[dns.zone.Zone]:
+    return [load_zone_file(p) for p in sorted(directory.glob("*.zone"))]
+
+
+class _ZoneIndex:
+    """Zones by origin, and every name that exists in them (empty non-terminals included)."""
+
+    def __init__(self, zones: Iterable[dns.zone.Zone]) -> None:
+        self.zones: dict[dns.name.Name, dns.zone.Zone] = {}
+        self.existing: set[dns.name.Name] = set()
+        for zone in zones:
+            assert zone.origin is not None
+            self.zones[zone.origin] = zone
+            for name in zone.nodes:
+                absolute = name if name.is_absolute() else name.derelativize(zone.origin)
+                while absolute != zone.origin and absolute.is_subdomain(zone.origin):
+                    self.existing.add(absolute)
+                    absolute = absolute.parent()
+            self.existing.add(zone.origin)
+
+    def zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
+        candidate = name
+        while True:
+            zone = self.zones.get(candidate)
+            if zone is not None:
+                return zone
+            if candidate == dns.name.root:
+                return None
+            candidate = candidate.parent()
+
+
+class LabDns:
+    """A DNS server for lab zones; ``start()`` it (or use it as a context manager)."""
+
+    def __init__(
+        self,
+        zones: Iterable[dns.zone.Zone],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        delay: float = 0.0,
+        silent: Iterable[str] = (),
+    ) -> None:
+        self._index = _ZoneIndex(zones)
+        self.host = host
+        self.port = port
+        self.delay = delay
+        self.silent = {dns.name.from_text(n) for n in silent}
+        self.queries = 0
+        self._loop: BackgroundLoop | None = None
+        self._transport: asyncio.DatagramTransport | None = None
+        self._tcp: asyncio.Server | None = None
+
+    # -- zones --------------------------------------------------------------------------------
+    def set_zones(self, zones: Iterable[dns.zone.Zone]) -> None:
+        """Replace all zones at once (tests change the lab between two scans)."""
+        self._index = _ZoneIndex(zones)
+
+    def replace_zone(self, zone: dns.zone.Zone) -> None:
+        zones = dict(self._index.zones)
+        assert zone.origin is not None
+        zones[zone.origin] = zone
+        self._index = _ZoneIndex(zones.values())
+
+    @property
+    def address(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    # -- answering ----------------------------------------------------------------------------
+    def handle(self, query: dns.message.Message, transport: str) -> dns.message.Message | None:
+        """The answer to ``query``, or None to stay silent. Override in tests."""
+        if not query.question:
+            response = dns.message.make_response(query)
+            response.set_rcode(dns.rcode.FORMERR)
+            return response
+        question = query.question[0]
+        if any(question.name == n or question.name.is_subdomain(n) for n in self.silent):
+            return None
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.RA
+        self._resolve(question.name, question.rdtype, response, want_dnssec=query.want_dnssec())
+        return response
+
+    def _resolve(self, qname: dns.name.Name, rdtype: int, response: dns.message.Message,
+                 *, want_dnssec: bool, depth: int = 0) -> None:
+        index = self._index
+        zone = index.zone_for(qname)
+        if zone is None:
+            if depth == 0:
+                response.set_rcode(dns.rcode.REFUSED)
+            return
+        node = zone.get_node(qname)
+        owner = qname
+        if node is None and qname not in index.existing:
+            node = self._wildcard(zone, qname)
+        if node is None:
+            if qname not in index.existing:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+            self._add_soa(zone, response, want_dnssec)
+            return
+        rdataset = node.get_rdataset(dns.rdataclass.IN, rdtype)
+        if rdataset is not None:
+            self._add(response.answer, owner, rdataset, node, rdtype, want_dnssec)
+            return
+        cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
+        if cname is not None and rdtype != dns.rdatatype.CNAME:
+            self._add(response.answer, owner, cname, node, dns.rdatatype.CNAME, want_dnssec)
+            if depth < MAX_CNAME_CHAIN:
+                self._resolve(cname[0].target, rdtype, response, want_dnssec=want_dnssec, depth=depth + 1)
+            return
+        self._add_soa(zone, response, want_dnssec)
+
+    def _wildcard(self, zone: dns.zone.Zone, qname: dns.name.Name) -> dns.zone.Node | None:
+        """The wildcard at ``qname``'s closest encloser (RFC 4592 §3.3.1), if there is one."""
+        assert zone.origin is not None
+        encloser = qname.parent()
+        while encloser not in self._index.existing and encloser != zone.origin:
+            encloser = encloser.parent()
+        return zone.get_node(dns.name.Name(("*",) + encloser.labels))
+
+    @staticmethod
+    def _add(section: list[dns.rrset.RRset], owner: dns.name.Name, rdataset: dns.rdataset.Rdataset,
+             node: dns.zone.Node, rdtype: int, want_dnssec: bool) -> None:
+        rrset = dns.rrset.RRset(owner, dns.rdataclass.IN, rdataset.rdtype)
+        rrset.update(rdataset)
+        section.append(rrset)
+        if want_dnssec:
+            sigs = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
+            if sigs is not None:
+                sig_rrset = dns.rrset.RRset(owner, dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
+                sig_rrset.update(sigs)
+                section.append(sig_rrset)
+
+    def _add_soa(self, zone: dns.zone.Zone, response: dns.message.Message, want_dnssec: bool) -> None:
+        assert zone.origin is not None
+        apex = zone.get_node(zone.origin)
+        soa = apex.get_rdataset(dns.rdataclass.IN, dns.rdatatype.SOA) if apex else None
+        if apex is not None and soa is not None:
+            self._add(response.authority, zone.origin, soa, apex, dns.rdatatype.SOA, want_dnssec)
+
+    # -- the wire -----------------------------------------------------------------------------
+    def _answer_wire(self, data: bytes, transport: str) -> bytes | None:
+        self.queries += 1
+        try:
+            query = dns.message.from_wire(data)
+        except dns.exception.DNSException:
+            return None
+        response = self.handle(query, transport)
+        if response is None:
+            return None
+        if transport == "tcp":
+            return response.to_wire(max_size=65535)
+        limit = max(512, query.payload) if query.edns >= 0 else 512
+        try:
+            return response.to_wire(max_size=limit)
+        except dns.exception.TooBig:
+            truncated = dns.message.make_response(query)
+            truncated.flags |= dns.flags.TC | dns.flags.RA
+            return truncated.to_wire()
+
+    async def _serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        server = self
+
+        class Udp(asyncio.DatagramProtocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                self.transport = transport
+
+            def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+                wire = server._answer_wire(data, "udp")
+                if wire is None:
+                    return
+                sendto = self.transport.sendto  # type: ignore[attr-defined]
+                if server.delay:
+                    loop.call_later(server.delay, sendto, wire, addr)
+                else:
+                    sendto(wire, addr)
+
+        transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=(self.host, self.port))
+        self._transport = transport  # type: ignore[assignment]
+        self.port = transport.get_extra_info("sockname")[1]
+        self._tcp = await asyncio.start_server(self._tcp_client, self.host, self.port)
+
+    async def _tcp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                async with asyncio.timeout(TCP_READ_TIMEOUT):
+                    size = struct.unpack("!H", await reader.readexactly(2))[0]
+                    data = await reader.readexactly(size)
+                wire = self._answer_wire(data, "tcp")
+                if wire is None:
+                    await asyncio.sleep(TCP_READ_TIMEOUT)
+                    return
+                if self.delay:
+                    await asyncio.sleep(self.delay)
+                writer.write(struct.pack("!H", len(wire)) + wire)
+                await writer.drain()
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def start(self, loop: BackgroundLoop | None = None) -> LabDns:
+        self._loop = loop or BackgroundLoop().start()
+        self._own_loop = loop is None
+        self._loop.run(self._serve())
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+
+        async def close() -> None:
+            if self._transport is not None:
+                self._transport.close()
+            if self._tcp is not None:
+                self._tcp.close()
+
+        self._loop.run(close())
+        if self._own_loop:
+            self._loop.stop()
+        self._loop = None
+
+    def __enter__(self) -> LabDns:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,284 @@
+"""The DNS seam: every query mailguard sends goes through :class:`DnsClient`.
+
+A query never raises for what the DNS says (NXDOMAIN, NODATA, SERVFAIL, timeouts): it returns a
+:class:`DnsAnswer` observation whose ``status`` tells them apart and whose ``evidence`` is what a
+report shows. Each (name, type) is asked once per client (a scan, or a whole batch), and
+concurrent askers of the same question share one query in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.resolver
+
+from ..config import Config
+from ..errors import InputError, NoResolver
+from ..model import Evidence
+from .guard import address_allowed
+
+# Statuses of a DnsAnswer. The first three are answers; the rest mean "could not be tested".
+OK, NODATA, NXDOMAIN = "ok", "nodata", "nxdomain"
+SERVFAIL, REFUSED, TIMEOUT, ERROR = "servfail", "refused", "timeout", "error"
+ANSWERED = frozenset({OK, NODATA, NXDOMAIN})
+
+MAX_RECORDS_IN_EVIDENCE = 200  # a huge RRset is still bounded in a report
+
+
+@dataclass(frozen=True)
+class DnsRecord:
+    name: str
+    rdtype: str
+    ttl: int
+    text: str
+
+
+@dataclass(frozen=True)
+class DnsAnswer:
+    """What one question got back.
+
+    status: ok / nodata / nxdomain (the DNS answered) or servfail / refused / timeout / error.
+    records: the records of the asked type at the end of any CNAME chain.
+    cnames: the CNAME chain followed, as ``alias -> target`` strings.
+    rdatas: the dnspython rdata objects behind ``records`` (for parsing; not in reports).
+    message: the whole response (for DNSSEC: RRSIGs, NSEC records); None when there was none.
+    """
+
+    qname: str
+    rdtype: str
+    resolver: str
+    status: str
+    rcode: str
+    flags: tuple[str, ...]
+    records: tuple[DnsRecord, ...]
+    cnames: tuple[str, ...]
+    transport: str
+    time: str
+    elapsed_ms: float
+    error: str
+    evidence: Evidence
+    rdatas: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    message: dns.message.Message | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def answered(self) -> bool:
+        """The DNS gave an authoritative answer (records, NODATA or NXDOMAIN)."""
+        return self.status in ANSWERED
+
+    @property
+    def failed(self) -> bool:
+        """No usable answer: the question could not be tested (timeout, SERVFAIL, ...)."""
+        return self.status not in ANSWERED
+
+    @property
+    def ad(self) -> bool:
+        return "ad" in self.flags
+
+    @property
+    def ttl(self) -> int | None:
+        return min((r.ttl for r in self.records), default=None)
+
+    @property
+    def canonical_name(self) -> str:
+        if self.cnames:
+            return self.cnames[-1].split(" -> ")[1]
+        return self.qname
+
+    def txt_strings(self) -> tuple[str, ...]:
+        """TXT records, each record's character-strings joined (RFC 7208 §3.3), decoded as UTF-8."""
+        out = []
+        for rdata in self.rdatas:
+            if rdata.rdtype == dns.rdatatype.TXT:
+                out.append(b"".join(rdata.strings).decode("utf-8", errors="replace"))
+        return tuple(out)
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """``HOST[:PORT]`` as the CLI takes it: ``9.9.9.9``, ``127.0.0.1:5353``, ``::1``, ``[::1]:53``."""
+    value = text.strip()
+    host, port = value, 53
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise InputError(f"bad nameserver {text!r}: expected [ADDRESS]:PORT")
+            port = _port(rest[1:], text)
+    elif value.count(":") == 1:
+        host, port_text = value.split(":")
+        port = _port(port_text, text)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise InputError(f"bad nameserver {text!r}: give an IP address, optionally with :PORT") from None
+    return host, port
+
+
+def _port(text: str, whole: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise InputError(f"bad nameserver {whole!r}: port must be 1-65535")
+    return int(text)
+
+
+def system_nameservers() -> tuple[tuple[str, int], ...]:
+    try:
+        resolver = dns.resolver.Resolver(configure=True)
+    except dns.exception.DNSException:
+        return ()
+    return tuple((str(ns), 53) for ns in resolver.nameservers)
+
+
+class DnsClient:
+    """Asks questions, caches answers, and turns each answer into evidence."""
+
+    def __init__(self, config: Config) -> None:
+        servers = config.nameservers or system_nameservers()
+        if not servers:
+            raise NoResolver("no nameserver configured and none found in /etc/resolv.conf")
+        for host, _port in servers:
+            if not address_allowed(host, config):
+                raise NoResolver(f"nameserver {host} is outside the allowed networks")
+        self.nameservers = servers
+        self.timeout = config.timeout
+        self.payload = config.edns_payload
+        self._cache: dict[tuple[str, str, bool, bool], asyncio.Future[DnsAnswer]] = {}
+        self.queries_sent = 0
+
+    @property
+    def resolver_names(self) -> tuple[str, ...]:
+        return tuple(_where(host, port) for host, port in self.nameservers)
+
+    async def query(self, name: str, rdtype: str, *, dnssec: bool = False, cd: bool = False) -> DnsAnswer:
+        """Ask once per client; concurrent askers share the answer."""
+        key = (name.lower().rstrip("."), rdtype.upper(), dnssec, cd)
+        future = self._cache.get(key)
+        if future is None:
+            future = asyncio.ensure_future(self._ask(key[0], key[1], dnssec, cd))
+            self._cache[key] = future
+        return await asyncio.shield(future)
+
+    async def query_many(self, questions: Iterable[tuple[str, str]]) -> list[DnsAnswer]:
+        """Ask several independent questions concurrently."""
+        return list(await asyncio.gather(*(self.query(n, t) for n, t in questions)))
+
+    def close(self) -> None:
+        """Cancel questions still in flight (after a deadline)."""
+        for future in self._cache.values():
+            if not future.done():
+                future.cancel()
+
+    async def _ask(self, name: str, rdtype: str, dnssec: bool, cd: bool) -> DnsAnswer:
+        started = time.monotonic()
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+        try:
+            qname = dns.name.from_text(name)
+            qtype = dns.rdatatype.from_text(rdtype)
+        except (dns.exception.DNSException, ValueError) as exc:
+            return _failure(name, rdtype, "-", ERROR, f"not a valid question: {exc}", started, stamp)
+        query = dns.message.make_query(qname, qtype, use_edns=0, payload=self.payload, want_dnssec=dnssec)
+        if cd:
+            query.flags |= dns.flags.CD
+        last: DnsAnswer | None = None
+        for host, port in self.nameservers:
+            self.queries_sent += 1
+            try:
+                async with asyncio.timeout(self.timeout):
+                    response, used_tcp = await dns.asyncquery.udp_with_fallback(
+                        query, host, timeout=self.timeout, port=port
+                    )
+            except (TimeoutError, dns.exception.Timeout):
+                last = _failure(name, rdtype, _where(host, port), TIMEOUT,
+                                f"no answer within {self.timeout:g} s", started, stamp)
+                continue
+            except (OSError, EOFError, dns.exception.DNSException, ValueError) as exc:
+                last = _failure(name, rdtype, _where(host, port), ERROR,
+                                _describe(exc), started, stamp)
+                continue
+            return _answer(name, rdtype, _where(host, port), response, used_tcp, started, stamp)
+        assert last is not None
+        return last
+
+
+def _where(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:300]
+
+
+def _flags(message: dns.message.Message) -> tuple[str, ...]:
+    return tuple(dns.flags.to_text(message.flags).lower().split())
+
+
+def _answer(
+    name: str, rdtype: str, where: str, response: dns.message.Message, used_tcp: bool,
+    started: float, stamp: str,
+) -> DnsAnswer:
+    rcode = response.rcode()
+    rcode_text = dns.rcode.to_text(rcode)
+    cnames: list[str] = []
+    records: list[DnsRecord] = []
+    rdatas: list[Any] = []
+    status = {dns.rcode.NOERROR: OK, dns.rcode.NXDOMAIN: NXDOMAIN,
+              dns.rcode.SERVFAIL: SERVFAIL, dns.rcode.REFUSED: REFUSED}.get(rcode, ERROR)
+    if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        try:
+            chain = response.resolve_chaining()
+        except dns.exception.DNSException as exc:
+            return _failure(name, rdtype, where, ERROR, f"unusable answer: {_describe(exc)}", started, stamp)
+        for rrset in response.answer:
+            if rrset.rdtype == dns.rdatatype.CNAME and rrset.rdtype != dns.rdatatype.from_text(rdtype):
+                for rdata in rrset:
+                    cnames.append(f"{rrset.name.to_text(True)} -> {rdata.target.to_text(True)}")
+        if chain.answer is not None:
+            for rdata in chain.answer:
+                rdatas.append(rdata)
+                records.append(DnsRecord(chain.answer.name.to_text(True), rdtype, chain.answer.ttl,
+                                         rdata.to_text()))
+        if status == OK and not records:
+            status = NODATA
+    flags = _flags(response)
+    elapsed = (time.monotonic() - started) * 1000
+    transport = "tcp" if used_tcp else "udp"
+    shown = records[:MAX_RECORDS_IN_EVIDENCE]
+    summary = (f"{rdtype} {name} @{where} {rcode_text} flags={' '.join(flags)} "
+               f"{len(records)} RR{_ttl_text(records)} {elapsed:.1f} ms {transport}")
+    evidence = Evidence("dns", summary, {
+        "query": {"name": name, "type": rdtype}, "status": status,
+        "resolver": where, "rcode": rcode_text, "flags": list(flags), "ad": "ad" in flags,
+        "transport": transport, "time": stamp, "elapsed_ms": round(elapsed, 2),
+        "cnames": cnames,
+        "records": [{"name": r.name, "type": r.rdtype, "ttl": r.ttl, "data": r.text} for r in shown],
+        "records_omitted": len(records) - len(shown),
+    })
+    return DnsAnswer(name, rdtype, where, status, rcode_text, flags, tuple(records), tuple(cnames),
+                     transport, stamp, elapsed, "", evidence, tuple(rdatas), response)
+
+
+def _ttl_text(records: list[DnsRecord]) -> str:
+    return f" ttl={min(r.ttl for r in records)}" if records else ""
+
+
+def _failure(name: str, rdtype: str, where: str, status: str, error: str, started: float, stamp: str) -> DnsAnswer:
+    elapsed = (time.monotonic() - started) * 1000
+    summary = f"{rdtype} {name} @{where} {status.upper()}: {error} ({elapsed:.1f} ms)"
+    evidence = Evidence("dns", summary, {
+        "query": {"name": name, "type": rdtype}, "resolver": where, "rcode": None,
+        "status": status, "error": error, "time": stamp, "elapsed_ms": round(elapsed, 2),
+    })
+    return DnsAnswer(name, rdtype, where, status, "", (), (), (), "udp", stamp, elapsed, error, evidence)

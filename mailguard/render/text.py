@@ -1,0 +1,53 @@
+"""The terminal report: per measure a table of check, verdict and reason; then a summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from tabulate import tabulate
+
+from .. import messages
+from ..model import ScanReport, Verdict
+
+_ORDER = [Verdict.FAIL, Verdict.WARN, Verdict.NOT_TESTED, Verdict.PASS, Verdict.INFO]
+
+
+def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> str:
+    lines = [f"mailguard {report.mailguard_version}: {report.domain}  "
+             f"(resolver {', '.join(report.resolvers)}, {report.started}, {report.elapsed_ms / 1000:.2f} s)"]
+    if report.error:
+        lines.append(f"could not scan {report.domain}: {report.error}")
+        if "NXDOMAIN" not in report.error:
+            lines.append("Is this machine online? Choose a resolver with --nameserver HOST[:PORT].")
+        return "\n".join(lines) + "\n"
+    for measure in report.measures:
+        lines.append("")
+        lines.append(f"{measure.title} [{measure.status.value}]")
+        rows = []
+        for f in measure.findings:
+            check = f"{f.check} ({f.subject})" if f.subject else f.check
+            reason = messages.render(f.code, f.params, lang) if lang != "en" else f.reason
+            rows.append([check, f.verdict.value, reason])
+        lines.append(tabulate(rows, headers=["check", "verdict", "reason"], tablefmt="simple",
+                              maxcolwidths=[28, 10, 90]))
+        if verbose:
+            lines.append("  evidence:")
+            lines.extend(f"    {e.summary}" for e in measure.evidence)
+    lines.append("")
+    lines.append(summary_line([report]))
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(reports: Iterable[ScanReport]) -> str:
+    counts: Counter[Verdict] = Counter()
+    unscanned = 0
+    for report in reports:
+        if report.error:
+            unscanned += 1
+        for measure in report.measures:
+            counts.update(f.verdict for f in measure.findings)
+    parts = [f"{counts[v]} {v.value}" for v in _ORDER if counts[v]]
+    if unscanned:
+        parts.append(f"{unscanned} domain(s) not scannable")
+    return "summary: " + (", ".join(parts) if parts else "no findings")

@@ -1,0 +1,103 @@
+"""Runs the selected measures of one domain concurrently, under one deadline, on one shared Net.
+
+A scan's wall time is its longest chain of dependent queries: every measure starts at once, and
+the DNS client's cache makes a question that two measures ask go out once. Beside the measures,
+a preflight SOA query tells "the domain could not be scanned" (no resolver answered, the domain
+does not exist) from findings; when it fails that way the measures are cancelled at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from types import ModuleType
+
+from . import messages
+from ._version import __version__
+from .config import Config
+from .findings import finding, result
+from .measures import select
+from .messages import Message
+from .model import MeasureResult, ScanReport, Verdict
+from .names import normalize_domain
+from .net import Net
+from .net.dns import NXDOMAIN, REFUSED, TIMEOUT, ERROR
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    "SCAN-DEADLINE": Message("not finished within the scan deadline of {deadline:g} s",
+                             "niet klaar binnen de scantijd van {deadline:g} s"),
+    "SCAN-INTERNAL-ERROR": Message("mailguard could not evaluate this measure: {error}",
+                                   "mailguard kon deze maatregel niet beoordelen: {error}"),
+}
+messages.register(MESSAGES)
+
+# Preflight statuses that mean nothing can be learned about this domain from this resolver.
+_UNSCANNABLE = {TIMEOUT: "no answer from the resolver", ERROR: "the resolver could not be reached",
+                REFUSED: "the resolver refused to answer", NXDOMAIN: "the domain does not exist (NXDOMAIN)"}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+async def scan_domain(domain: str, config: Config, *, net: Net | None = None) -> ScanReport:
+    """Scan one domain. With ``net`` given (a batch), its DNS cache is shared and it stays open."""
+    domain = normalize_domain(domain)
+    own = net is None
+    net = net if net is not None else Net(config)
+    started, clock = _now(), time.monotonic()
+    deadline = asyncio.get_running_loop().time() + config.deadline
+    measures = select(config.measures)
+    error: str | None = None
+    try:
+        tasks = [asyncio.ensure_future(_run_one(m, net, domain, config, deadline)) for m in measures]
+        error = await _preflight(net, domain)
+        if error is not None:
+            for task in tasks:
+                task.cancel()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        results = tuple(o for o in outcomes if isinstance(o, MeasureResult))
+    finally:
+        if own:
+            await net.aclose()
+    return ScanReport(
+        domain=domain, started=started, finished=_now(),
+        elapsed_ms=round((time.monotonic() - clock) * 1000, 2), mailguard_version=__version__,
+        resolvers=net.dns.resolver_names, measures=results if error is None else (), error=error,
+    )
+
+
+async def _preflight(net: Net, domain: str) -> str | None:
+    """Why nothing can be learned about ``domain`` from this resolver, or None if something can."""
+    answer = await net.dns.query(domain, "SOA")
+    if answer.status not in _UNSCANNABLE:
+        return None
+    if answer.status == NXDOMAIN:
+        # A resolver with no view of the public DNS (an offline sandbox) says NXDOMAIN to
+        # everything; if even the top-level domain does not exist, say that instead.
+        tld = domain.rsplit(".", 1)[-1]
+        parent = await net.dns.query(tld, "SOA")
+        if parent.status != "ok":
+            return (f"the resolver ({answer.resolver}) does not know the top-level domain "
+                    f".{tld} either ({parent.status}): it has no view of the public DNS")
+    detail = f": {answer.error}" if answer.error else ""
+    return f"{_UNSCANNABLE[answer.status]} ({answer.resolver}{detail})"
+
+
+async def _run_one(measure: ModuleType, net: Net, domain: str, config: Config, deadline: float) -> MeasureResult:
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await measure.run(net, domain, config)  # type: ignore[no-any-return]
+    except TimeoutError:
+        code, params = "SCAN-DEADLINE", {"deadline": config.deadline}
+    except Exception as exc:  # a bug in one measure must not lose the rest of the report
+        log.exception("measure %s failed on %s", measure.NAME, domain)
+        code, params = "SCAN-INTERNAL-ERROR", {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    elapsed = (time.monotonic() - started) * 1000
+    return result(measure.NAME, measure.TITLE, measure.AREA,
+                  [finding(code, measure.TITLE, Verdict.NOT_TESTED, **params)], elapsed_ms=elapsed)

@@ -1,0 +1,48 @@
+"""Shared fixtures: the lab (real servers on loopback) and a way to run one measure against it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from types import ModuleType
+
+import pytest
+
+from mailguard.config import Config
+from mailguard.lab import Lab
+from mailguard.model import MeasureResult, ScanReport
+from mailguard.net import Net
+from mailguard.scanner import scan_domain
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    with Lab() as running:
+        yield running
+
+
+@pytest.fixture
+def lab_config(lab: Lab) -> Config:
+    return lab.config()
+
+
+def run_measure(measure: ModuleType, domain: str, config: Config) -> MeasureResult:
+    """Run one measure on a fresh Net against ``config`` (usually the lab's)."""
+
+    async def go() -> MeasureResult:
+        net = Net(config)
+        try:
+            return await measure.run(net, domain, config)  # type: ignore[no-any-return]
+        finally:
+            await net.aclose()
+
+    return asyncio.run(go())
+
+
+def run_scan(domain: str, config: Config) -> ScanReport:
+    return asyncio.run(scan_domain(domain, config))
+
+
+def codes(result: MeasureResult) -> dict[str, str]:
+    """Finding code -> verdict value (the last one wins for repeated codes)."""
+    return {f.code: f.verdict.value for f in result.findings}

@@ -104,6 +104,51 @@ class MeasureResult:
     elapsed_ms: float = 0.0
 
 
+class Fulfilment(enum.StrEnum):
+    """The verdict on one promise of a privacy statement."""
+
+    UPHELD = "upheld"
+    PARTLY = "partly upheld"
+    NOT_UPHELD = "not upheld"
+    NOT_VERIFIABLE = "not verifiable from outside"
+    NOT_TESTED = "not tested"  # verifiable in principle, but the measure could not be observed
+
+
+@dataclass(frozen=True)
+class Promise:
+    """One security promise found in a statement (or written in a check profile).
+
+    kind: what is promised, from a fixed vocabulary (``spf``, ``dkim``, ``dmarc``, ``https``,
+        ``mail-tls``, ``dnssec``, ``dane``, ``mta-sts``, ``2fa``, ``firewall``, ``antivirus``,
+        ``backup``, ``encryption-at-rest``, ``audit``, ...).
+    sentence: the statement's own words the promise comes from.
+    domains: the domains the promise is about.
+    settings: how strict the check is (e.g. ``{"dmarc_policy": "reject"}``).
+    """
+
+    kind: str
+    sentence: str
+    domains: tuple[str, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PromiseResult:
+    """A promise, its verdict, and the reasoning from the findings that decided it.
+
+    code/params: message-table entry for the reasoning (so it renders in Dutch and English);
+    reason: the English rendering. measures: the measures consulted; findings: those that decided.
+    """
+
+    promise: Promise
+    verdict: Fulfilment
+    code: str
+    reason: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    measures: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+
 @dataclass(frozen=True)
 class ScanReport:
     """One scan of one domain.
@@ -111,7 +156,9 @@ class ScanReport:
     error: set when the domain could not be scanned at all (no resolver, deadline, NXDOMAIN);
     then ``measures`` may be empty or hold only not-tested results.
     resolvers: the DNS servers asked, as ``host:port``.
-    extra: later stages (promises, scores, comparisons) attach their records here by name.
+    promises: the verdicts on the statement's promises (empty without a statement or profile).
+    scores: 0-100 per area and ``overall``, computed as internet.nl scores its subtests.
+    extra: later stages (comparisons, signatures) attach their records here by name.
     """
 
     domain: str
@@ -123,4 +170,6 @@ class ScanReport:
     measures: tuple[MeasureResult, ...]
     error: str | None = None
     schema: str = SCHEMA_VERSION
+    promises: tuple[PromiseResult, ...] = ()
+    scores: Mapping[str, int] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -215,6 +215,10 @@ MESSAGES: dict[str, Message] = {
     "TLS-CERT-SELF-SIGNED": Message(
         "self-signed certificate ({name}): no trusted CA vouches for it",
         "zelfondertekend certificaat ({name}): geen vertrouwde CA staat ervoor in", "RFC 5280 §6.1"),
+    "TLS-CERT-PROFILE": Message(
+        "the certificate bends the CA/Browser Forum profile (mail servers and browsers still accept it): {issue}",
+        "het certificaat wijkt af van het CA/Browser Forum-profiel (mailservers en browsers accepteren het "
+        "nog): {issue}", "RFC 5280 §4.2"),
     "TLS-CERT-NAME-MATCH": Message(
         "certificate is valid for {host}", "certificaat is geldig voor {host}", "RFC 6125 §6.4"),
     "TLS-CERT-NAME-MISMATCH": Message(
@@ -302,6 +306,9 @@ def certificate(obs: TlsObservation, subject: str) -> list[Finding]:
         return [finding("TLS-CERT-UNPARSEABLE", "certificate", Verdict.FAIL, evidence=ev, subject=subject,
                         error=error)]
     out = [_chain_finding(obs, leaf, subject)]
+    if validation.profile_issue:
+        out.append(finding("TLS-CERT-PROFILE", "certificate profile", Verdict.INFO, evidence=ev, subject=subject,
+                           issue=validation.profile_issue))
     if validation.name_match:
         out.append(finding("TLS-CERT-NAME-MATCH", "certificate name", Verdict.PASS, evidence=ev,
                            subject=subject, host=validation.host))

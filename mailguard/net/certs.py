@@ -31,7 +31,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
-from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
 
 from ..errors import InputError, ParseError
 
@@ -105,6 +111,8 @@ class CertValidation:
         UNPARSEABLE; reason: the validator's own words when not TRUSTED.
     name_match: ``host`` is among the certificate's names (RFC 6125 §6.4); names: those names.
     verified_chain: the path cryptography built (leaf to root, DER) when one was found.
+    profile_issue: why the leaf fails the strict CA/Browser Forum profile although the chain is
+        trusted the way OpenSSL-based clients trust it ("" when it conforms).
     """
 
     host: str
@@ -114,6 +122,7 @@ class CertValidation:
     name_match: bool
     names: tuple[str, ...]
     verified_chain: tuple[bytes, ...] = field(default=(), repr=False)
+    profile_issue: str = ""
 
     @property
     def trusted(self) -> bool:
@@ -348,12 +357,13 @@ def validate(chain: Sequence[bytes], host: str, trust: TrustStore, now: datetime
     names = sans + ips
     name_ok = host_matches(host, sans, ips)
     intermediates = [c for c in (_try_load(d) for d in chain[1:]) if c is not None]
-    status, reason, path = _chain_status(leaf, intermediates, host if name_ok else None, trust, now)
-    return CertValidation(host, now, status, reason, name_ok, names, path)
+    status, reason, path, issue = _chain_status(leaf, intermediates, host if name_ok else None, trust, now)
+    return CertValidation(host, now, status, reason, name_ok, names, path, issue)
 
 
 def _chain_status(leaf: x509.Certificate, intermediates: list[x509.Certificate], host: str | None,
-                  trust: TrustStore, now: datetime) -> tuple[str, str, tuple[bytes, ...]]:
+                  trust: TrustStore, now: datetime) -> tuple[str, str, tuple[bytes, ...], str]:
+    """(chain status, reason, verified path, profile issue)."""
     not_before, not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     dated = NOT_YET_VALID if now < not_before else EXPIRED if now > not_after else ""
     # Judge the path at a moment the leaf is valid (the one nearest to now), so that "expired" is
@@ -361,22 +371,41 @@ def _chain_status(leaf: x509.Certificate, intermediates: list[x509.Certificate],
     when = {EXPIRED: not_after, NOT_YET_VALID: not_before}.get(dated, now)
     subject = _subject_for(leaf, host)
     if subject is None:
-        return UNTRUSTED, "the certificate has no subjectAltName to validate", ()
+        return UNTRUSTED, "the certificate has no subjectAltName to validate", (), ""
+    profile_issue = ""
     try:
-        verifier = PolicyBuilder().store(trust.store).time(when).build_server_verifier(subject)
-        built = verifier.verify(leaf, intermediates)
+        try:
+            built = _verify(trust, when, subject, leaf, intermediates, strict=True)
+        except VerificationError as strict_error:
+            # OpenSSL-based senders and browsers accept leaves that bend the CA/Browser Forum
+            # profile (a critical SAN or EKU, no AKI...). Trust is judged as they judge it; the
+            # deviation is kept as a fact of its own.
+            built = _verify(trust, when, subject, leaf, intermediates, strict=False)
+            profile_issue = str(strict_error)[:300]
     except VerificationError as exc:
         if _self_signed(leaf) and leaf not in trust.roots + trust.extra:
-            return SELF_SIGNED, "self-signed certificate, not issued by a trusted CA", ()
-        return UNTRUSTED, _untrusted_reason(leaf, str(exc)), ()
+            return SELF_SIGNED, "self-signed certificate, not issued by a trusted CA", (), ""
+        return UNTRUSTED, _untrusted_reason(leaf, str(exc)), (), ""
     except (ValueError, UnsupportedAlgorithm) as exc:
-        return UNTRUSTED, str(exc)[:300], ()
+        return UNTRUSTED, str(exc)[:300], (), ""
     path = tuple(c.public_bytes(serialization.Encoding.DER) for c in built)
     if dated == EXPIRED:
-        return EXPIRED, f"expired on {not_after:%Y-%m-%d %H:%M} UTC", path
+        return EXPIRED, f"expired on {not_after:%Y-%m-%d %H:%M} UTC", path, profile_issue
     if dated == NOT_YET_VALID:
-        return NOT_YET_VALID, f"not valid before {not_before:%Y-%m-%d %H:%M} UTC", path
-    return TRUSTED, "", path
+        return NOT_YET_VALID, f"not valid before {not_before:%Y-%m-%d %H:%M} UTC", path, profile_issue
+    return TRUSTED, "", path, profile_issue
+
+
+def _verify(trust: TrustStore, when: datetime, subject: x509.DNSName | x509.IPAddress, leaf: x509.Certificate,
+            intermediates: list[x509.Certificate], *, strict: bool) -> list[x509.Certificate]:
+    builder = PolicyBuilder().store(trust.store).time(when)
+    if not strict:
+        # CA certificates keep the full web PKI checks (basicConstraints, keyUsage, ...); the
+        # leaf only needs a subjectAltName, which is what the path builder matches names with.
+        leaf_policy = ExtensionPolicy.permit_all().require_present(
+            x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
+        builder = builder.extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=leaf_policy)
+    return builder.build_server_verifier(subject).verify(leaf, intermediates)
 
 
 def _untrusted_reason(leaf: x509.Certificate, error: str) -> str:

@@ -480,7 +480,7 @@ def tls_evidence(obs: TlsObservation) -> Evidence:
         check = f", chain {v.chain}, name {'ok' if v.name_match else 'mismatch'}"
         data["validation"] = {"chain": v.chain, "reason": v.reason, "name_match": v.name_match,
                               "names": list(v.names), "at": v.at.isoformat(),
-                              "verified_chain_length": len(v.verified_chain)}
+                              "verified_chain_length": len(v.verified_chain), "profile_issue": v.profile_issue}
     if obs.options == DEFAULT:  # the full chain once, not for every probe
         data["certificates"] = [c.to_json() for c in obs.certificates]
         data["chain_pem"] = [certs.pem(der) for der in obs.chain]

@@ -28,19 +28,22 @@ def chain_of(cert) -> list[bytes]:  # type: ignore[no-untyped-def]
     return [c.public_bytes(Encoding.DER) for c in cert.chain]
 
 
-@pytest.mark.parametrize(("host", "pattern", "match"), [
-    ("mx1.example.nl", "mx1.example.nl", True),
-    ("MX1.Example.NL.", "mx1.example.nl", True),
-    ("mx1.example.nl", "*.example.nl", True),
-    ("a.b.example.nl", "*.example.nl", False),     # RFC 6125 §6.4.3: one label only
-    ("example.nl", "*.example.nl", False),
-    ("mx1.example.nl", "mx*.example.nl", False),   # partial-label wildcards are not honoured
-    ("mx1.example.nl", "*.*.nl", False),
-    ("example", "*.example", False),
-    ("nl", "*", False),
-    ("mx1.example.nl", "mx2.example.nl", False),
-    ("", "example.nl", False),
-])
+@pytest.mark.parametrize(
+    ("host", "pattern", "match"),
+    [
+        ("mx1.example.nl", "mx1.example.nl", True),
+        ("MX1.Example.NL.", "mx1.example.nl", True),
+        ("mx1.example.nl", "*.example.nl", True),
+        ("a.b.example.nl", "*.example.nl", False),  # RFC 6125 §6.4.3: one label only
+        ("example.nl", "*.example.nl", False),
+        ("mx1.example.nl", "mx*.example.nl", False),  # partial-label wildcards are not honoured
+        ("mx1.example.nl", "*.*.nl", False),
+        ("example", "*.example", False),
+        ("nl", "*", False),
+        ("mx1.example.nl", "mx2.example.nl", False),
+        ("", "example.nl", False),
+    ],
+)
 def test_name_matching_rfc6125(host: str, pattern: str, match: bool) -> None:
     assert certs.name_matches(host, pattern) is match
 

@@ -18,7 +18,9 @@ from mailguard.net.smtp import (
     StartTls,
 )
 
-EHLO_REPLY = b"250-mx.example.nl hello\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250 8BITMIME\r\n"
+EHLO_REPLY = (
+    b"250-mx.example.nl hello\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250 8BITMIME\r\n"
+)
 
 
 def feed_all(data: bytes, *, split: int = 0) -> list[Reply]:
@@ -27,7 +29,7 @@ def feed_all(data: bytes, *, split: int = 0) -> list[Reply]:
         return reader.feed(data)
     out: list[Reply] = []
     for i in range(0, len(data), split):
-        out += reader.feed(data[i:i + split])
+        out += reader.feed(data[i : i + split])
     return out
 
 
@@ -38,12 +40,15 @@ def test_multi_line_reply_whole_and_in_pieces(split: int) -> None:
     assert replies[1].lines == ("mx.example.nl hello", "PIPELINING", "SIZE 10240000", "STARTTLS", "8BITMIME")
 
 
-@pytest.mark.parametrize(("raw", "reply"), [
-    (b"220\r\n", Reply(220, ("",))),                       # a code alone ends a reply (RFC 5321 §4.2)
-    (b"250 ok\n", Reply(250, ("ok",))),                    # bare LF tolerated
-    (b"554-no\r\n554 go away\r\n", Reply(554, ("no", "go away"))),
-    (b"421 4.3.2 shutting down\r\n", Reply(421, ("4.3.2 shutting down",))),
-])
+@pytest.mark.parametrize(
+    ("raw", "reply"),
+    [
+        (b"220\r\n", Reply(220, ("",))),  # a code alone ends a reply (RFC 5321 §4.2)
+        (b"250 ok\n", Reply(250, ("ok",))),  # bare LF tolerated
+        (b"554-no\r\n554 go away\r\n", Reply(554, ("no", "go away"))),
+        (b"421 4.3.2 shutting down\r\n", Reply(421, ("4.3.2 shutting down",))),
+    ],
+)
 def test_reply_forms(raw: bytes, reply: Reply) -> None:
     assert feed_all(raw) == [reply]
 
@@ -54,10 +59,18 @@ def test_incomplete_reply_waits_for_more() -> None:
     assert reader.feed(b"ond\r\n") == [Reply(250, ("first", "second"))]
 
 
-@pytest.mark.parametrize("junk", [
-    b"HTTP/1.1 400 Bad Request\r\n", b"22 short\r\n", b"620 bad first digit\r\n", b"2x0 letters\r\n",
-    b"250_underscore\r\n", b"250-a\r\n251 changed code\r\n", b"\x16\x03\x01\x00\xa5\r\n",
-])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"HTTP/1.1 400 Bad Request\r\n",
+        b"22 short\r\n",
+        b"620 bad first digit\r\n",
+        b"2x0 letters\r\n",
+        b"250_underscore\r\n",
+        b"250-a\r\n251 changed code\r\n",
+        b"\x16\x03\x01\x00\xa5\r\n",
+    ],
+)
 def test_junk_is_a_protocol_error_with_position(junk: bytes) -> None:
     with pytest.raises(SmtpProtocolError) as caught:
         feed_all(junk)
@@ -83,7 +96,10 @@ def test_reader_never_crashes_on_junk(data: bytes) -> None:
 
 # -- the dialogue ----------------------------------------------------------------------------------
 
-def drive(dialogue: SmtpDialogue, server: list[bytes], *, split: int = 0, tls_ok: bool = True) -> list[object]:
+
+def drive(
+    dialogue: SmtpDialogue, server: list[bytes], *, split: int = 0, tls_ok: bool = True
+) -> list[object]:
     """Play a server's lines against the dialogue; return the steps it took."""
     steps: list[object] = []
     pending = list(server)
@@ -101,7 +117,7 @@ def drive(dialogue: SmtpDialogue, server: list[bytes], *, split: int = 0, tls_ok
             data = pending.pop(0)
             if split:
                 for i in range(0, len(data), split):
-                    dialogue.receive(data[i:i + split])
+                    dialogue.receive(data[i : i + split])
             else:
                 dialogue.receive(data)
     raise AssertionError("dialogue did not finish")
@@ -114,9 +130,23 @@ def sent(steps: list[object]) -> list[bytes]:
 @pytest.mark.parametrize("split", [0, 1, 3])
 def test_full_dialogue_never_sends_mail(split: int) -> None:
     dialogue = SmtpDialogue("scanner.example")
-    steps = drive(dialogue, [b"220 mx ESMTP\r\n", EHLO_REPLY, b"220 2.0.0 go ahead\r\n",
-                             b"250-mx\r\n250 SIZE 1000\r\n", b"221 bye\r\n"], split=split)
-    assert sent(steps) == [b"EHLO scanner.example\r\n", b"STARTTLS\r\n", b"EHLO scanner.example\r\n", b"QUIT\r\n"]
+    steps = drive(
+        dialogue,
+        [
+            b"220 mx ESMTP\r\n",
+            EHLO_REPLY,
+            b"220 2.0.0 go ahead\r\n",
+            b"250-mx\r\n250 SIZE 1000\r\n",
+            b"221 bye\r\n",
+        ],
+        split=split,
+    )
+    assert sent(steps) == [
+        b"EHLO scanner.example\r\n",
+        b"STARTTLS\r\n",
+        b"EHLO scanner.example\r\n",
+        b"QUIT\r\n",
+    ]
     assert steps[-1] == Finish("ok")
     assert dialogue.starttls_offered
     assert dialogue.ehlo_tls is not None and dialogue.ehlo_tls.lines[-1] == "SIZE 1000"
@@ -131,14 +161,17 @@ def test_no_starttls_quits_politely() -> None:
     assert steps[-1] == Finish("ok") and not dialogue.starttls_offered
 
 
-@pytest.mark.parametrize(("server", "status", "stage"), [
-    ([b"554 no service for you\r\n"], "rejected", "banner"),
-    ([b"220 mx\r\n", b"550 no EHLO\r\n"], "rejected", "ehlo"),
-    ([b"220 mx\r\n", b"421 busy, closing\r\n"], "rejected", "ehlo"),
-    ([b"220 mx\r\n", EHLO_REPLY, b"454 4.7.0 TLS not available\r\n"], "starttls-rejected", "starttls"),
-    ([b"220 mx\r\n"], "closed", "ehlo"),
-    ([b"SSH-2.0-OpenSSH_9.6\r\n"], "protocol-error", "banner"),
-])
+@pytest.mark.parametrize(
+    ("server", "status", "stage"),
+    [
+        ([b"554 no service for you\r\n"], "rejected", "banner"),
+        ([b"220 mx\r\n", b"550 no EHLO\r\n"], "rejected", "ehlo"),
+        ([b"220 mx\r\n", b"421 busy, closing\r\n"], "rejected", "ehlo"),
+        ([b"220 mx\r\n", EHLO_REPLY, b"454 4.7.0 TLS not available\r\n"], "starttls-rejected", "starttls"),
+        ([b"220 mx\r\n"], "closed", "ehlo"),
+        ([b"SSH-2.0-OpenSSH_9.6\r\n"], "protocol-error", "banner"),
+    ],
+)
 def test_endings(server: list[bytes], status: str, stage: str) -> None:
     dialogue = SmtpDialogue("h")
     steps = drive(dialogue, server)

@@ -37,8 +37,15 @@ def test_good_domain_every_mx_passes(lab: Lab) -> None:
     result = scan(lab, "good.test")
     assert result.status.value == "pass"
     found = by_code(result)
-    for code in ("STARTTLS-WORKS", "TLS-VERSION-GOOD", "TLS-CERT-TRUSTED", "TLS-CERT-NAME-MATCH",
-                 "TLS-CERT-EXPIRY-OK", "TLS-CERT-KEY-GOOD", "TLS-OLD-VERSIONS-REFUSED"):
+    for code in (
+        "STARTTLS-WORKS",
+        "TLS-VERSION-GOOD",
+        "TLS-CERT-TRUSTED",
+        "TLS-CERT-NAME-MATCH",
+        "TLS-CERT-EXPIRY-OK",
+        "TLS-CERT-KEY-GOOD",
+        "TLS-OLD-VERSIONS-REFUSED",
+    ):
         assert found[code] == {"pass"}, code
     hosts = {(h["host"], h["address"]): h for h in result.data["hosts"]}
     assert set(hosts) == {("mx1.good.test", "127.0.0.11"), ("mx2.good.test", "127.0.0.12")}
@@ -71,12 +78,17 @@ def test_wrong_name_is_a_name_failure_not_missing_starttls(lab: Lab) -> None:
     assert found["STARTTLS-NO-ADDRESS"] == {"not tested"}  # nowhere.broken.test has no address
 
 
-@pytest.mark.parametrize(("domain", "code", "verdict"), [
-    ("expired.tls.test", "TLS-CERT-EXPIRED", "fail"),
-    ("selfsigned.tls.test", "TLS-CERT-SELF-SIGNED", "fail"),
-    ("untrusted.tls.test", "TLS-CERT-UNTRUSTED", "fail"),
-])
-def test_bad_certificates_are_reported_with_starttls_working(lab: Lab, domain: str, code: str, verdict: str) -> None:
+@pytest.mark.parametrize(
+    ("domain", "code", "verdict"),
+    [
+        ("expired.tls.test", "TLS-CERT-EXPIRED", "fail"),
+        ("selfsigned.tls.test", "TLS-CERT-SELF-SIGNED", "fail"),
+        ("untrusted.tls.test", "TLS-CERT-UNTRUSTED", "fail"),
+    ],
+)
+def test_bad_certificates_are_reported_with_starttls_working(
+    lab: Lab, domain: str, code: str, verdict: str
+) -> None:
     result = scan(lab, domain)
     found = by_code(result)
     assert found[code] == {verdict}
@@ -143,7 +155,10 @@ def test_every_address_ipv4_and_ipv6(lab: Lab) -> None:
     addresses = {h["address"] for h in result.data["hosts"]}
     assert addresses == {"127.0.0.40", "::1"}
     subjects = {f.subject for f in result.findings if f.code == "STARTTLS-WORKS"}
-    assert subjects == {f"mx.v6.tls.test [127.0.0.40]:{lab.smtp.port}", f"mx.v6.tls.test [::1]:{lab.smtp.port}"}
+    assert subjects == {
+        f"mx.v6.tls.test [127.0.0.40]:{lab.smtp.port}",
+        f"mx.v6.tls.test [::1]:{lab.smtp.port}",
+    }
 
 
 @pytest.mark.parametrize("domain", ["nomail.test"])
@@ -165,8 +180,9 @@ def test_one_session_per_scan_shared_with_dane(lab: Lab) -> None:
     async def go() -> None:
         net = Net(config)
         try:
-            first, second = await asyncio.gather(net.smtp.probe("mx1.good.test", "127.0.0.11"),
-                                                 net.smtp.probe("MX1.good.test", "127.0.0.11"))
+            first, second = await asyncio.gather(
+                net.smtp.probe("mx1.good.test", "127.0.0.11"), net.smtp.probe("MX1.good.test", "127.0.0.11")
+            )
             assert first is second  # concurrent askers share one session
             await starttls.run(net, "good.test", config)
             assert await net.smtp.probe("mx1.good.test", "127.0.0.11") is first
@@ -181,3 +197,17 @@ def test_full_scan_includes_starttls(lab: Lab) -> None:
     report = run_scan("good.test", dataclasses.replace(lab.config(timeout=TIMEOUT)))
     names = {m.name: m for m in report.measures}
     assert names["starttls"].status.value == "pass"
+
+
+def test_cli_rejects_a_ca_bundle_without_certificates(lab: Lab, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from mailguard.cli import main
+
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate\n")
+    result = CliRunner().invoke(
+        main, ["scan", "good.test", "--nameserver", lab.dns.address, "--ca-bundle", str(bad)]
+    )
+    assert result.exit_code == 2
+    assert "CA bundle" in result.output and "Traceback" not in result.output

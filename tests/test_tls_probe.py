@@ -35,8 +35,12 @@ def bundle(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def config(bundle: Path | None, **overrides: Any) -> Config:
-    base: dict[str, Any] = {"nameservers": (("127.0.0.1", 53),), "allowed_networks": LOOPBACK_ONLY,
-                            "timeout": TIMEOUT, "ca_bundle": bundle}
+    base: dict[str, Any] = {
+        "nameservers": (("127.0.0.1", 53),),
+        "allowed_networks": LOOPBACK_ONLY,
+        "timeout": TIMEOUT,
+        "ca_bundle": bundle,
+    }
     base.update(overrides)
     return Config(**base)
 
@@ -51,7 +55,9 @@ def server_context(ca: trustme.CA, name: str, *, intermediate: bool = False) -> 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
-async def serve(handler: Handler | None = None, context: ssl.SSLContext | None = None) -> tuple[asyncio.Server, int]:
+async def serve(
+    handler: Handler | None = None, context: ssl.SSLContext | None = None
+) -> tuple[asyncio.Server, int]:
     async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             await reader.read(1)  # returns when the client hangs up
@@ -204,8 +210,9 @@ def test_one_handshake_for_concurrent_askers(ca: trustme.CA, bundle: Path) -> No
         server, port = await serve(count, context=context)
         net = Net(config(bundle))
         try:
-            return list(await asyncio.gather(*(net.tls.probe("www.good.test", "127.0.0.1", port)
-                                               for _ in range(5))))
+            return list(
+                await asyncio.gather(*(net.tls.probe("www.good.test", "127.0.0.1", port) for _ in range(5)))
+            )
         finally:
             await net.aclose()
             server.close()
@@ -253,6 +260,7 @@ def test_local_refusal_is_cannot_test_never_off() -> None:
 def test_profile_deviation_is_info_not_untrusted(ca: trustme.CA, bundle: Path) -> None:
     """trustme marks the SAN critical beside a subject: OpenSSL accepts it, the strict CA/Browser
     Forum profile does not. Trusted, with the deviation reported as information."""
+
     async def go() -> tls_net.TlsObservation:
         server, port = await serve(context=server_context(ca, "www.good.test"))
         net = Net(config(bundle))

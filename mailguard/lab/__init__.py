@@ -69,4 +69,6 @@ class Lab:
         self.stop()
 
 
-__all__ = ["DEMO_DOMAINS", "Lab", "LabDns", "LabPki", "LabSmtp", "MailServer", "load_zone_dir", "load_zone_text"]
+__all__ = [
+    "DEMO_DOMAINS", "Lab", "LabDns", "LabPki", "LabSmtp", "MailServer", "load_zone_dir", "load_zone_text",
+]

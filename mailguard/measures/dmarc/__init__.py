@@ -31,8 +31,15 @@ from ...model import Area, Evidence, MeasureResult
 from ...net import DnsAnswer, Net
 from .. import mx
 from .codes import MESSAGES
-from .discovery import (Discovery, ReceiverView, TreeWalk, TxtLookup, receiver_view, rfc7489_discover,
-                        testing_downgrade)
+from .discovery import (
+    Discovery,
+    ReceiverView,
+    TreeWalk,
+    TxtLookup,
+    downgrade_for_testing,
+    receiver_view,
+    rfc7489_discover,
+)
 from .judge import Authorization, Facts, external_destinations, judge
 from .record import DmarcRecord, ReportUri, is_dmarc_record, parse_lenient
 
@@ -99,8 +106,8 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
     if record is not None and bis.policy is not None and not bis.lookups[0].failed:
         authorizations = await _authorize(net, record, bis.policy.name)
     facts = Facts(domain=domain, bis=bis, rfc=rfc, evidence={n: a.evidence for n, a in answers.items()},
-                  exists=exists, exists_evidence=soa.evidence, null_mx=null_mx, mx_evidence=mx_answer.evidence,
-                  authorizations=authorizations)
+                  exists=exists, exists_evidence=soa.evidence, null_mx=null_mx,
+                  mx_evidence=mx_answer.evidence, authorizations=authorizations)
     findings = judge(facts)
     evidence = _evidence(facts, findings)
     data = _data(facts, record)
@@ -129,7 +136,8 @@ def _discovery_data(discovery: Discovery) -> dict[str, Any]:
 def _uri_data(tag: str, uri: ReportUri, authorizations: tuple[Authorization, ...]) -> dict[str, Any]:
     match = next((a for a in authorizations if a.tag == tag and a.uri is uri), None)
     return {
-        "uri": uri.uri, "scheme": uri.scheme, "address": uri.address, "host": uri.host, "size": uri.size or None,
+        "uri": uri.uri, "scheme": uri.scheme, "address": uri.address, "host": uri.host,
+        "size": uri.size or None,
         "valid": uri.valid, "error": uri.error or None, "external": match is not None,
         "authorization": match.status if match else ("not needed" if uri.valid else None),
         "authorization_query": match.query if match else None,
@@ -151,7 +159,7 @@ def _data(facts: Facts, record: DmarcRecord | None) -> dict[str, Any]:
         return data
     view: ReceiverView = receiver_view(record)
     applied, tag = view.for_domain(bis.source, facts.exists)
-    enforced = testing_downgrade(applied) if record.testing else applied
+    enforced = downgrade_for_testing(applied) if record.testing else applied
     data.update({
         "record": record.text, "record_domain": bis.policy.name, "source": bis.source,
         "inherited_from": bis.policy.name if bis.source != "domain" else None, "tags": dict(record.values),

@@ -72,8 +72,8 @@ MESSAGES = {
         "DMARCbis does not",
         "p= (positie {position}) volgt niet direct op v=DMARC1: RFC 7489 vereist die volgorde, DMARCbis "
         "niet", "RFC 7489 §6.3"),
-    "DMARC-FO-IGNORED": _M("fo={value} has no effect without ruf=", "fo={value} heeft geen effect zonder ruf=",
-                           f"{BIS} §4.7"),
+    "DMARC-FO-IGNORED": _M("fo={value} has no effect without ruf=",
+                           "fo={value} heeft geen effect zonder ruf=", f"{BIS} §4.7"),
     # -- the policy --------------------------------------------------------------------------------
     "DMARC-POLICY-REJECT": _M(
         "{via} ({source}): mail that fails DMARC is rejected",

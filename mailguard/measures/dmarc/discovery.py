@@ -232,6 +232,6 @@ def receiver_view(record: DmarcRecord, *, dmarcbis: bool = True) -> ReceiverView
     return ReceiverView(p, sp, np, "missing-none" if missing else "")
 
 
-def testing_downgrade(policy: str | None) -> str | None:
+def downgrade_for_testing(policy: str | None) -> str | None:
     """What t=y makes receivers apply: one level below (RFC 9989 §4.7)."""
     return {"reject": "quarantine", "quarantine": "none"}.get(policy or "", policy)

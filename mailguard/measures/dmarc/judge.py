@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ... import psl
+from ...errors import ParseError
 from ...findings import finding
 from ...model import Evidence, Finding, Verdict
-from ... import psl
-from .discovery import Discovery, Found, ReceiverView, receiver_view, testing_downgrade
+from .discovery import Discovery, Found, ReceiverView, downgrade_for_testing, receiver_view
 from .record import DmarcRecord, Problem, ReportUri, looks_like_dmarc, parse_lenient, policy_stronger
-from ...errors import ParseError
 
 PASS, INFO, WARN, FAIL, NOT_TESTED = (Verdict.PASS, Verdict.INFO, Verdict.WARN, Verdict.FAIL,
                                       Verdict.NOT_TESTED)
@@ -197,7 +197,7 @@ def _policy(facts: Facts, record: DmarcRecord, view: ReceiverView, applied: str 
             out.append(finding("DMARC-PCT", POLICY, WARN, evidence=evidence, pct=record.pct, policy=applied))
         if record.testing:
             out.append(finding("DMARC-TESTING", POLICY, WARN, evidence=evidence, policy=applied,
-                               applied=testing_downgrade(applied)))
+                               applied=downgrade_for_testing(applied)))
     return out
 
 
@@ -289,7 +289,8 @@ def _methods(facts: Facts) -> list[Finding]:
     bis_policy, rfc_policy = applied_policy(bis, facts.exists), applied_policy(rfc, facts.exists)
     if (bis.policy_domain, bis_policy) != (rfc.policy_domain, rfc_policy):
         return [finding("DMARC-METHODS-DIFFER", DISCOVERY, WARN, evidence=_unique(evidence),
-                        bis=_outcome(bis_policy, bis.policy_domain), rfc=_outcome(rfc_policy, rfc.policy_domain),
+                        bis=_outcome(bis_policy, bis.policy_domain),
+                        rfc=_outcome(rfc_policy, rfc.policy_domain),
                         bis_policy=bis_policy, bis_source=bis.policy_domain,
                         rfc_policy=rfc_policy, rfc_source=rfc.policy_domain)]
     if bis.org_domain != rfc.org_domain:

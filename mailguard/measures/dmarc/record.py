@@ -269,7 +269,7 @@ def _build(text: str, tags: list[Tag], problems: list[Problem]) -> DmarcRecord:
         elif tag.name in REMOVED_TAGS:
             problems.append(Problem("removed-tag", tag.name, tag.value, tag.position))
     fields: dict[str, Any] = {}
-    for name, tag in seen.items():
+    for tag in seen.values():
         _value(tag, fields, problems)
     if "p" not in seen:
         problems.append(Problem("p-missing", "p", "", len(text)))
@@ -278,7 +278,8 @@ def _build(text: str, tags: list[Tag], problems: list[Problem]) -> DmarcRecord:
         problems.append(Problem("p-not-second", "p", seen["p"].value, seen["p"].position))
     if "fo" in seen and "ruf" not in seen:
         problems.append(Problem("fo-without-ruf", "fo", seen["fo"].value, seen["fo"].position))
-    return DmarcRecord(text=text, tags=tuple(tags), problems=tuple(sorted(problems, key=lambda p: p.position)),
+    ordered = tuple(sorted(problems, key=lambda p: p.position))
+    return DmarcRecord(text=text, tags=tuple(tags), problems=ordered,
                        values={name: tag.value for name, tag in seen.items()},
                        **fields)
 
@@ -372,7 +373,8 @@ def parse_uri(text: str, position: int = 0) -> ReportUri:
     if sized is not None:
         size, uri = sized.group(1) + sized.group(2).lower(), text[:sized.start()]
     if any(c in WSP or not c.isprintable() or not c.isascii() for c in uri):
-        return ReportUri(text, position, uri=uri, size=size, error="white space or a non-ASCII character in a URI")
+        return ReportUri(text, position, uri=uri, size=size,
+                         error="white space or a non-ASCII character in a URI")
     scheme = URI_SCHEME.match(uri)
     if scheme is None:
         return ReportUri(text, position, uri=uri, size=size,
@@ -397,8 +399,9 @@ def _mailto(text: str, position: int, uri: str, rest: str, size: str) -> ReportU
         error = "more than one '@' in the address"
     elif "." not in domain or not is_valid_dns_name(domain):
         error = f"{domain or 'the domain'} is not a valid mail domain"
-    return ReportUri(text, position, uri=uri, scheme="mailto", address=address, host=domain if not error else "",
-                     size=size, valid=not error, supported=not error, error=error)
+    return ReportUri(text, position, uri=uri, scheme="mailto", address=address,
+                     host=domain if not error else "", size=size, valid=not error, supported=not error,
+                     error=error)
 
 
 def _web(text: str, position: int, uri: str, scheme: str, size: str) -> ReportUri:
@@ -409,7 +412,8 @@ def _web(text: str, position: int, uri: str, scheme: str, size: str) -> ReportUr
     if not uri[len(scheme) + 1:].startswith("//") or not host or not is_valid_dns_name(host):
         return ReportUri(text, position, uri=uri, scheme=scheme, size=size,
                          error=f"a {scheme}: URI needs //host")
-    return ReportUri(text, position, uri=uri, scheme=scheme, host=host, size=size, valid=True, supported=False)
+    return ReportUri(text, position, uri=uri, scheme=scheme, host=host, size=size, valid=True,
+                     supported=False)
 
 
 def policy_stronger(a: str | None, b: str | None) -> bool:

@@ -213,7 +213,18 @@ sub IN A 127.0.0.1
 _dmarc.servfail IN TXT "v=DMARC1; p=reject"
 _dmarc.slow IN TXT "v=DMARC1; p=reject"
 _dmarc.ext IN TXT "v=DMARC1; p=reject; rua=mailto:r@broken-reports.external.example"
+_dmarc.many IN TXT {many}
 """
+
+
+def txt_strings(text, size=200):
+    """A long TXT value as several quoted character-strings (each at most 255 octets)."""
+    return " ".join(f'"{text[i:i + size]}"' for i in range(0, len(text), size))
+
+
+# a hostile record: 40 external report hosts
+FAILCASE = FAILCASE.format(many=txt_strings(
+    "v=DMARC1; p=reject; rua=" + ",".join(f"mailto:r@h{i}.external.example" for i in range(40))))
 
 
 class FailingDns(LabDns):
@@ -275,6 +286,16 @@ def test_failed_authorization_lookup_is_not_tested(lab, failing):
     result = run_measure(dmarc, "ext.failcase.test", failing_config(lab, failing))
     assert codes(result)["DMARC-REPORT-UNTESTED"] == "not tested"
     assert result.data["rua"][0]["authorization"] == "untested"
+
+
+def test_hostile_record_is_bounded(lab, failing):
+    failing.asked.clear()
+    result = run_measure(dmarc, "many.failcase.test", failing_config(lab, failing))
+    report_queries = {n for n in failing.asked if "._report._dmarc." in n}
+    assert len(report_queries) == 10
+    assert len([f for f in result.findings if f.code == "DMARC-REPORT-UNAUTHORIZED"]) == 10
+    assert len(only(result, "DMARC-RECORD").reason) < 400
+    assert {u["authorization"] for u in result.data["rua"][10:]} == {"not checked"}
 
 
 def test_walk_sends_at_most_eight_dmarc_queries(lab, failing):

@@ -133,13 +133,21 @@ def _discovery_data(discovery: Discovery) -> dict[str, Any]:
     }
 
 
-def _uri_data(tag: str, uri: ReportUri, authorizations: tuple[Authorization, ...]) -> dict[str, Any]:
+def _uri_data(tag: str, uri: ReportUri, authorizations: tuple[Authorization, ...],
+              policy_domain: str) -> dict[str, Any]:
     match = next((a for a in authorizations if a.tag == tag and a.uri is uri), None)
+    external = uri.valid and bool(uri.host) and not psl.same_organization(uri.host, policy_domain)
+    if match is not None:
+        authorization: str | None = match.status
+    elif external:
+        authorization = "not checked"  # beyond judge.MAX_DESTINATIONS
+    else:
+        authorization = "not needed" if uri.valid else None
     return {
         "uri": uri.uri, "scheme": uri.scheme, "address": uri.address, "host": uri.host,
         "size": uri.size or None,
-        "valid": uri.valid, "error": uri.error or None, "external": match is not None,
-        "authorization": match.status if match else ("not needed" if uri.valid else None),
+        "valid": uri.valid, "error": uri.error or None, "external": external,
+        "authorization": authorization,
         "authorization_query": match.query if match else None,
     }
 
@@ -167,8 +175,8 @@ def _data(facts: Facts, record: DmarcRecord | None) -> dict[str, Any]:
         "pct": record.pct if record.pct is not None else 100, "testing": record.testing,
         "applied_policy": enforced, "enforcing": enforced in ("quarantine", "reject"),
         "adkim": record.adkim, "aspf": record.aspf, "psd": record.psd,
-        "rua": [_uri_data("rua", u, facts.authorizations) for u in record.rua],
-        "ruf": [_uri_data("ruf", u, facts.authorizations) for u in record.ruf],
+        "rua": [_uri_data("rua", u, facts.authorizations, bis.policy.name) for u in record.rua],
+        "ruf": [_uri_data("ruf", u, facts.authorizations, bis.policy.name) for u in record.ruf],
         "problems": [{"kind": p.kind, "tag": p.tag, "value": p.value, "position": p.position,
                       "detail": p.detail} for p in record.problems],
     })

@@ -29,6 +29,9 @@ PASS, INFO, WARN, FAIL, NOT_TESTED = (Verdict.PASS, Verdict.INFO, Verdict.WARN, 
 RECORD, POLICY, SUBPOLICY, TAGS = "DMARC record", "policy", "subdomain policy", "record tags"
 REPORTS, AUTHORIZATION, ALIGNMENT = "reports", "report authorization", "alignment"
 DISCOVERY, NULL_MX = "policy discovery", "null MX"
+MAX_DESTINATIONS = 10  # external report hosts checked per record
+MAX_SHOWN = 300  # characters of a record quoted in a reason (data keeps it whole)
+MAX_LOOKALIKES = 5  # non-DMARC TXT records reported per name
 
 
 @dataclass(frozen=True)
@@ -100,15 +103,13 @@ def judge(facts: Facts) -> list[Finding]:
 # -- where the record is -----------------------------------------------------------------------
 def _lookalikes(facts: Facts) -> Iterable[Finding]:
     own = facts.bis.lookups[0]
-    for text in own.texts:
-        if not looks_like_dmarc(text):
-            continue
+    for text in [t for t in own.texts if looks_like_dmarc(t)][:MAX_LOOKALIKES]:
         try:
             parse_lenient(text)
         except ParseError as exc:
             verdict = WARN if own.records else FAIL  # harmless beside a valid record, fatal alone
             yield finding("DMARC-NOT-DMARC", RECORD, verdict, evidence=_ev(facts.evidence.get(own.name)),
-                          name=own.name, error=exc.message, position=exc.position or 0, text=text[:200])
+                          name=own.name, error=exc.message, position=exc.position or 0, text=_shown(text))
 
 
 def _multiple(facts: Facts) -> Iterable[Finding]:
@@ -134,6 +135,10 @@ def _no_record(facts: Facts) -> list[Finding]:
                     searched=searched)]
 
 
+def _shown(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."
+
+
 def _via(record: DmarcRecord, view: ReceiverView, tag: str) -> str:
     """How the applied policy is written: ``p=reject``, ``sp=none``, ``p=reject (no sp=)``."""
     if tag == "p" or view.fallback.startswith("invalid"):
@@ -147,12 +152,13 @@ def _via(record: DmarcRecord, view: ReceiverView, tag: str) -> str:
 
 def _where(facts: Facts, policy: Found, via: str, evidence: list[Evidence]) -> list[Finding]:
     if facts.bis.source == "domain":
-        return [finding("DMARC-RECORD", RECORD, INFO, evidence=evidence, name=policy.name, text=policy.text)]
+        return [finding("DMARC-RECORD", RECORD, INFO, evidence=evidence, name=policy.name,
+                        text=_shown(policy.text))]
     how = ("its organizational domain" if facts.bis.source == "organizational"
            else f"public suffix domain with psd=y; the organizational domain {facts.bis.org_domain} "
                 "publishes none")
     return [finding("DMARC-INHERITED", RECORD, INFO, evidence=evidence, source=policy.name, how=how,
-                    via=via, text=policy.text)]
+                    via=via, text=_shown(policy.text))]
 
 
 # -- the record's tags -------------------------------------------------------------------------
@@ -318,11 +324,17 @@ def _unique(evidence: list[Evidence]) -> list[Evidence]:
 def external_destinations(record: DmarcRecord, policy_domain: str) -> list[tuple[str, ReportUri, str]]:
     """(tag, uri, query) for each report URI whose host is in another organizational domain.
 
-    RFC 7489 §7.1: the receiver asks ``<policy domain>._report._dmarc.<destination host>``.
+    RFC 7489 §7.1: the receiver asks ``<policy domain>._report._dmarc.<destination host>``. A hostile
+    record may list thousands of URIs; only the first MAX_DESTINATIONS distinct hosts are checked
+    (receivers need send to only two, RFC 7489 §6.2).
     """
-    out = []
+    out: list[tuple[str, ReportUri, str]] = []
+    hosts: set[str] = set()
     for tag, uris in (("rua", record.rua), ("ruf", record.ruf)):
         for uri in uris:
             if uri.valid and uri.host and not psl.same_organization(uri.host, policy_domain):
+                hosts.add(uri.host)
+                if len(hosts) > MAX_DESTINATIONS:
+                    return out
                 out.append((tag, uri, f"{policy_domain}._report._dmarc.{uri.host}"))
     return out

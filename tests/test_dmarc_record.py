@@ -230,3 +230,30 @@ def test_fuzz_lenient_never_raises_after_a_valid_version(tail):
     for problem in record.problems:
         assert 0 <= problem.position <= len(text)
     assert record.p in (None, "none", "quarantine", "reject")
+
+
+# -- every explanation the parser gives has its Dutch translation ------------------------------
+
+BROKEN = [
+    "", "v=DMARC2", " v=DMARC1", "v=DMARC1 p=none", "v=dmarc1", "p=none; v=DMARC1", "v=DMARC1;; p=none",
+    "v=DMARC1; 1=x", "v=DMARC1; p none", "v=DMARC1; p=", "v=DMARC1; p=\x01",
+    "v=DMARC1; p=x; sp=x; np=x; adkim=x; aspf=x; pct=x; rf=x; ri=x; psd=x; t=x",
+    "v=DMARC1; fo=x; ruf=mailto:a@example.com", "v=DMARC1; fo=0:1; ruf=mailto:a@example.com",
+    "v=DMARC1; fo=d:d; ruf=mailto:a@example.com",
+    "v=DMARC1; rua=,a@example.com,mailto:a b@example.com,mailto:,mailto:a@@example.com,mailto:a@x,https:/x",
+]
+
+
+def test_every_parser_explanation_has_a_dutch_translation():
+    from mailguard.measures.dmarc.codes import DETAILS_NL
+
+    explained = set()
+    for text in BROKEN:
+        try:
+            record = parse_lenient(text)
+        except ParseError as exc:
+            explained.add(exc.message)
+            continue
+        explained |= {p.detail for p in record.problems if p.kind in ("syntax", "invalid-value")}
+    assert explained <= set(DETAILS_NL), explained - set(DETAILS_NL)
+    assert len(explained) == len(DETAILS_NL)  # and the table holds nothing the parser never says

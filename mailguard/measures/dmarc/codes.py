@@ -7,6 +7,40 @@ from ...messages import Message
 BIS = "RFC 9989"  # DMARCbis
 _M = Message
 
+# The parser's explanations (record.py) in Dutch: findings carry both, as ``error`` and ``error_nl``.
+DETAILS_NL = {
+    "white space before v=DMARC1: the record must start with it":
+        "witruimte voor v=DMARC1: het record moet daarmee beginnen",
+    "expected ';' after v=DMARC1": "';' verwacht na v=DMARC1",
+    "the version must be written exactly v=DMARC1 (case-sensitive)":
+        "de versie moet precies v=DMARC1 zijn (hoofdlettergevoelig)",
+    "v=DMARC1 must be the first tag of the record": "v=DMARC1 moet de eerste tag van het record zijn",
+    "not a DMARC record: it does not start with v=DMARC1": "geen DMARC-record: het begint niet met v=DMARC1",
+    "empty tag between two ';'": "lege tag tussen twee ';'",
+    "expected a tag name (letters only)": "tagnaam verwacht (alleen letters)",
+    "expected '=' after the tag name": "'=' verwacht na de tagnaam",
+    "the tag has an empty value": "de tag heeft een lege waarde",
+    "character not allowed in a tag value (printable ASCII only)":
+        "teken niet toegestaan in een tagwaarde (alleen afdrukbare ASCII)",
+    "expected none, quarantine or reject": "none, quarantine of reject verwacht",
+    "expected r (relaxed) or s (strict)": "r (ruim) of s (strikt) verwacht",
+    "options are 0, 1, d and s, separated by ':'": "opties zijn 0, 1, d en s, gescheiden door ':'",
+    "0 and 1 are mutually exclusive (DMARCbis §4.8)": "0 en 1 sluiten elkaar uit (DMARCbis §4.8)",
+    "an option is repeated": "een optie komt dubbel voor",
+    "expected a whole number from 0 to 100": "geheel getal van 0 tot en met 100 verwacht",
+    "the only report format defined is afrf": "het enige gedefinieerde rapportformaat is afrf",
+    "expected a number of seconds (32-bit)": "aantal seconden verwacht (32 bits)",
+    "expected y, n or u": "y, n of u verwacht",
+    "expected y or n": "y of n verwacht",
+    "empty URI in the list": "lege URI in de lijst",
+    "white space or a non-ASCII character in a URI": "witruimte of een niet-ASCII-teken in een URI",
+    "not a URI: a scheme such as mailto: is missing": "geen URI: een schema zoals mailto: ontbreekt",
+    "a mailto: URI needs an address local-part@domain": "een mailto:-URI heeft een adres naam@domein nodig",
+    "more than one '@' in the address": "meer dan één '@' in het adres",
+    "the address has no valid mail domain": "het adres heeft geen geldig maildomein",
+    "a web URI needs //host": "een web-URI heeft //host nodig",
+}
+
 MESSAGES = {
     # -- finding the record ----------------------------------------------------------------------
     "DMARC-LOOKUP-FAILED": _M(
@@ -26,7 +60,7 @@ MESSAGES = {
     "DMARC-NOT-DMARC": _M(
         "a TXT record at _dmarc.{name} is meant as DMARC but receivers ignore it: {error} "
         "(position {position}): \"{text}\"",
-        "een TXT-record op _dmarc.{name} is als DMARC bedoeld maar ontvangers negeren het: {error} "
+        "een TXT-record op _dmarc.{name} is als DMARC bedoeld maar ontvangers negeren het: {error_nl} "
         "(positie {position}): \"{text}\"",
         f"RFC 7489 §6.6.3, {BIS} §4.7"),
     "DMARC-MULTIPLE": _M(
@@ -36,13 +70,18 @@ MESSAGES = {
     "DMARC-RECORD": _M("DMARC record at _dmarc.{name}: {text}", "DMARC-record op _dmarc.{name}: {text}",
                        "RFC 7489 §6.1"),
     "DMARC-INHERITED": _M(
-        "no DMARC record of its own: inherited from {source} ({how}) via {via}",
-        "geen eigen DMARC-record: geërfd van {source} ({how}) via {via}",
+        "no DMARC record of its own: inherited from its organizational domain {source} via {via}",
+        "geen eigen DMARC-record: geërfd van het organisatiedomein {source} via {via}",
         f"{BIS} §4.10.1, RFC 7489 §6.6.3"),
+    "DMARC-INHERITED-PSD": _M(
+        "no DMARC record of its own, nor at its organizational domain {org}: inherited from the public "
+        "suffix domain {source} (psd=y) via {via}",
+        "geen eigen DMARC-record, ook niet op het organisatiedomein {org}: geërfd van het "
+        "public-suffixdomein {source} (psd=y) via {via}", f"{BIS} §4.10.1"),
     # -- the record's syntax and tags --------------------------------------------------------------
     "DMARC-SYNTAX": _M(
         "syntax error at position {position}: {error}; receivers skip the broken part",
-        "syntaxfout op positie {position}: {error}; ontvangers slaan dat deel over", f"{BIS} §4.8"),
+        "syntaxfout op positie {position}: {error_nl}; ontvangers slaan dat deel over", f"{BIS} §4.8"),
     "DMARC-TAG-UNKNOWN": _M(
         "unknown tag {tag}={value} (position {position}): receivers ignore it",
         "onbekende tag {tag}={value} (positie {position}): ontvangers negeren hem", f"{BIS} §4.7"),
@@ -61,7 +100,7 @@ MESSAGES = {
         "RFC 6376 §3.2"),
     "DMARC-TAG-INVALID": _M(
         "invalid value {tag}={value} at position {position}: {error}; receivers fall back to the default",
-        "ongeldige waarde {tag}={value} op positie {position}: {error}; ontvangers vallen terug op de "
+        "ongeldige waarde {tag}={value} op positie {position}: {error_nl}; ontvangers vallen terug op de "
         "standaardwaarde", f"{BIS} §4.8, RFC 7489 §6.3"),
     "DMARC-P-MISSING": _M(
         "no p= tag: DMARCbis receivers read the record as p=none, and RFC 7489 requires p=",
@@ -132,7 +171,7 @@ MESSAGES = {
                     f"{BIS} §4.7"),
     "DMARC-URI-INVALID": _M(
         "invalid {tag} URI \"{uri}\" at position {position}: {error}; reports to it are lost",
-        "ongeldige {tag}-URI \"{uri}\" op positie {position}: {error}; rapporten ernaartoe gaan verloren",
+        "ongeldige {tag}-URI \"{uri}\" op positie {position}: {error_nl}; rapporten ernaartoe gaan verloren",
         f"{BIS} §4.6, §4.8"),
     "DMARC-URI-SCHEME": _M(
         "{tag} URI {uri} uses {scheme}:, which receivers need not support (only mailto: is required)",
@@ -166,10 +205,22 @@ MESSAGES = {
         "null-MX: het domein verstuurt geen mail, dus het DMARC-beleid hoort reject te zijn, niet {policy}",
         "RFC 7505 §4, RFC 9989 §4.7"),
     "DMARC-METHODS-DIFFER": _M(
-        "receivers disagree: DMARCbis receivers (DNS tree walk) apply {bis}; RFC 7489 receivers "
-        "(Public Suffix List) apply {rfc}",
-        "ontvangers verschillen: DMARCbis-ontvangers (DNS-boomwandeling) passen {bis} toe; RFC "
-        "7489-ontvangers (Public Suffix List) {rfc}",
+        "receivers disagree: DMARCbis receivers (DNS tree walk) apply {bis_policy} from {bis_source}; "
+        "RFC 7489 receivers (Public Suffix List) apply {rfc_policy} from {rfc_source}",
+        "ontvangers verschillen: DMARCbis-ontvangers (DNS-boomwandeling) passen {bis_policy} toe van "
+        "{bis_source}; RFC 7489-ontvangers (Public Suffix List) {rfc_policy} van {rfc_source}",
+        f"{BIS} §4.10, RFC 7489 §6.6.3"),
+    "DMARC-METHODS-DIFFER-BIS-ONLY": _M(
+        "receivers disagree: DMARCbis receivers (DNS tree walk) apply {bis_policy} from {bis_source}; "
+        "RFC 7489 receivers (Public Suffix List) find no usable DMARC policy and apply none at all",
+        "ontvangers verschillen: DMARCbis-ontvangers (DNS-boomwandeling) passen {bis_policy} toe van "
+        "{bis_source}; RFC 7489-ontvangers (Public Suffix List) vinden geen bruikbaar DMARC-beleid en "
+        "passen helemaal niets toe", f"{BIS} §4.10, RFC 7489 §6.6.3"),
+    "DMARC-METHODS-DIFFER-RFC-ONLY": _M(
+        "receivers disagree: DMARCbis receivers (DNS tree walk) find no usable DMARC policy; RFC 7489 "
+        "receivers (Public Suffix List) apply {rfc_policy} from {rfc_source}",
+        "ontvangers verschillen: DMARCbis-ontvangers (DNS-boomwandeling) vinden geen bruikbaar "
+        "DMARC-beleid; RFC 7489-ontvangers (Public Suffix List) passen {rfc_policy} toe van {rfc_source}",
         f"{BIS} §4.10, RFC 7489 §6.6.3"),
     "DMARC-ORG-DIFFERS": _M(
         "organizational domain: {bis_org} by the DNS tree walk (DMARCbis), {rfc_org} by the Public Suffix "

@@ -21,6 +21,7 @@ from ... import psl
 from ...errors import ParseError
 from ...findings import finding
 from ...model import Evidence, Finding, Verdict
+from .codes import DETAILS_NL
 from .discovery import Discovery, Found, ReceiverView, downgrade_for_testing, receiver_view
 from .record import DmarcRecord, Problem, ReportUri, looks_like_dmarc, parse_lenient, policy_stronger
 
@@ -109,7 +110,8 @@ def _lookalikes(facts: Facts) -> Iterable[Finding]:
         except ParseError as exc:
             verdict = WARN if own.records else FAIL  # harmless beside a valid record, fatal alone
             yield finding("DMARC-NOT-DMARC", RECORD, verdict, evidence=_ev(facts.evidence.get(own.name)),
-                          name=own.name, error=exc.message, position=exc.position or 0, text=_shown(text))
+                          name=own.name, error=exc.message, error_nl=DETAILS_NL.get(exc.message, exc.message),
+                          position=exc.position or 0, text=_shown(text))
 
 
 def _multiple(facts: Facts) -> Iterable[Finding]:
@@ -140,24 +142,20 @@ def _shown(text: str) -> str:
 
 
 def _via(record: DmarcRecord, view: ReceiverView, tag: str) -> str:
-    """How the applied policy is written: ``p=reject``, ``sp=none``, ``p=reject (no sp=)``."""
-    if tag == "p" or view.fallback.startswith("invalid"):
-        return f"p={view.p}"
-    if tag == "sp":
-        return f"sp={record.sp}" if record.sp else f"p={view.p} (no sp=)"
-    if record.np:
+    """The tag and value that decide: ``sp=none``; ``p=reject`` when sp= (np=) falls back to it."""
+    if tag == "np" and record.np and not view.fallback:
         return f"np={record.np}"
-    return f"sp={record.sp} (no np=)" if record.sp else f"p={view.p} (no sp= or np=)"
+    if tag in ("sp", "np") and record.sp and not view.fallback:
+        return f"sp={record.sp}"
+    return f"p={view.p}"
 
 
 def _where(facts: Facts, policy: Found, via: str, evidence: list[Evidence]) -> list[Finding]:
     if facts.bis.source == "domain":
         return [finding("DMARC-RECORD", RECORD, INFO, evidence=evidence, name=policy.name,
                         text=_shown(policy.text))]
-    how = ("its organizational domain" if facts.bis.source == "organizational"
-           else f"public suffix domain with psd=y; the organizational domain {facts.bis.org_domain} "
-                "publishes none")
-    return [finding("DMARC-INHERITED", RECORD, INFO, evidence=evidence, source=policy.name, how=how,
+    code = "DMARC-INHERITED" if facts.bis.source == "organizational" else "DMARC-INHERITED-PSD"
+    return [finding(code, RECORD, INFO, evidence=evidence, source=policy.name, org=facts.bis.org_domain,
                     via=via, text=_shown(policy.text))]
 
 
@@ -175,7 +173,8 @@ def _problems(record: DmarcRecord, subject: str, evidence: list[Evidence]) -> It
         code, verdict = _problem_code(problem)
         yield finding(code, TAGS if code != "DMARC-URI-INVALID" else REPORTS, verdict, evidence=evidence,
                       subject=subject, tag=problem.tag, value=problem.value, position=problem.position,
-                      error=problem.detail, lower=problem.tag.lower(), uri=problem.value)
+                      error=problem.detail, error_nl=DETAILS_NL.get(problem.detail, problem.detail),
+                      lower=problem.tag.lower(), uri=problem.value)
 
 
 def _problem_code(problem: Problem) -> tuple[str, Verdict]:
@@ -294,23 +293,15 @@ def _methods(facts: Facts) -> list[Finding]:
     evidence = _ev(*(facts.evidence.get(lookup.name) for lookup in (*bis.lookups, *rfc.lookups)))
     bis_policy, rfc_policy = applied_policy(bis, facts.exists), applied_policy(rfc, facts.exists)
     if (bis.policy_domain, bis_policy) != (rfc.policy_domain, rfc_policy):
-        return [finding("DMARC-METHODS-DIFFER", DISCOVERY, WARN, evidence=_unique(evidence),
-                        bis=_outcome(bis_policy, bis.policy_domain),
-                        rfc=_outcome(rfc_policy, rfc.policy_domain),
+        code = ("DMARC-METHODS-DIFFER" if bis_policy and rfc_policy
+                else "DMARC-METHODS-DIFFER-BIS-ONLY" if bis_policy else "DMARC-METHODS-DIFFER-RFC-ONLY")
+        return [finding(code, DISCOVERY, WARN, evidence=_unique(evidence),
                         bis_policy=bis_policy, bis_source=bis.policy_domain,
                         rfc_policy=rfc_policy, rfc_source=rfc.policy_domain)]
     if bis.org_domain != rfc.org_domain:
         return [finding("DMARC-ORG-DIFFERS", DISCOVERY, INFO, evidence=_unique(evidence),
                         bis_org=bis.org_domain, rfc_org=rfc.org_domain)]
     return []
-
-
-def _outcome(policy: str | None, source: str | None) -> str:
-    if source is None:
-        return "no DMARC (no record found)"
-    if policy is None:
-        return f"no DMARC (the record at {source} is unusable)"
-    return f"{policy} from {source}"
 
 
 def _unique(evidence: list[Evidence]) -> list[Evidence]:

@@ -235,7 +235,7 @@ def _parse_tag(text: str, start: int, end: int, problems: list[Problem], *, last
     after = _skip_wsp(text, name.end())
     if after >= end or text[after] != "=":
         problems.append(Problem("syntax", name.group(), "", after,
-                                f"expected '=' after tag name {name.group()!r}"))
+                                "expected '=' after the tag name"))
         return None
     value_start = _skip_wsp(text, after + 1)
     value_end = end
@@ -244,12 +244,12 @@ def _parse_tag(text: str, start: int, end: int, problems: list[Problem], *, last
     value = text[value_start:value_end]
     if not value:
         problems.append(Problem("syntax", name.group(), "", value_start,
-                                f"tag {name.group()!r} has an empty value"))
+                                "the tag has an empty value"))
         return None
     for offset, char in enumerate(value):
         if char not in VALUE_CHARS:
             problems.append(Problem("syntax", name.group(), value, value_start + offset,
-                                    f"character {char!r} is not allowed in a tag value"))
+                                    "character not allowed in a tag value (printable ASCII only)"))
             return None
     return Tag(name.group(), value, position, value_start)
 
@@ -398,7 +398,7 @@ def _mailto(text: str, position: int, uri: str, rest: str, size: str) -> ReportU
     elif "@" in local and not local.startswith('"'):
         error = "more than one '@' in the address"
     elif "." not in domain or not is_valid_dns_name(domain):
-        error = f"{domain or 'the domain'} is not a valid mail domain"
+        error = "the address has no valid mail domain"
     return ReportUri(text, position, uri=uri, scheme="mailto", address=address,
                      host=domain if not error else "", size=size, valid=not error, supported=not error,
                      error=error)
@@ -411,7 +411,7 @@ def _web(text: str, position: int, uri: str, scheme: str, size: str) -> ReportUr
         host = ""
     if not uri[len(scheme) + 1:].startswith("//") or not host or not is_valid_dns_name(host):
         return ReportUri(text, position, uri=uri, scheme=scheme, size=size,
-                         error=f"a {scheme}: URI needs //host")
+                         error="a web URI needs //host")
     return ReportUri(text, position, uri=uri, scheme=scheme, host=host, size=size, valid=True,
                      supported=False)
 

@@ -135,7 +135,7 @@ def scan(domains: tuple[str, ...], domains_file: Path | None, concurrency: int,
         fail_usage(str(exc))
     config = build_config(nameservers, timeout, deadline=deadline, dkim_selectors=dkim_selectors,
                           measures=measures, ca_bundle=ca_bundle, trust_anchor=trust_anchor,
-                          fail_on=fail_on, lang=lang)  # type: ignore[arg-type]
+                          fail_on=fail_on, lang=lang)
     source = itertools.chain(names, read_domains(domains_file) if domains_file else ())
     batch = total > 1
     summary = summary or ("table" if batch else "none")

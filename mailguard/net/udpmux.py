@@ -96,7 +96,7 @@ class UdpMux:
                 transport.sendto(wire)
                 done, _ = await asyncio.wait([future], timeout=timeout / 2)
             if not done:
-                raise dns.exception.Timeout(timeout=timeout)
+                raise dns.exception.Timeout(timeout=timeout)  # type: ignore[no-untyped-call]
             return future.result()
         finally:
             self._pending.pop(query_id, None)

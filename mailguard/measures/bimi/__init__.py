@@ -1,0 +1,1 @@
+"""BIMI (work in progress)."""

@@ -42,72 +42,102 @@ from .messages import Message
 WORSE, BETTER, CHANGED = "worse", "better", "changed"
 
 MESSAGES = {
-    "CHANGE-NOT-COMPARABLE": Message(
-        "not compared: {why}", "niet vergeleken: {why}"),
+    "CHANGE-NOT-COMPARABLE": Message("not compared: {why}", "niet vergeleken: {why}"),
     "CHANGE-DMARC-WEAKER": Message(
         "DMARC policy of {name} weakened: {old} -> {new}",
-        "DMARC-beleid van {name} verzwakt: {old} -> {new}", "RFC 7489 §6.3"),
+        "DMARC-beleid van {name} verzwakt: {old} -> {new}",
+        "RFC 7489 §6.3",
+    ),
     "CHANGE-DMARC-STRONGER": Message(
         "DMARC policy of {name} strengthened: {old} -> {new}",
-        "DMARC-beleid van {name} versterkt: {old} -> {new}", "RFC 7489 §6.3"),
+        "DMARC-beleid van {name} versterkt: {old} -> {new}",
+        "RFC 7489 §6.3",
+    ),
     "CHANGE-DMARC-ADDED": Message(
-        "DMARC record published at {name}: {new}", "DMARC-record gepubliceerd op {name}: {new}",
-        "RFC 7489 §6.1"),
+        "DMARC record published at {name}: {new}",
+        "DMARC-record gepubliceerd op {name}: {new}",
+        "RFC 7489 §6.1",
+    ),
     "CHANGE-DMARC-REMOVED": Message(
-        "DMARC record at {name} removed (was: {old})", "DMARC-record op {name} verwijderd (was: {old})",
-        "RFC 7489 §6.1"),
+        "DMARC record at {name} removed (was: {old})",
+        "DMARC-record op {name} verwijderd (was: {old})",
+        "RFC 7489 §6.1",
+    ),
     "CHANGE-DMARC-CHANGED": Message(
-        "DMARC record at {name} changed: {old} -> {new}", "DMARC-record op {name} gewijzigd: {old} -> {new}",
-        "RFC 7489 §6.3"),
+        "DMARC record at {name} changed: {old} -> {new}",
+        "DMARC-record op {name} gewijzigd: {old} -> {new}",
+        "RFC 7489 §6.3",
+    ),
     "CHANGE-SPF-WEAKER": Message(
         "SPF of {name} weakened ({old_all} -> {new_all}): {new}",
-        "SPF van {name} verzwakt ({old_all} -> {new_all}): {new}", "RFC 7208 §5.1"),
+        "SPF van {name} verzwakt ({old_all} -> {new_all}): {new}",
+        "RFC 7208 §5.1",
+    ),
     "CHANGE-SPF-STRONGER": Message(
         "SPF of {name} strengthened ({old_all} -> {new_all}): {new}",
-        "SPF van {name} versterkt ({old_all} -> {new_all}): {new}", "RFC 7208 §5.1"),
+        "SPF van {name} versterkt ({old_all} -> {new_all}): {new}",
+        "RFC 7208 §5.1",
+    ),
     "CHANGE-SPF-ADDED": Message(
-        "SPF record published at {name}: {new}", "SPF-record gepubliceerd op {name}: {new}", "RFC 7208 §3"),
+        "SPF record published at {name}: {new}", "SPF-record gepubliceerd op {name}: {new}", "RFC 7208 §3"
+    ),
     "CHANGE-SPF-REMOVED": Message(
-        "SPF record at {name} removed (was: {old})", "SPF-record op {name} verwijderd (was: {old})",
-        "RFC 7208 §3"),
+        "SPF record at {name} removed (was: {old})",
+        "SPF-record op {name} verwijderd (was: {old})",
+        "RFC 7208 §3",
+    ),
     "CHANGE-SPF-CHANGED": Message(
-        "SPF record of {name} changed: {old} -> {new}", "SPF-record van {name} gewijzigd: {old} -> {new}",
-        "RFC 7208 §3"),
+        "SPF record of {name} changed: {old} -> {new}",
+        "SPF-record van {name} gewijzigd: {old} -> {new}",
+        "RFC 7208 §3",
+    ),
     "CHANGE-MX-ADDED": Message(
         "MX host added for {name}: {host} (a new party receives mail: is it a named processor?)",
         "MX-host toegevoegd voor {name}: {host} (een nieuwe partij ontvangt mail: is dat een genoemde "
-        "verwerker?)", "RFC 5321 §5.1"),
+        "verwerker?)",
+        "RFC 5321 §5.1",
+    ),
     "CHANGE-MX-REMOVED": Message(
-        "MX host removed for {name}: {host}", "MX-host verwijderd voor {name}: {host}", "RFC 5321 §5.1"),
+        "MX host removed for {name}: {host}", "MX-host verwijderd voor {name}: {host}", "RFC 5321 §5.1"
+    ),
     "CHANGE-RECORDS": Message(
         "{type} records of {name} changed: added {added}; removed {removed}",
-        "{type}-records van {name} gewijzigd: toegevoegd {added}; verwijderd {removed}"),
+        "{type}-records van {name} gewijzigd: toegevoegd {added}; verwijderd {removed}",
+    ),
     "CHANGE-CERT-REPLACED": Message(
         "certificate of {target} replaced: {old} -> {new}",
-        "certificaat van {target} vervangen: {old} -> {new}"),
+        "certificaat van {target} vervangen: {old} -> {new}",
+    ),
     "CHANGE-FINDING-WORSE": Message(
         "{measure}: {check} went from {old} to {new}: {reason}",
-        "{measure}: {check} ging van {old} naar {new}: {reason}"),
+        "{measure}: {check} ging van {old} naar {new}: {reason}",
+    ),
     "CHANGE-FINDING-BETTER": Message(
         "{measure}: {check} went from {old} to {new}: {reason}",
-        "{measure}: {check} ging van {old} naar {new}: {reason}"),
+        "{measure}: {check} ging van {old} naar {new}: {reason}",
+    ),
     "CHANGE-FINDING-UNTESTED": Message(
         "{measure}: {check} went from {old} to {new}: {reason}",
-        "{measure}: {check} ging van {old} naar {new}: {reason}"),
+        "{measure}: {check} ging van {old} naar {new}: {reason}",
+    ),
     "CHANGE-FINDING-NEW": Message(
-        "{measure}: new {new} for {check}: {reason}", "{measure}: nieuw {new} bij {check}: {reason}"),
+        "{measure}: new {new} for {check}: {reason}", "{measure}: nieuw {new} bij {check}: {reason}"
+    ),
     "CHANGE-FINDING-GONE": Message(
-        "{measure}: {check} ({old}) no longer found", "{measure}: {check} ({old}) niet meer gevonden"),
+        "{measure}: {check} ({old}) no longer found", "{measure}: {check} ({old}) niet meer gevonden"
+    ),
     "CHANGE-PROMISE-WORSE": Message(
         "promise no longer {old}: now {new}: \u201c{sentence}\u201d",
-        "belofte niet meer {old}: nu {new}: \u201c{sentence}\u201d"),
+        "belofte niet meer {old}: nu {new}: \u201c{sentence}\u201d",
+    ),
     "CHANGE-PROMISE-BETTER": Message(
         "promise now {new} (was {old}): \u201c{sentence}\u201d",
-        "belofte nu {new} (was {old}): \u201c{sentence}\u201d"),
+        "belofte nu {new} (was {old}): \u201c{sentence}\u201d",
+    ),
     "CHANGE-PROMISE-CHANGED": Message(
-        "promise {old} -> {new}: \u201c{sentence}\u201d", "belofte {old} -> {new}: \u201c{sentence}\u201d"),
-    "CHANGE-SCORE": Message(
-        "score {area}: {old} -> {new}", "score {area}: {old} -> {new}"),
+        "promise {old} -> {new}: \u201c{sentence}\u201d", "belofte {old} -> {new}: \u201c{sentence}\u201d"
+    ),
+    "CHANGE-SCORE": Message("score {area}: {old} -> {new}", "score {area}: {old} -> {new}"),
 }
 messages.register(MESSAGES)
 
@@ -171,6 +201,7 @@ def _not_comparable(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
 
 # --- evidence walking --------------------------------------------------------------------------
 
+
 def _evidence(doc: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     """Every evidence object in a report document: measures', findings', promises' findings'."""
     for measure in _list(doc.get("measures")):
@@ -220,8 +251,9 @@ def txt_text(rdata: str) -> str:
     return "".join(re.sub(r"\\(.)", r"\1", p) for p in parts)
 
 
-def _dns_changes(old: Mapping[RecordKey, frozenset[str]],
-                 new: Mapping[RecordKey, frozenset[str]]) -> Iterator[Change]:
+def _dns_changes(
+    old: Mapping[RecordKey, frozenset[str]], new: Mapping[RecordKey, frozenset[str]]
+) -> Iterator[Change]:
     for key in sorted(old.keys() & new.keys()):
         before, after = old[key], new[key]
         if before == after:
@@ -232,8 +264,15 @@ def _dns_changes(old: Mapping[RecordKey, frozenset[str]],
         elif rdtype == "MX":
             yield from _mx_changes(name, before, after)
         else:
-            yield _change("CHANGE-RECORDS", CHANGED, f"{rdtype} {name}", name=name, type=rdtype,
-                          added=_join(after - before), removed=_join(before - after))
+            yield _change(
+                "CHANGE-RECORDS",
+                CHANGED,
+                f"{rdtype} {name}",
+                name=name,
+                type=rdtype,
+                added=_join(after - before),
+                removed=_join(before - after),
+            )
 
 
 def _join(items: Iterable[str]) -> str:
@@ -250,8 +289,15 @@ def _txt_changes(name: str, before: frozenset[str], after: frozenset[str]) -> It
         yield _spf_change(name, old_s, new_s)
     rest_old, rest_new = old_txt - set(old_d) - set(old_s), new_txt - set(new_d) - set(new_s)
     if rest_old != rest_new:
-        yield _change("CHANGE-RECORDS", CHANGED, f"TXT {name}", name=name, type="TXT",
-                      added=_join(rest_new - rest_old), removed=_join(rest_old - rest_new))
+        yield _change(
+            "CHANGE-RECORDS",
+            CHANGED,
+            f"TXT {name}",
+            name=name,
+            type="TXT",
+            added=_join(rest_new - rest_old),
+            removed=_join(rest_old - rest_new),
+        )
 
 
 def _with_prefix(texts: set[str], prefix: str) -> list[str]:
@@ -287,8 +333,9 @@ def _dmarc_change(name: str, old: list[str], new: list[str]) -> Change:
     if after is None and before is not None:  # valid before, unusable now
         return _change("CHANGE-DMARC-WEAKER", WORSE, f"DMARC {name}", name=name, old=old_text, new=new_text)
     if before is not None and after is not None and before != after:
-        code, direction = (("CHANGE-DMARC-WEAKER", WORSE) if after < before
-                           else ("CHANGE-DMARC-STRONGER", BETTER))
+        code, direction = (
+            ("CHANGE-DMARC-WEAKER", WORSE) if after < before else ("CHANGE-DMARC-STRONGER", BETTER)
+        )
         return _change(code, direction, f"DMARC {name}", name=name, old=old_text, new=new_text)
     return _change("CHANGE-DMARC-CHANGED", CHANGED, f"DMARC {name}", name=name, old=old_text, new=new_text)
 
@@ -315,12 +362,27 @@ def _spf_change(name: str, old: list[str], new: list[str]) -> Change:
         before, after = spf_all(old[0]), spf_all(new[0])
         if before and after and before != after:
             worse = _ALL_RANK[after] < _ALL_RANK[before]
-            return _change("CHANGE-SPF-WEAKER" if worse else "CHANGE-SPF-STRONGER", WORSE if worse else BETTER,
-                           f"SPF {name}", name=name, old_all=f"{before}all", new_all=f"{after}all",
-                           old=old_text, new=new_text)
+            return _change(
+                "CHANGE-SPF-WEAKER" if worse else "CHANGE-SPF-STRONGER",
+                WORSE if worse else BETTER,
+                f"SPF {name}",
+                name=name,
+                old_all=f"{before}all",
+                new_all=f"{after}all",
+                old=old_text,
+                new=new_text,
+            )
     elif len(old) == 1 and len(new) > 1:  # two SPF records are a permerror (RFC 7208 §4.5)
-        return _change("CHANGE-SPF-WEAKER", WORSE, f"SPF {name}", name=name, old_all="1 record",
-                       new_all=f"{len(new)} records", old=old_text, new=new_text)
+        return _change(
+            "CHANGE-SPF-WEAKER",
+            WORSE,
+            f"SPF {name}",
+            name=name,
+            old_all="1 record",
+            new_all=f"{len(new)} records",
+            old=old_text,
+            new=new_text,
+        )
     return _change("CHANGE-SPF-CHANGED", CHANGED, f"SPF {name}", name=name, old=old_text, new=new_text)
 
 
@@ -340,8 +402,15 @@ def _mx_changes(name: str, before: frozenset[str], after: frozenset[str]) -> Ite
     for host in sorted(new_hosts - old_hosts):
         yield _change("CHANGE-MX-ADDED", CHANGED, f"MX {name}", name=name, host=host)
     if old_hosts == new_hosts:  # same hosts, other preferences
-        yield _change("CHANGE-RECORDS", CHANGED, f"MX {name}", name=name, type="MX",
-                      added=_join(after - before), removed=_join(before - after))
+        yield _change(
+            "CHANGE-RECORDS",
+            CHANGED,
+            f"MX {name}",
+            name=name,
+            type="MX",
+            added=_join(after - before),
+            removed=_join(before - after),
+        )
 
 
 # --- certificates ------------------------------------------------------------------------------
@@ -376,12 +445,19 @@ def _fingerprints(data: Mapping[str, Any], depth: int) -> Iterator[str]:
                 yield from _fingerprints(nested, depth + 1)
 
 
-def _certificate_changes(old: Mapping[str, frozenset[str]],
-                         new: Mapping[str, frozenset[str]]) -> Iterator[Change]:
+def _certificate_changes(
+    old: Mapping[str, frozenset[str]], new: Mapping[str, frozenset[str]]
+) -> Iterator[Change]:
     for target in sorted(old.keys() & new.keys()):
         if old[target] != new[target]:
-            yield _change("CHANGE-CERT-REPLACED", CHANGED, target, target=target,
-                          old=_join(old[target]), new=_join(new[target]))
+            yield _change(
+                "CHANGE-CERT-REPLACED",
+                CHANGED,
+                target,
+                target=target,
+                old=_join(old[target]),
+                new=_join(new[target]),
+            )
 
 
 # --- findings, promises, scores ----------------------------------------------------------------
@@ -416,8 +492,9 @@ def _finding_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator
         if key not in before:
             verdict, reason, title = after[key]
             if verdict in ("fail", "warn"):
-                yield _change("CHANGE-FINDING-NEW", WORSE, label, measure=title, check=label, new=verdict,
-                              reason=reason)
+                yield _change(
+                    "CHANGE-FINDING-NEW", WORSE, label, measure=title, check=label, new=verdict, reason=reason
+                )
             continue
         if key not in after:
             verdict, _reason, title = before[key]
@@ -432,8 +509,12 @@ def _finding_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator
             yield _change("CHANGE-FINDING-UNTESTED", CHANGED, label, **params)
         elif _VERDICT_RANK[new_v] != _VERDICT_RANK[old_v]:
             worse = _VERDICT_RANK[new_v] < _VERDICT_RANK[old_v]
-            yield _change("CHANGE-FINDING-WORSE" if worse else "CHANGE-FINDING-BETTER",
-                          WORSE if worse else BETTER, label, **params)
+            yield _change(
+                "CHANGE-FINDING-WORSE" if worse else "CHANGE-FINDING-BETTER",
+                WORSE if worse else BETTER,
+                label,
+                **params,
+            )
 
 
 _PROMISE_RANK = {"not upheld": 0, "partly upheld": 1, "upheld": 2}
@@ -444,7 +525,9 @@ def _promises(doc: Mapping[str, Any]) -> dict[tuple[str, str], str]:
     for result in _list(doc.get("promises")):
         promise = result.get("promise")
         if isinstance(promise, Mapping):
-            out[(str(promise.get("kind", "")), str(promise.get("sentence", "")))] = str(result.get("verdict", ""))
+            out[(str(promise.get("kind", "")), str(promise.get("sentence", "")))] = str(
+                result.get("verdict", "")
+            )
     return out
 
 
@@ -457,8 +540,12 @@ def _promise_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator
         params = {"sentence": key[1], "kind": key[0], "old": old_v, "new": new_v}
         if old_v in _PROMISE_RANK and new_v in _PROMISE_RANK:
             worse = _PROMISE_RANK[new_v] < _PROMISE_RANK[old_v]
-            yield _change("CHANGE-PROMISE-WORSE" if worse else "CHANGE-PROMISE-BETTER",
-                          WORSE if worse else BETTER, key[0], **params)
+            yield _change(
+                "CHANGE-PROMISE-WORSE" if worse else "CHANGE-PROMISE-BETTER",
+                WORSE if worse else BETTER,
+                key[0],
+                **params,
+            )
         else:
             yield _change("CHANGE-PROMISE-CHANGED", CHANGED, key[0], **params)
 

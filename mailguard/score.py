@@ -117,7 +117,7 @@ def area_scores(measures: Iterable[MeasureResult]) -> dict[str, float]:
 def scores(measures: Iterable[MeasureResult]) -> dict[str, int]:
     """Area -> 0-100, and ``overall`` (the average of the areas), in ``model.Area`` order."""
     areas = area_scores(measures)
-    out = {area.value: percent(areas[area.value]) for area in Area if area.value in areas}
+    out: dict[str, int] = {str(a.value): percent(areas[a.value]) for a in Area if a.value in areas}
     if areas:
         out[OVERALL] = percent(sum(areas.values()) / len(areas))
     return out

@@ -11,19 +11,44 @@ from mailguard.compare import compare, dmarc_strength, spf_all, txt_text
 
 
 def dns(name: str, rdtype: str, *records: str, status: str = "ok") -> dict[str, Any]:
-    return {"kind": "dns", "summary": f"{rdtype} {name}", "data": {
-        "query": {"name": name, "type": rdtype}, "status": status,
-        "records": [{"name": name, "type": rdtype, "ttl": 300, "data": r} for r in records]}}
-
-
-def doc(*evidence: dict[str, Any], findings: list[tuple[str, str, str]] = (), promises=(),
-        scores=None, started="2026-01-01T00:00:00Z", error=None, domain="a.test") -> dict[str, Any]:
     return {
-        "schema": "mailguard.report/1", "domain": domain, "started": started, "error": error,
-        "measures": [{"name": "m", "title": "M", "area": "mail-authentication", "status": "pass",
-                      "evidence": list(evidence),
-                      "findings": [{"code": "C", "check": c, "subject": s, "verdict": v, "reason": f"r-{v}",
-                                    "evidence": []} for c, s, v in findings]}],
+        "kind": "dns",
+        "summary": f"{rdtype} {name}",
+        "data": {
+            "query": {"name": name, "type": rdtype},
+            "status": status,
+            "records": [{"name": name, "type": rdtype, "ttl": 300, "data": r} for r in records],
+        },
+    }
+
+
+def doc(
+    *evidence: dict[str, Any],
+    findings: list[tuple[str, str, str]] = (),
+    promises=(),
+    scores=None,
+    started="2026-01-01T00:00:00Z",
+    error=None,
+    domain="a.test",
+) -> dict[str, Any]:
+    return {
+        "schema": "mailguard.report/1",
+        "domain": domain,
+        "started": started,
+        "error": error,
+        "measures": [
+            {
+                "name": "m",
+                "title": "M",
+                "area": "mail-authentication",
+                "status": "pass",
+                "evidence": list(evidence),
+                "findings": [
+                    {"code": "C", "check": c, "subject": s, "verdict": v, "reason": f"r-{v}", "evidence": []}
+                    for c, s, v in findings
+                ],
+            }
+        ],
         "promises": [{"promise": {"kind": k, "sentence": t}, "verdict": v} for k, t, v in promises],
         "scores": scores or {},
     }
@@ -36,36 +61,55 @@ def kinds(old, new) -> list[tuple[str, str]]:
 DMARC = "_dmarc.a.test"
 
 
-@pytest.mark.parametrize(("old", "new", "expected", "worse"), [
-    # DMARC by policy, then pct
-    (['"v=DMARC1; p=reject"'], ['"v=DMARC1; p=none"'], ("CHANGE-DMARC-WEAKER", "worse"), True),
-    (['"v=DMARC1; p=none"'], ['"v=DMARC1; p=quarantine"'], ("CHANGE-DMARC-STRONGER", "better"), False),
-    (['"v=DMARC1; p=reject"'], ['"v=DMARC1; p=reject; pct=50"'], ("CHANGE-DMARC-WEAKER", "worse"), True),
-    (['"v=DMARC1; p=reject; pct=20"'], ['"v=DMARC1; p=reject"'], ("CHANGE-DMARC-STRONGER", "better"), False),
-    (['"v=DMARC1; p=reject"'], [], ("CHANGE-DMARC-REMOVED", "worse"), True),
-    ([], ['"v=DMARC1; p=none"'], ("CHANGE-DMARC-ADDED", "better"), False),
-    (['"v=DMARC1; p=reject"'], ['"v=DMARC1; p=reject; rua=mailto:x@a.test"'],
-     ("CHANGE-DMARC-CHANGED", "changed"), False),
-    (['"v=DMARC1; p=reject"'], ['"v=DMARC1; p=reject"', '"v=DMARC1; p=none"'],
-     ("CHANGE-DMARC-WEAKER", "worse"), True),                       # two records: none applies
-    (['"v=DMARC1; p=reject"'], ['"v=DMARC1; " "p=none"'], ("CHANGE-DMARC-WEAKER", "worse"), True),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "expected", "worse"),
+    [
+        # DMARC by policy, then pct
+        (['"v=DMARC1; p=reject"'], ['"v=DMARC1; p=none"'], ("CHANGE-DMARC-WEAKER", "worse"), True),
+        (['"v=DMARC1; p=none"'], ['"v=DMARC1; p=quarantine"'], ("CHANGE-DMARC-STRONGER", "better"), False),
+        (['"v=DMARC1; p=reject"'], ['"v=DMARC1; p=reject; pct=50"'], ("CHANGE-DMARC-WEAKER", "worse"), True),
+        (
+            ['"v=DMARC1; p=reject; pct=20"'],
+            ['"v=DMARC1; p=reject"'],
+            ("CHANGE-DMARC-STRONGER", "better"),
+            False,
+        ),
+        (['"v=DMARC1; p=reject"'], [], ("CHANGE-DMARC-REMOVED", "worse"), True),
+        ([], ['"v=DMARC1; p=none"'], ("CHANGE-DMARC-ADDED", "better"), False),
+        (
+            ['"v=DMARC1; p=reject"'],
+            ['"v=DMARC1; p=reject; rua=mailto:x@a.test"'],
+            ("CHANGE-DMARC-CHANGED", "changed"),
+            False,
+        ),
+        (
+            ['"v=DMARC1; p=reject"'],
+            ['"v=DMARC1; p=reject"', '"v=DMARC1; p=none"'],
+            ("CHANGE-DMARC-WEAKER", "worse"),
+            True,
+        ),  # two records: none applies
+        (['"v=DMARC1; p=reject"'], ['"v=DMARC1; " "p=none"'], ("CHANGE-DMARC-WEAKER", "worse"), True),
+    ],
+)
 def test_dmarc_changes(old, new, expected, worse):
     result = compare(doc(dns(DMARC, "TXT", *old)), doc(dns(DMARC, "TXT", *new)))
     assert [(c.code, c.direction) for c in result.changes] == [expected]
     assert result.worse is worse
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    ('"v=spf1 mx -all"', '"v=spf1 mx ~all"', ("CHANGE-SPF-WEAKER", "worse")),
-    ('"v=spf1 mx ~all"', '"v=spf1 mx -all"', ("CHANGE-SPF-STRONGER", "better")),
-    ('"v=spf1 mx -all"', '"v=spf1 mx all"', ("CHANGE-SPF-WEAKER", "worse")),
-    ('"v=spf1 mx ?all"', '"v=spf1 mx +all"', ("CHANGE-SPF-WEAKER", "worse")),
-    ('"v=spf1 mx -all"', '"v=spf1 mx a -all"', ("CHANGE-SPF-CHANGED", "changed")),
-    ('"v=spf1 mx -all"', '"v=spf1 redirect=_spf.a.test"', ("CHANGE-SPF-CHANGED", "changed")),
-    ('"v=spf1 mx -all"', None, ("CHANGE-SPF-REMOVED", "worse")),
-    (None, '"v=spf1 -all"', ("CHANGE-SPF-ADDED", "better")),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('"v=spf1 mx -all"', '"v=spf1 mx ~all"', ("CHANGE-SPF-WEAKER", "worse")),
+        ('"v=spf1 mx ~all"', '"v=spf1 mx -all"', ("CHANGE-SPF-STRONGER", "better")),
+        ('"v=spf1 mx -all"', '"v=spf1 mx all"', ("CHANGE-SPF-WEAKER", "worse")),
+        ('"v=spf1 mx ?all"', '"v=spf1 mx +all"', ("CHANGE-SPF-WEAKER", "worse")),
+        ('"v=spf1 mx -all"', '"v=spf1 mx a -all"', ("CHANGE-SPF-CHANGED", "changed")),
+        ('"v=spf1 mx -all"', '"v=spf1 redirect=_spf.a.test"', ("CHANGE-SPF-CHANGED", "changed")),
+        ('"v=spf1 mx -all"', None, ("CHANGE-SPF-REMOVED", "worse")),
+        (None, '"v=spf1 -all"', ("CHANGE-SPF-ADDED", "better")),
+    ],
+)
 def test_spf_changes(old, new, expected):
     other = '"google-site-verification=abc"'
     before = [r for r in (old, other) if r]
@@ -74,23 +118,33 @@ def test_spf_changes(old, new, expected):
 
 
 def test_two_spf_records_are_worse():
-    assert kinds(doc(dns("a.test", "TXT", '"v=spf1 -all"')),
-                 doc(dns("a.test", "TXT", '"v=spf1 -all"', '"v=spf1 mx -all"'))) == [("CHANGE-SPF-WEAKER", "worse")]
+    assert kinds(
+        doc(dns("a.test", "TXT", '"v=spf1 -all"')),
+        doc(dns("a.test", "TXT", '"v=spf1 -all"', '"v=spf1 mx -all"')),
+    ) == [("CHANGE-SPF-WEAKER", "worse")]
 
 
 def test_other_txt_changes_are_only_changed():
-    assert kinds(doc(dns("a.test", "TXT", '"v=spf1 -all"', '"x=1"')),
-                 doc(dns("a.test", "TXT", '"v=spf1 -all"', '"x=2"'))) == [("CHANGE-RECORDS", "changed")]
+    assert kinds(
+        doc(dns("a.test", "TXT", '"v=spf1 -all"', '"x=1"')),
+        doc(dns("a.test", "TXT", '"v=spf1 -all"', '"x=2"')),
+    ) == [("CHANGE-RECORDS", "changed")]
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    (["10 mx1.a.test.", "20 mx2.a.test."], ["10 mx1.a.test."], [("CHANGE-MX-REMOVED", "worse")]),
-    (["10 mx1.a.test."], ["10 mx1.a.test.", "20 mx2.a.test."], [("CHANGE-MX-ADDED", "changed")]),
-    (["10 mx1.a.test."], ["10 mx.provider.test."],
-     [("CHANGE-MX-REMOVED", "worse"), ("CHANGE-MX-ADDED", "changed")]),
-    (["10 mx1.a.test."], ["20 mx1.a.test."], [("CHANGE-RECORDS", "changed")]),
-    (["10 mx1.a.test."], ["10 MX1.A.TEST."], [("CHANGE-RECORDS", "changed")]),  # same hosts, case differs
-])
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (["10 mx1.a.test.", "20 mx2.a.test."], ["10 mx1.a.test."], [("CHANGE-MX-REMOVED", "worse")]),
+        (["10 mx1.a.test."], ["10 mx1.a.test.", "20 mx2.a.test."], [("CHANGE-MX-ADDED", "changed")]),
+        (
+            ["10 mx1.a.test."],
+            ["10 mx.provider.test."],
+            [("CHANGE-MX-REMOVED", "worse"), ("CHANGE-MX-ADDED", "changed")],
+        ),
+        (["10 mx1.a.test."], ["20 mx1.a.test."], [("CHANGE-RECORDS", "changed")]),
+        (["10 mx1.a.test."], ["10 MX1.A.TEST."], [("CHANGE-RECORDS", "changed")]),  # same hosts, case differs
+    ],
+)
 def test_mx_changes(old, new, expected):
     assert kinds(doc(dns("a.test", "MX", *old)), doc(dns("a.test", "MX", *new))) == expected
 
@@ -108,8 +162,11 @@ def test_other_record_types_changed():
 
 
 def tls(host: str, fingerprint: str, port: int = 443) -> dict[str, Any]:
-    return {"kind": "tls", "summary": host, "data": {"host": host, "port": port,
-                                                     "certificate": {"fingerprint_sha256": fingerprint}}}
+    return {
+        "kind": "tls",
+        "summary": host,
+        "data": {"host": host, "port": port, "certificate": {"fingerprint_sha256": fingerprint}},
+    }
 
 
 def test_certificate_replaced():
@@ -119,16 +176,19 @@ def test_certificate_replaced():
     assert compare(doc(tls("www.a.test", "aa")), doc(tls("mx.a.test", "bb", 25))).changes == ()
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    ("pass", "fail", [("CHANGE-FINDING-WORSE", "worse")]),
-    ("pass", "warn", [("CHANGE-FINDING-WORSE", "worse")]),
-    ("warn", "fail", [("CHANGE-FINDING-WORSE", "worse")]),
-    ("fail", "pass", [("CHANGE-FINDING-BETTER", "better")]),
-    ("info", "pass", []),                                      # neither is a problem
-    ("pass", "not tested", [("CHANGE-FINDING-UNTESTED", "changed")]),
-    ("not tested", "fail", [("CHANGE-FINDING-UNTESTED", "changed")]),
-    ("pass", "pass", []),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("pass", "fail", [("CHANGE-FINDING-WORSE", "worse")]),
+        ("pass", "warn", [("CHANGE-FINDING-WORSE", "worse")]),
+        ("warn", "fail", [("CHANGE-FINDING-WORSE", "worse")]),
+        ("fail", "pass", [("CHANGE-FINDING-BETTER", "better")]),
+        ("info", "pass", []),  # neither is a problem
+        ("pass", "not tested", [("CHANGE-FINDING-UNTESTED", "changed")]),
+        ("not tested", "fail", [("CHANGE-FINDING-UNTESTED", "changed")]),
+        ("pass", "pass", []),
+    ],
+)
 def test_finding_changes(old, new, expected):
     assert kinds(doc(findings=[("policy", "", old)]), doc(findings=[("policy", "", new)])) == expected
 
@@ -142,12 +202,15 @@ def test_findings_are_keyed_by_subject_and_take_the_lowest():
     assert [(c.code, c.direction) for c in gone.changes] == [("CHANGE-FINDING-GONE", "better")]
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    ("upheld", "not upheld", ("CHANGE-PROMISE-WORSE", "worse")),
-    ("upheld", "partly upheld", ("CHANGE-PROMISE-WORSE", "worse")),
-    ("not upheld", "upheld", ("CHANGE-PROMISE-BETTER", "better")),
-    ("upheld", "not tested", ("CHANGE-PROMISE-CHANGED", "changed")),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("upheld", "not upheld", ("CHANGE-PROMISE-WORSE", "worse")),
+        ("upheld", "partly upheld", ("CHANGE-PROMISE-WORSE", "worse")),
+        ("not upheld", "upheld", ("CHANGE-PROMISE-BETTER", "better")),
+        ("upheld", "not tested", ("CHANGE-PROMISE-CHANGED", "changed")),
+    ],
+)
 def test_promise_changes(old, new, expected):
     sentence = "Wij gebruiken DMARC."
     result = compare(doc(promises=[("dmarc", sentence, old)]), doc(promises=[("dmarc", sentence, new)]))
@@ -157,13 +220,20 @@ def test_promise_changes(old, new, expected):
 
 def test_score_changes_are_shown_but_do_not_make_it_worse_alone():
     result = compare(doc(scores={"website": 90, "overall": 80}), doc(scores={"website": 70, "overall": 80}))
-    assert [(c.code, c.direction, c.params["area"]) for c in result.changes] == [("CHANGE-SCORE", "worse", "website")]
+    assert [(c.code, c.direction, c.params["area"]) for c in result.changes] == [
+        ("CHANGE-SCORE", "worse", "website")
+    ]
     assert not result.worse
 
 
-@pytest.mark.parametrize(("old", "new"), [
-    ({"domain": "b.test"}, {}), ({}, {"error": "no answer"}), ({"error": "no answer"}, {}),
-])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ({"domain": "b.test"}, {}),
+        ({}, {"error": "no answer"}),
+        ({"error": "no answer"}, {}),
+    ],
+)
 def test_not_comparable(old, new):
     result = compare(doc(**old), doc(**new))
     assert [c.code for c in result.changes] == ["CHANGE-NOT-COMPARABLE"] and not result.worse
@@ -175,33 +245,52 @@ def test_identical_reports_have_no_changes():
 
 
 def test_every_change_renders_in_dutch_and_english():
-    result = compare(doc(dns(DMARC, "TXT", '"v=DMARC1; p=reject"'), findings=[("x", "", "pass")]),
-                     doc(dns(DMARC, "TXT", '"v=DMARC1; p=none"'), findings=[("x", "", "fail")]))
+    result = compare(
+        doc(dns(DMARC, "TXT", '"v=DMARC1; p=reject"'), findings=[("x", "", "pass")]),
+        doc(dns(DMARC, "TXT", '"v=DMARC1; p=none"'), findings=[("x", "", "fail")]),
+    )
     for change in result.changes:
         nl = messages.render(change.code, change.params, "nl")
         assert nl != change.text and "{" not in nl
 
 
 def test_hostile_documents_do_not_crash():
-    junk: list[Any] = [{}, {"measures": "x"}, {"measures": [1, None, {"findings": [None, 3]}]},
-                       {"measures": [{"evidence": [{"kind": "dns", "data": {"status": "ok", "query": 5}}]}]},
-                       {"promises": [{"promise": "x"}]}, {"scores": [1]}]
+    junk: list[Any] = [
+        {},
+        {"measures": "x"},
+        {"measures": [1, None, {"findings": [None, 3]}]},
+        {"measures": [{"evidence": [{"kind": "dns", "data": {"status": "ok", "query": 5}}]}]},
+        {"promises": [{"promise": "x"}]},
+        {"scores": [1]},
+    ]
     for a in junk:
         for b in junk:
             compare(a, b)
 
 
-@pytest.mark.parametrize(("rdata", "text"), [
-    ('"v=spf1 " "-all"', "v=spf1 -all"), ('"a\\"b"', 'a"b'), ("plain", "plain"), ('""', ""),
-])
+@pytest.mark.parametrize(
+    ("rdata", "text"),
+    [
+        ('"v=spf1 " "-all"', "v=spf1 -all"),
+        ('"a\\"b"', 'a"b'),
+        ("plain", "plain"),
+        ('""', ""),
+    ],
+)
 def test_txt_text(rdata, text):
     assert txt_text(rdata) == text
 
 
-@pytest.mark.parametrize(("record", "qualifier"), [
-    ("v=spf1 -all", "-"), ("v=spf1 mx ~ALL", "~"), ("v=spf1 all", "+"), ("v=spf1 mx", ""),
-    ("v=spf1 include:all.test -all", "-"),
-])
+@pytest.mark.parametrize(
+    ("record", "qualifier"),
+    [
+        ("v=spf1 -all", "-"),
+        ("v=spf1 mx ~ALL", "~"),
+        ("v=spf1 all", "+"),
+        ("v=spf1 mx", ""),
+        ("v=spf1 include:all.test -all", "-"),
+    ],
+)
 def test_spf_all(record, qualifier):
     assert spf_all(record) == qualifier
 

@@ -7,35 +7,44 @@ import pytest
 from mailguard.model import Area, Finding, MeasureResult, Verdict
 from mailguard.score import measure_score, percent, scores, subtests
 
-P, W, F, I, N = Verdict.PASS, Verdict.WARN, Verdict.FAIL, Verdict.INFO, Verdict.NOT_TESTED
+P, W, F, INFO, N = Verdict.PASS, Verdict.WARN, Verdict.FAIL, Verdict.INFO, Verdict.NOT_TESTED
 
 
-def measure(name: str, area: Area, *checks: tuple[str, Verdict] | tuple[str, Verdict, str],
-            data: dict[str, object] | None = None) -> MeasureResult:
-    findings = tuple(Finding(code=f"X-{c[0]}", check=c[0], verdict=c[1], reason="r",
-                             subject=c[2] if len(c) > 2 else "") for c in checks)
+def measure(
+    name: str,
+    area: Area,
+    *checks: tuple[str, Verdict] | tuple[str, Verdict, str],
+    data: dict[str, object] | None = None,
+) -> MeasureResult:
+    findings = tuple(
+        Finding(code=f"X-{c[0]}", check=c[0], verdict=c[1], reason="r", subject=c[2] if len(c) > 2 else "")
+        for c in checks
+    )
     return MeasureResult(name, name.upper(), area, P, findings, data=data or {})
 
 
-@pytest.mark.parametrize(("checks", "expected"), [
-    ([("a", P)], 100),
-    ([("a", F)], 0),
-    ([("a", P), ("b", F)], 50),
-    ([("a", P), ("b", W)], 60),            # warn earns 2 of 10 points, as internet.nl's partial
-    ([("a", W)], 20),
-    ([("a", P), ("b", I)], 100),           # info is not scored at all
-    ([("a", P), ("b", N)], 100),           # not tested leaves the denominator
-    ([("a", F), ("b", N)], 0),
-    ([("a", P), ("b", P), ("c", F)], 67),
-    ([("a", P, "mx1"), ("a", F, "mx2")], 0),          # several subjects: the lowest counts
-    ([("a", P, "mx1"), ("a", W, "mx2"), ("b", P)], 60),
-    ([("a", P, "mx1"), ("a", N, "mx2")], 100),        # an untested subject does not drag down
-])
+@pytest.mark.parametrize(
+    ("checks", "expected"),
+    [
+        ([("a", P)], 100),
+        ([("a", F)], 0),
+        ([("a", P), ("b", F)], 50),
+        ([("a", P), ("b", W)], 60),  # warn earns 2 of 10 points, as internet.nl's partial
+        ([("a", W)], 20),
+        ([("a", P), ("b", INFO)], 100),  # info is not scored at all
+        ([("a", P), ("b", N)], 100),  # not tested leaves the denominator
+        ([("a", F), ("b", N)], 0),
+        ([("a", P), ("b", P), ("c", F)], 67),
+        ([("a", P, "mx1"), ("a", F, "mx2")], 0),  # several subjects: the lowest counts
+        ([("a", P, "mx1"), ("a", W, "mx2"), ("b", P)], 60),
+        ([("a", P, "mx1"), ("a", N, "mx2")], 100),  # an untested subject does not drag down
+    ],
+)
 def test_measure_score_table(checks, expected):
     assert percent(measure_score(measure("m", Area.MAIL_AUTH, *checks))) == expected
 
 
-@pytest.mark.parametrize("checks", [[], [("a", I)], [("a", N)], [("a", I), ("b", N)]])
+@pytest.mark.parametrize("checks", [[], [("a", INFO)], [("a", N)], [("a", INFO), ("b", N)]])
 def test_nothing_scored_means_no_score_not_zero(checks):
     m = measure("m", Area.MAIL_AUTH, *checks)
     assert measure_score(m) is None
@@ -77,13 +86,15 @@ def test_bad_weights_fall_back_to_full_weight():
 
 
 def test_subtests_are_one_per_check():
-    m = measure("m", Area.MAIL_AUTH, ("a", P, "x"), ("a", W, "y"), ("b", I))
+    m = measure("m", Area.MAIL_AUTH, ("a", P, "x"), ("a", W, "y"), ("b", INFO))
     [only] = subtests(m)
     assert (only.check, only.verdict, only.earned, only.possible) == ("a", W, 2.0, 10.0)
 
 
-@pytest.mark.parametrize(("share", "expected"), [(0.875, 88), (0.125, 13), (2 / 3, 67), (0.0, 0), (1.0, 100),
-                                                 (0.285, 29), (0.005, 1)])
+@pytest.mark.parametrize(
+    ("share", "expected"),
+    [(0.875, 88), (0.125, 13), (2 / 3, 67), (0.0, 0), (1.0, 100), (0.285, 29), (0.005, 1)],
+)
 def test_percent_rounds_halves_up(share, expected):
     assert percent(share) == expected
 

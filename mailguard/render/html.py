@@ -36,8 +36,10 @@ th, td { text-align: left; vertical-align: top; padding: 1.2mm 2mm; border-botto
   overflow-wrap: anywhere; word-break: break-word; }
 th { background: #f0f0f0; font-weight: 600; }
 td.key { width: 32%; color: #333; }
-.mono, code { font-family: "DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, monospace; font-size: 8.5pt; }
-.badge { display: inline-block; padding: 0 1.6mm; border-radius: 1mm; font-weight: 700; border: 0.3mm solid; white-space: nowrap; }
+.mono, code { font-family: "DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, monospace;
+  font-size: 8.5pt; }
+.badge { display: inline-block; padding: 0 1.6mm; border-radius: 1mm; font-weight: 700;
+  border: 0.3mm solid; white-space: nowrap; }
 .v-pass, .f-upheld, .d-better { background: #e2f3e5; color: #13521f; }
 .v-fail, .f-not-upheld, .d-worse { background: #fbe1e1; color: #861313; }
 .v-warn, .f-partly-upheld { background: #fff1d1; color: #6e4b00; }
@@ -47,7 +49,8 @@ td.key { width: 32%; color: #333; }
 .promise.is-upheld, .measure.is-pass { border-left-color: #2f8a41; }
 .promise.is-not-upheld, .measure.is-fail { border-left-color: #b52222; }
 .promise.is-partly-upheld, .measure.is-warn { border-left-color: #c98a00; }
-blockquote { margin: 1mm 0 2mm; padding: 1.5mm 3mm; border-left: 0.8mm solid #999; background: #f7f7f7; font-style: italic; }
+blockquote { margin: 1mm 0 2mm; padding: 1.5mm 3mm; border-left: 0.8mm solid #999; background: #f7f7f7;
+  font-style: italic; }
 .evidence { margin: 1mm 0 3mm; break-inside: auto; }
 .evidence .summary { margin: 0 0 0.5mm; }
 .evidence table { margin: 0 0 1mm; font-size: 8.5pt; }
@@ -80,7 +83,7 @@ def render(report: ScanReport, *, lang: str = "en") -> str:
     body = [
         f"<header><h1>{e(title)}</h1>",
         f'<p class="note">{e(L["started"])}: {e(report.started)} · {e(L["from"])}: '
-        f'{e(report.scanned_from or "-")} · mailguard {e(report.mailguard_version)}</p></header>',
+        f"{e(report.scanned_from or '-')} · mailguard {e(report.mailguard_version)}</p></header>",
         *_error(v),
         *_scores(v),
         *_changes(v),
@@ -91,17 +94,20 @@ def render(report: ScanReport, *, lang: str = "en") -> str:
         *_meta(v),
         f"<footer>{e(v.generated)}</footer>",
     ]
-    return "\n".join([
-        "<!DOCTYPE html>",
-        f'<html lang="{e(v.lang)}">',
-        '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(title)}</title>",
-        f"<style>\n{CSS}\n</style></head>",
-        "<body>",
-        *body,
-        "</body></html>",
-        "",
-    ])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            f'<html lang="{e(v.lang)}">',
+            '<head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{e(title)}</title>",
+            f"<style>\n{CSS}\n</style></head>",
+            "<body>",
+            *body,
+            "</body></html>",
+            "",
+        ]
+    )
 
 
 def _badge(kind: str, value: str, label: str) -> str:
@@ -125,11 +131,15 @@ def _error(v: ReportView) -> list[str]:
 def _scores(v: ReportView) -> list[str]:
     if not v.scores:
         return []
-    rows = "".join(f'<tr><td>{e(label)}</td><td class="num">{e(score)}</td></tr>' for _k, label, score in v.scores)
-    return [f'<section id="scores"><h2>{e(v.labels["scores"])}</h2>',
-            f'<table class="scores"><thead><tr><th>{e(v.labels["area"])}</th><th>{e(v.labels["score"])}</th>'
-            f"</tr></thead><tbody>{rows}</tbody></table>",
-            f'<p class="note">{e(v.labels["scores_note"])}</p></section>']
+    rows = "".join(
+        f'<tr><td>{e(label)}</td><td class="num">{e(score)}</td></tr>' for _k, label, score in v.scores
+    )
+    return [
+        f'<section id="scores"><h2>{e(v.labels["scores"])}</h2>',
+        f'<table class="scores"><thead><tr><th>{e(v.labels["area"])}</th><th>{e(v.labels["score"])}</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table>",
+        f'<p class="note">{e(v.labels["scores_note"])}</p></section>',
+    ]
 
 
 def _changes(v: ReportView) -> list[str]:
@@ -167,10 +177,14 @@ def _evidence(v: ReportView, items: Sequence[EvidenceView]) -> list[str]:
     out = [f"<h4>{e(v.labels['evidence'])}</h4>"]
     for item in items:
         out.append('<div class="evidence">')
-        out.append(f'<p class="summary"><span class="badge v-info">{e(item.kind)}</span> '
-                   f'<span class="mono">{e(item.summary)}</span></p>')
+        out.append(
+            f'<p class="summary"><span class="badge v-info">{e(item.kind)}</span> '
+            f'<span class="mono">{e(item.summary)}</span></p>'
+        )
         if item.data:
-            out.append('<table class="data"><tbody>' + "".join(_data_row(r) for r in item.data) + "</tbody></table>")
+            out.append(
+                '<table class="data"><tbody>' + "".join(_data_row(r) for r in item.data) + "</tbody></table>"
+            )
         out.append("</div>")
     return out
 
@@ -190,7 +204,9 @@ def _promises(v: ReportView) -> list[str]:
     for n, p in enumerate(v.promises, 1):
         out.append(f'<article class="promise is-{slug(p.verdict)}">')
         out.append(f"<h3>{e(L['promise'])} {n}: {e(p.kind)} {_badge('f', p.verdict, p.verdict_label)}</h3>")
-        out.append(f"<p><strong>{e(L['statement_words'])}:</strong></p><blockquote>{e(p.sentence)}</blockquote>")
+        out.append(
+            f"<p><strong>{e(L['statement_words'])}:</strong></p><blockquote>{e(p.sentence)}</blockquote>"
+        )
         out.append(f"<p><strong>{e(L['reasoning'])}:</strong> {e(p.reasoning)}</p>")
         if p.measures:
             out.append(f'<p class="note">{e(L["measures_consulted"])}: {e(", ".join(p.measures))}</p>')
@@ -211,8 +227,10 @@ def _recommendations(v: ReportView) -> list[str]:
         out.append("<ol>")
         for r in v.recommendations:
             label = v.verdict_labels.get(r.verdict.value, r.verdict.value)
-            out.append(f"<li>{_badge('v', r.verdict.value, label)} {e(r.text)}"
-                       f'<br><span class="note">{e(L["concerns"])}: {e("; ".join(r.about))}</span></li>')
+            out.append(
+                f"<li>{_badge('v', r.verdict.value, label)} {e(r.text)}"
+                f'<br><span class="note">{e(L["concerns"])}: {e("; ".join(r.about))}</span></li>'
+            )
         out.append("</ol>")
     out.append("</section>")
     return out
@@ -240,7 +258,9 @@ def _measures(v: ReportView) -> list[str]:
         out.append(f'<article class="measure is-{slug(m.status)}">')
         out.append(f"<h3>{e(m.title)} {_badge('v', m.status, m.status_label)}</h3>")
         out.append(f'<p class="note">{e(m.area)}</p>')
-        out.append(_findings(v, m.findings, with_measure=False) if m.findings else f"<p>{e(L['no_findings'])}</p>")
+        out.append(
+            _findings(v, m.findings, with_measure=False) if m.findings else f"<p>{e(L['no_findings'])}</p>"
+        )
         out.extend(_evidence(v, m.evidence))
         out.append("</article>")
     out.append("</section>")
@@ -249,5 +269,7 @@ def _measures(v: ReportView) -> list[str]:
 
 def _meta(v: ReportView) -> list[str]:
     rows = "".join(f'<tr><td class="key">{e(k)}</td><td>{e(val)}</td></tr>' for k, val in v.meta)
-    return [f'<section id="scan"><h2>{e(v.labels["scan"])}</h2>',
-            f'<table class="meta"><tbody>{rows}</tbody></table></section>']
+    return [
+        f'<section id="scan"><h2>{e(v.labels["scan"])}</h2>',
+        f'<table class="meta"><tbody>{rows}</tbody></table></section>',
+    ]

@@ -30,7 +30,7 @@ def md(text: object) -> str:
     if start is None:
         return value
     if start.group().isdigit():  # "1. x" -> "1\. x": the escape goes before the dot
-        return start.group() + "\\" + value[start.end():]
+        return start.group() + "\\" + value[start.end() :]
     return "\\" + value
 
 
@@ -38,8 +38,11 @@ def render(report: ScanReport, *, lang: str = "en") -> str:
     v = view.build(report, lang)
     L = v.labels
     out = [f"# {md(L['title'])}: {md(v.domain)}", ""]
-    out += [f"{md(L['started'])}: {md(report.started)} · {md(L['from'])}: {md(report.scanned_from or '-')} · "
-            f"mailguard {md(report.mailguard_version)}", ""]
+    out += [
+        f"{md(L['started'])}: {md(report.started)} · {md(L['from'])}: {md(report.scanned_from or '-')} · "
+        f"mailguard {md(report.mailguard_version)}",
+        "",
+    ]
     if v.error:
         out += [f"## {md(L['error'])}", "", md(v.error), ""]
     out += _scores(v) + _changes(v) + _promises(v) + _recommendations(v) + _wording(v) + _measures(v)
@@ -50,8 +53,10 @@ def render(report: ScanReport, *, lang: str = "en") -> str:
 
 def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     """Cells are already escaped."""
-    lines = ["| " + " | ".join(md(h) if h.strip() else " " for h in headers) + " |",
-             "|" + "|".join("---" for _ in headers) + "|"]
+    lines = [
+        "| " + " | ".join(md(h) if h.strip() else " " for h in headers) + " |",
+        "|" + "|".join("---" for _ in headers) + "|",
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
 
@@ -60,9 +65,14 @@ def _scores(v: ReportView) -> list[str]:
     if not v.scores:
         return []
     L = v.labels
-    return [f"## {md(L['scores'])}", "", *_table([L["area"], L["score"]], ([md(label), f"**{s}**"]
-                                                                          for _k, label, s in v.scores)),
-            "", f"*{md(L['scores_note'])}*", ""]
+    return [
+        f"## {md(L['scores'])}",
+        "",
+        *_table([L["area"], L["score"]], ([md(label), f"**{s}**"] for _k, label, s in v.scores)),
+        "",
+        f"*{md(L['scores_note'])}*",
+        "",
+    ]
 
 
 def _changes(v: ReportView) -> list[str]:
@@ -75,7 +85,9 @@ def _changes(v: ReportView) -> list[str]:
     out += [f"{md(L['previous'])}: `{_code(v.previous)}`", ""]
     if not v.changes:
         return out + [md(L["no_changes"]), ""]
-    out += _table([L["direction"], L["details"]], ([f"**{md(c.direction_label)}**", md(c.text)] for c in v.changes))
+    out += _table(
+        [L["direction"], L["details"]], ([f"**{md(c.direction_label)}**", md(c.text)] for c in v.changes)
+    )
     return out + [""]
 
 
@@ -104,7 +116,9 @@ def _evidence(v: ReportView, items: Sequence[EvidenceView]) -> list[str]:
             if row.headers:
                 out.append(f"  - {md(row.key)}:")
                 for r in row.rows:
-                    out.append("    - " + "; ".join(f"{md(h)}={md(c)}" for h, c in zip(row.headers, r, strict=True)))
+                    out.append(
+                        "    - " + "; ".join(f"{md(h)}={md(c)}" for h, c in zip(row.headers, r, strict=True))
+                    )
             else:
                 out.append(f"  - {md(row.key)}: {md(row.text)}")
     return out + [""]
@@ -116,9 +130,16 @@ def _promises(v: ReportView) -> list[str]:
     if not v.promises:
         return out + [md(L["no_promises"]), ""]
     for n, p in enumerate(v.promises, 1):
-        out += [f"### {md(L['promise'])} {n}: {md(p.kind)} ({md(p.verdict_label)})", "",
-                f"{md(L['statement_words'])}:", "", f"> {md(p.sentence)}", "",
-                f"**{md(L['verdict'])}:** {md(p.verdict_label)}. **{md(L['reasoning'])}:** {md(p.reasoning)}", ""]
+        out += [
+            f"### {md(L['promise'])} {n}: {md(p.kind)} ({md(p.verdict_label)})",
+            "",
+            f"{md(L['statement_words'])}:",
+            "",
+            f"> {md(p.sentence)}",
+            "",
+            f"**{md(L['verdict'])}:** {md(p.verdict_label)}. **{md(L['reasoning'])}:** {md(p.reasoning)}",
+            "",
+        ]
         if p.measures:
             out += [f"{md(L['measures_consulted'])}: {md(', '.join(p.measures))}", ""]
         if p.findings:

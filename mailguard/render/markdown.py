@@ -18,7 +18,8 @@ from .view import EvidenceView, FindingView, ReportView
 # escape once ``[`` has one; ``<``, ``>`` and ``&`` become entities (no raw HTML gets through).
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 # What starts a heading, list, quote or numbered item at the beginning of a line.
-_LINE_START = re.compile(r"^(?:[#+-]|\d+(?=[.)]))")
+# (CommonMark: a marker counts only when a space or the end of the line follows it.)
+_LINE_START = re.compile(r"^(?:#{1,6}(?=\s|$)|[-+](?=\s|$)|\d{1,9}(?=[.)](?:\s|$)))")
 
 
 def md(text: object) -> str:

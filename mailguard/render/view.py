@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import advice
+from .. import compare as _compare  # noqa: F401  (registers the CHANGE-* messages)
+from .. import measures as _measures  # noqa: F401  (registers every measure's messages)
 from ..model import Area, Evidence, Finding, MeasureResult, ScanReport, Verdict
 
 LABELS: dict[str, dict[str, str]] = {

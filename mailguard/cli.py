@@ -7,6 +7,8 @@ this order wins: 2 > 3 > 4 > 1 > 0.
   2  bad usage or input (an invalid domain name, an unreadable file, a bad config file)
   3  could not scan (no resolver reachable, domain does not exist, deadline passed)
   4  worse than the previous report in the report folder
+With several domains: 3 only when none could be scanned; 1 when any has findings at or above
+the threshold or could not be scanned. 130: interrupted (Ctrl-C); finished results are kept.
 Why this order: 2 and 3 mean there is no (complete) evidence, so nothing else can be relied on;
 4 is news (something regressed since the last run) while 1 may have been true for months, so a
 cron job that alerts on 4 sees each regression once, and 1 stays visible when nothing changed.
@@ -15,33 +17,36 @@ cron job that alerts on 4 sees each regression once, and 1 stays visible when no
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import csv
+import io
+import itertools
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
+from tabulate import tabulate
 
 from . import render, signing
 from ._version import __version__
+from .batch import BatchTally, read_domains, scan_many
 from .compare import compare
 from .config import Config
 from .errors import InputError, MailguardError, NoResolver
 from .model import SEVERITY, Fulfilment, ScanReport, Verdict
 from .names import normalize_domain
-from .net import Net
 from .net.dns import parse_nameserver
 from .render import diff as render_diff
 from .render import json as render_json
 from .render import text as render_text
 from .reporting import Signer, Written, load_document, write_report
-from .scanner import scan_domain
 from .settings import RunSettings
 from .settings import load as load_settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNSCANNABLE, EXIT_WORSE = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 EXIT_CODES_HELP = """\b
 Exit codes (when several apply: 2 > 3 > 4 > 1 > 0):
@@ -50,6 +55,8 @@ Exit codes (when several apply: 2 > 3 > 4 > 1 > 0):
   2  bad usage or input (e.g. an invalid domain name, a bad config file)
   3  could not scan (no resolver reachable, domain does not exist, deadline passed)
   4  worse than the previous report in the report folder
+With several domains: 3 only when none could be scanned; 1 when any has findings at or
+above the threshold or could not be scanned. 130: interrupted (Ctrl-C); finished results kept.
 """
 
 
@@ -116,7 +123,8 @@ Unattended: mailguard scan --config mailguard.toml --quiet
 (--quiet prints nothing when the exit code is 0; otherwise a short account of what is wrong.)
 """
 
-OUTPUT_FORMATS = ("text", "json", "html", "md")
+OUTPUT_FORMATS = ("text", "json", "jsonl", "html", "md")
+FILE_FORMATS = ("html", "md", "json")
 
 
 def _formats(values: Sequence[str]) -> list[str]:
@@ -139,6 +147,10 @@ def _given(ctx: click.Context, name: str) -> bool:
 
 @main.command(epilog=SCAN_HELP)
 @click.argument("domains", nargs=-1)
+@click.option("--domains-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Scan the domains in this file too: one a line, '#' starts a comment.")
+@click.option("--concurrency", type=click.IntRange(1, 5000), default=100, show_default=True,
+              help="Domains scanned at the same time.")
 @network_options
 @click.option("--deadline", type=click.FloatRange(1, 3600), default=60.0, show_default=True,
               help="Seconds for a whole domain's scan; what is unfinished is reported as not tested.")
@@ -151,8 +163,9 @@ def _given(ctx: click.Context, name: str) -> bool:
 @click.option("--trust-anchor", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="DNSSEC trust anchor file replacing the IANA root anchors.")
 @click.option("--format", "fmt", multiple=True, metavar="LIST",
-              help="text or json on the terminal (default text); html, md, json as report files "
-                   "(comma-separated or repeated, e.g. --format html,md,json).")
+              help="On the terminal: text (default), json, or jsonl (one document a line, as each "
+                   "domain finishes). As report files: html, md, json (comma-separated or repeated, "
+                   "e.g. --format html,md,json).")
 @click.option("--report", "report_formats", multiple=True, type=click.Choice(["html", "md", "json"]),
               help="Write a report file in this format (repeatable).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -162,19 +175,26 @@ def _given(ctx: click.Context, name: str) -> bool:
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
               help="Ed25519 private key (from `mailguard keygen`) to sign every report written.")
 @click.option("--signer", metavar="NAME", help="Who signs, as written in the signature (default user@host).")
+@click.option("--summary", type=click.Choice(["table", "csv", "none"]), default=None,
+              help="After several domains: counts per measure (table) or one row a domain (csv). "
+                   "Default: table when scanning more than one domain.")
 @click.option("--fail-on", type=click.Choice(["warn", "fail"]), default="fail", show_default=True,
               help="The lowest verdict that makes the exit code 1.")
 @click.option("--lang", type=click.Choice(["en", "nl"]), default=None,
               help="Report language (default: the statement's language, else en).")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing when the exit code is 0 (for cron).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="For cron: no tables, progress or summary; nothing at all when the exit code is 0, "
+                   "else a short account of what is wrong. JSON asked for on stdout is still written.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence under each table.")
 @click.pass_context
-def scan(ctx: click.Context, domains: tuple[str, ...], nameservers: tuple[str, ...], timeout: float,
-         deadline: float, dkim_selectors: tuple[str, ...], measures: tuple[str, ...], ca_bundle: Path | None,
+def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None, concurrency: int,
+         nameservers: tuple[str, ...], timeout: float, deadline: float,
+         dkim_selectors: tuple[str, ...], measures: tuple[str, ...], ca_bundle: Path | None,
          trust_anchor: Path | None, fmt: tuple[str, ...], report_formats: tuple[str, ...],
          report_dir: Path | None, config_file: Path | None, sign_key: Path | None, signer: str | None,
-         fail_on: str, lang: str | None, quiet: bool, verbose: bool) -> None:
-    """Scan DOMAINS (or the config file's domains) and report every measure with its evidence."""
+         summary: str | None, fail_on: str, lang: str | None, quiet: bool, verbose: bool) -> None:
+    """Scan DOMAINS (and those in --domains-file, or the config file's) and report every measure
+    with its evidence."""
     settings = RunSettings()
     if config_file is not None:
         try:
@@ -185,30 +205,66 @@ def scan(ctx: click.Context, domains: tuple[str, ...], nameservers: tuple[str, .
     def pick(name: str, value: Any, configured: Any) -> Any:
         return value if _given(ctx, name) or configured in (None, ()) else configured
 
+    domains = domains or settings.domains
+    if not domains and domains_file is None:
+        fail_usage("give at least one DOMAIN or --domains-file FILE (or a --config file with domains = [...])")
     try:
-        names = [normalize_domain(d) for d in (domains or settings.domains)]
+        names = [normalize_domain(d) for d in domains]
+        total = len(names) + (sum(1 for _ in read_domains(domains_file)) if domains_file else 0)
     except InputError as exc:
         fail_usage(str(exc))
-    if not names:
-        fail_usage("no domains to scan: name them, or give a --config file with domains = [...]")
     fail_on = pick("fail_on", fail_on, settings.fail_on)
-    ca_bundle, trust_anchor = pick("ca_bundle", ca_bundle, settings.ca_bundle), pick(
-        "trust_anchor", trust_anchor, settings.trust_anchor)
+    ca_bundle = pick("ca_bundle", ca_bundle, settings.ca_bundle)
+    trust_anchor = pick("trust_anchor", trust_anchor, settings.trust_anchor)
     for path in (ca_bundle, trust_anchor):
         if path is not None and not Path(path).is_file():
             fail_usage(f"cannot read {path}")
+    chosen_lang = lang or settings.lang
     config = build_config(pick("nameservers", nameservers, settings.nameservers),
                           pick("timeout", timeout, settings.timeout),
                           deadline=pick("deadline", deadline, settings.deadline),
                           dkim_selectors=pick("dkim_selectors", dkim_selectors, settings.dkim_selectors),
                           measures=pick("measures", measures, settings.measures), ca_bundle=ca_bundle,
-                          trust_anchor=trust_anchor, fail_on=fail_on,
-                          lang=lang or settings.lang or "en")
+                          trust_anchor=trust_anchor, fail_on=fail_on, lang=chosen_lang or "en")
     formats = _formats(fmt)
+    writer = report_writer(formats, report_formats, report_dir, config_file, settings,
+                           sign_key, signer, chosen_lang)
+    stdout_fmt = next((f for f in reversed(formats) if f in ("text", "json", "jsonl")), "text")
+    if writer is not None and stdout_fmt == "json" and "json" in writer.formats and "text" not in formats:
+        stdout_fmt = "text"  # --format json with a report folder: the JSON goes into the history
+    if settings.statements:
+        click.echo("mailguard: statements in the config file are not read by this version", err=True)
+    source = itertools.chain(names, read_domains(domains_file) if domains_file else ())
+    batch = total > 1
+    summary = summary or ("table" if batch else "none")
+    output = Output(stdout_fmt, lang=chosen_lang, verbose=verbose, many=batch,
+                    quiet=quiet and stdout_fmt == "text", writer=writer, fail_on=fail_on)
+    progress = Progress(total, enabled=batch and not quiet and sys.stderr.isatty())
+    tally, interrupted = run_batch(source, config, concurrency, output, progress,
+                                   keep_rows=summary == "csv")
+    output.close()
+    if not quiet and summary != "none":
+        print_summary(tally, summary, to_stderr=stdout_fmt != "text")
+    if interrupted:
+        click.echo(f"mailguard: interrupted; {tally.domains} finished result(s) kept", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    worse = writer is not None and writer.worse
+    code = (batch_exit_code(tally, fail_on, worse=worse) if batch
+            else exit_code(output.last, fail_on, worse=worse))
+    if quiet and code != EXIT_OK:
+        click.echo("\n".join([f"mailguard: exit code {code}", *output.trouble]))
+    sys.exit(code)
+
+
+def report_writer(formats: Sequence[str], report_formats: Sequence[str], report_dir: Path | None,
+                  config_file: Path | None, settings: RunSettings, sign_key: Path | None,
+                  signer: str | None, lang: str | None) -> ReportWriter | None:
+    """The writer of report files, or None when no report folder is asked for."""
     file_formats = [f for f in formats if f in ("html", "md")] + list(report_formats) + list(settings.formats)
-    if "json" in formats and (file_formats or report_dir or settings.report_dir):
+    if not (file_formats or report_dir or settings.report_dir or config_file):
+        return None
+    if "json" in formats:
         file_formats.append("json")
-    to_files = bool(file_formats or report_dir or settings.report_dir or config_file)
     key_path = sign_key or settings.sign_key
     sign = None
     if key_path is not None:
@@ -216,39 +272,26 @@ def scan(ctx: click.Context, domains: tuple[str, ...], nameservers: tuple[str, .
             sign = Signer.load(Path(key_path), signer or settings.signer)
         except InputError as exc:
             fail_usage(str(exc))
-    if settings.statements:
-        click.echo("mailguard: statements in the config file are not read by this version", err=True)
-    reports = run_scans(names, config)
-    written: list[Written] = []
-    if to_files:
-        root = report_dir or settings.report_dir or Path("reports")
-        for report in reports:
-            try:
-                written.append(write_report(report, root, file_formats or list(FILE_FORMATS),
-                                            lang=report_lang(lang or settings.lang, report), signer=sign))
-            except OSError as exc:
-                fail_usage(f"cannot write the report for {report.domain} into {root}: {exc}")
-    code = exit_code(reports, fail_on, worse=any(w.worse for w in written))
-    if quiet:
-        if code != EXIT_OK:
-            click.echo(trouble(reports, written, fail_on, code))
-        sys.exit(code)
-    for report in reports:
-        if not to_files and formats and formats[-1] == "json":
-            click.echo(render_json.render(report))
-        else:
-            click.echo(render_text.render(report, lang=report_lang(lang or settings.lang, report),
-                                          verbose=verbose))
-        if report.error and formats and formats[-1] == "json":
-            hint = "" if "NXDOMAIN" in report.error else (
-                " Is this machine online? Choose a resolver with --nameserver.")
-            click.echo(f"mailguard: could not scan {report.domain}: {report.error}.{hint}", err=True)
-    for item in written:
-        click.echo(written_lines(item, report_lang(lang or settings.lang, item.report)))
-    sys.exit(code)
+    root = report_dir or settings.report_dir or Path("reports")
+    return ReportWriter(root, file_formats or list(FILE_FORMATS), sign, lang)
 
 
-FILE_FORMATS = ("html", "md", "json")
+class ReportWriter:
+    """Writes each finished report into the history, and remembers whether any got worse."""
+
+    def __init__(self, root: Path, formats: Sequence[str], signer: Signer | None, lang: str | None) -> None:
+        self.root, self.formats, self.signer, self.lang = root, list(formats), signer, lang
+        self.worse = False
+
+    def __call__(self, report: ScanReport) -> Written:
+        try:
+            item = write_report(report, self.root, self.formats, lang=report_lang(self.lang, report),
+                                signer=self.signer)
+        except (OSError, InputError) as exc:
+            fail_usage(f"cannot write the report for {report.domain} into {self.root}: {exc}")
+            raise AssertionError from exc  # unreachable
+        self.worse = self.worse or item.worse
+        return item
 
 
 def report_lang(chosen: str | None, report: ScanReport) -> str:
@@ -268,43 +311,139 @@ def written_lines(item: Written, lang: str) -> str:
     return "\n".join(lines)
 
 
-def trouble(reports: Sequence[ScanReport], written: Sequence[Written], fail_on: str, code: int) -> str:
-    """What --quiet prints when the exit code is not 0: enough for a cron mail."""
-    by_domain = {w.report.domain: w for w in written}
-    lines = [f"mailguard: exit code {code}"]
-    for report in reports:
-        item = by_domain.get(report.domain)
-        if report.error:
-            lines.append(f"{report.domain}: could not scan: {report.error}")
-        elif at_threshold(report, fail_on) or (item is not None and item.worse):
-            lines.append(render_text.summary_line([report]).replace("summary:", f"{report.domain}:"))
-            broken = [p for p in report.promises if p.verdict in (Fulfilment.NOT_UPHELD, Fulfilment.PARTLY)]
-            lines += [f"  promise {p.verdict.value}: {p.promise.sentence}" for p in broken]
+def trouble_lines(report: ScanReport, item: Written | None) -> list[str]:
+    """One domain's part of what --quiet prints when the exit code is not 0."""
+    if report.error:
+        lines = [f"{report.domain}: could not scan: {report.error}"]
+    else:
+        lines = [render_text.summary_line([report]).replace("summary:", f"{report.domain}:")]
+        broken = [p for p in report.promises if p.verdict in (Fulfilment.NOT_UPHELD, Fulfilment.PARTLY)]
+        lines += [f"  promise {p.verdict.value}: {p.promise.sentence}" for p in broken]
+    if item is not None:
+        if item.worse and item.comparison is not None:
+            lines += ["  " + line for line in render_diff.render(item.comparison).splitlines()]
+        lines += [f"  report: {path}" for path in item.paths.values()]
+    return lines
+
+
+class Output:
+    """Writes each report as it finishes, flushed, so a pipe or a crash keeps what is done.
+
+    With a ``writer`` each report also goes into the history. ``quiet`` keeps the terminal text
+    back and only collects, for domains in trouble, the lines --quiet prints when the run fails.
+    """
+
+    def __init__(self, fmt: str, *, lang: str | None, verbose: bool, many: bool, quiet: bool = False,
+                 writer: ReportWriter | None = None, fail_on: str = "fail") -> None:
+        self.fmt, self.lang, self.verbose, self.many = fmt, lang, verbose, many
+        self.quiet, self.writer, self.fail_on = quiet, writer, fail_on
+        self.count = 0
+        self.last: list[ScanReport] = []
+        self.trouble: list[str] = []
+
+    def __call__(self, report: ScanReport) -> None:
+        item = self.writer(report) if self.writer is not None else None
+        if report.error or at_threshold(report, self.fail_on) or (item is not None and item.worse):
+            self.trouble += trouble_lines(report, item)
+        self.last = [report]
+        if self.quiet:
+            self.count += 1
+            return
+        if self.fmt == "jsonl":
+            text = render_json.render(report, indent=None)
+        elif self.fmt == "json":
+            text = render_json.render(report)
+            if self.many:
+                text = ("[\n" if self.count == 0 else ",\n") + text
         else:
-            continue
-        if item is not None:
-            if item.worse and item.comparison is not None:
-                lines += ["  " + line for line in render_diff.render(item.comparison).splitlines()]
-            lines += [f"  report: {path}" for path in item.paths.values()]
-    return "\n".join(lines)
+            lang = report_lang(self.lang, report)
+            text = render_text.render(report, lang=lang, verbose=self.verbose)
+            if report.error and not self.many:
+                hint = "" if "NXDOMAIN" in report.error else " Is this machine online?"
+                click.echo(f"mailguard: could not scan {report.domain}: {report.error}.{hint}", err=True)
+            if item is not None:
+                text = text.rstrip("\n") + "\n" + written_lines(item, lang)
+        click.echo(text)
+        sys.stdout.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        if self.fmt == "json" and self.many:
+            click.echo("[]" if self.count == 0 else "\n]")
 
 
-def run_scans(domains: Sequence[str], config: Config) -> list[ScanReport]:
-    async def scan_all() -> list[ScanReport]:
-        net = Net(config)
-        try:
-            return list(await asyncio.gather(*(scan_domain(d, config, net=net) for d in domains)))
-        finally:
-            await net.aclose()
+class Progress:
+    """One self-overwriting line on a terminal's stderr; nothing when not a terminal."""
 
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled
+
+    def update(self, tally: BatchTally) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * tally.domains / self.total) if self.total else width
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {tally.domains}/{self.total} "
+                         f"{tally.rate:.1f}/s, {tally.unscannable} not scannable")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def run_batch(source: Iterable[str], config: Config, concurrency: int, output: Output,
+              progress: Progress, *, keep_rows: bool = False) -> tuple[BatchTally, bool]:
+    """Scan everything in ``source``; returns the tally and whether Ctrl-C stopped it."""
+    tally = BatchTally(keep_rows=keep_rows)
+
+    async def go() -> None:
+        async for report in scan_many(source, config, concurrency=concurrency):
+            tally.add(report, failing=exit_code([report], config.fail_on) == EXIT_FINDINGS)
+            output(report)
+            progress.update(tally)
+
+    interrupted = False
     try:
-        return asyncio.run(scan_all())
+        asyncio.run(go())
+    except KeyboardInterrupt:
+        interrupted = True
     except NoResolver as exc:
         click.echo(f"mailguard: {exc}", err=True)
         sys.exit(EXIT_UNSCANNABLE)
     except MailguardError as exc:
         click.echo(f"mailguard: {exc}", err=True)
         sys.exit(EXIT_USAGE if isinstance(exc, InputError) else EXIT_UNSCANNABLE)
+    finally:
+        progress.finish()
+    return tally, interrupted
+
+
+def batch_exit_code(tally: BatchTally, fail_on: str, *, worse: bool = False) -> int:
+    """Several domains: 3 when none could be scanned; 4 when any report is worse than its previous
+    one; 1 when any failed or could not be scanned."""
+    if tally.domains and tally.unscannable == tally.domains:
+        return EXIT_UNSCANNABLE
+    if worse:
+        return EXIT_WORSE
+    if tally.unscannable or tally.failing:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def print_summary(tally: BatchTally, kind: str, *, to_stderr: bool) -> None:
+    if kind == "csv":
+        columns = ["domain", "error", *tally.statuses]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(tally.rows)
+        click.echo(buffer.getvalue().rstrip("\n"), err=to_stderr)
+        return
+    click.echo(tabulate(tally.table(), headers=BatchTally.headers(), tablefmt="simple"), err=to_stderr)
+    click.echo(f"{tally.domains} domain(s), {tally.unscannable} not scannable, "
+               f"{tally.failing} with findings at or above the threshold, {tally.rate:.1f} domains/s",
+               err=to_stderr)
 
 
 @main.command("measures")
@@ -317,20 +456,19 @@ def list_measures() -> None:
 
 
 @main.command(epilog=EXIT_CODES_HELP)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text",
+              show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence under each table.")
 def demo(fmt: str, verbose: bool) -> None:
     """Start the local lab and scan its demo domains: what mailguard shows, with no internet at all."""
     from .lab import DEMO_DOMAINS, Lab
 
     with Lab() as lab:
-        config = lab.config()
         click.echo(f"lab resolver on {lab.dns.address if lab.dns else '?'}; scanning "
                    f"{', '.join(DEMO_DOMAINS)}", err=True)
-        reports = run_scans(DEMO_DOMAINS, dataclasses.replace(config))
-    for report in reports:
-        click.echo(render_json.render(report) if fmt == "json" else
-                   render_text.render(report, verbose=verbose))
+        output = Output(fmt, lang="en", verbose=verbose, many=True)
+        run_batch(DEMO_DOMAINS, lab.config(), len(DEMO_DOMAINS), output, Progress(0, enabled=False))
+        output.close()
     sys.exit(EXIT_OK)
 
 

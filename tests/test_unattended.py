@@ -95,9 +95,7 @@ def test_a_second_scan_after_a_change_shows_it_and_exits_4(history_lab, tmp_path
     assert "Changes since the previous report" in page and "MX host removed" in page and old.name in page
     assert "mx2.history.test" in page
     document = json.loads(new.read_text())
-    assert (
-        document["extra"]["changes"]["worse"] is True and document["extra"]["changes"]["previous"] == old.name
-    )
+    assert document["extra"]["changes"]["worse"] is True and document["extra"]["changes"]["previous"] == old.name
     jsonschema.validate(document, SCHEMA)
     # the same comparison from `mailguard diff`, both ways round
     diff = invoke("diff", str(old), str(new))
@@ -132,9 +130,7 @@ def test_quiet_prints_nothing_on_success_and_the_trouble_otherwise(history_lab, 
 def test_quiet_reports_findings_and_unscannable_domains(lab, tmp_path):
     broken = invoke("scan", "broken.test", "--nameserver", lab.dns.address, "--measure", "mx", "-q")
     assert broken.exit_code == 1 and "broken.test:" in broken.output and "fail" in broken.output
-    missing = invoke(
-        "scan", "nothere.test", "--nameserver", lab.dns.address, "-q", "--report-dir", str(tmp_path)
-    )
+    missing = invoke("scan", "nothere.test", "--nameserver", lab.dns.address, "-q", "--report-dir", str(tmp_path))
     assert missing.exit_code == 3 and "could not scan" in missing.output
 
 
@@ -152,9 +148,7 @@ def test_formats_and_repeated_report_options(history_lab, tmp_path):
 def test_signed_reports_verify_and_a_changed_one_does_not(history_lab, tmp_path):
     assert invoke("keygen", "--out", str(tmp_path / "keys")).exit_code == 0
     key, pub = tmp_path / "keys" / "mailguard.key", tmp_path / "keys" / "mailguard.pub"
-    result = invoke(
-        *scan_args(history_lab, tmp_path / "r", "--sign-key", str(key), "--signer", "DPO Example")
-    )
+    result = invoke(*scan_args(history_lab, tmp_path / "r", "--sign-key", str(key), "--signer", "DPO Example"))
     assert result.exit_code == 0, result.output
     folder = tmp_path / "r" / "history.test"
     reports = [p for p in folder.iterdir() if not p.name.endswith(".sig")]
@@ -241,7 +235,7 @@ def test_missing_config_and_no_domains_are_exit_2(tmp_path):
     empty = tmp_path / "empty.toml"
     empty.write_text("")
     result = invoke("scan", "--config", str(empty))
-    assert result.exit_code == 2 and "no domains" in result.output
+    assert result.exit_code == 2 and "give at least one DOMAIN" in result.output
 
 
 def test_exit_codes_are_documented_alike_in_help_and_readme():
@@ -251,3 +245,36 @@ def test_exit_codes_are_documented_alike_in_help_and_readme():
         meaning = line.strip()[1:].strip()
         assert f"| {code} | {meaning} |" in readme, meaning
     assert "2 > 3 > 4 > 1 > 0" in readme and "2 > 3 > 4 > 1 > 0" in invoke("scan", "--help").output
+
+
+def test_several_domains_write_one_history_each_and_exit_4_when_one_got_worse(history_lab, tmp_path):
+    args = [
+        "scan",
+        "history.test",
+        "good.test",
+        "--nameserver",
+        history_lab.dns.address,
+        "--timeout",
+        "2",
+        "--measure",
+        "mx",
+        "--report-dir",
+        str(tmp_path),
+        "--summary",
+        "none",
+    ]
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    assert {p.name for p in tmp_path.iterdir()} == {"history.test", "good.test"}
+    history_lab.dns.replace_zone(load_zone_text("history.test", WITHOUT_MX2))
+    second = invoke(*args, "-q")
+    assert second.exit_code == 4
+    assert "history.test" in second.output and "good.test" not in second.output  # only the trouble
+
+
+def test_jsonl_on_stdout_beside_the_history_even_when_quiet(history_lab, tmp_path):
+    result = invoke(*scan_args(history_lab, tmp_path, "--format", "jsonl", "--quiet"))
+    assert result.exit_code == 0
+    [line] = result.output.splitlines()
+    assert json.loads(line)["domain"] == "history.test"
+    assert len(files(tmp_path / "history.test", ".json")) == 1

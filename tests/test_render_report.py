@@ -139,9 +139,7 @@ def test_unknown_evidence_shapes_render_generically():
 
 
 def test_an_unscannable_domain_still_renders():
-    report = dataclasses.replace(
-        REPORT, measures=(), promises=(), scores={}, error="no answer <from> the resolver"
-    )
+    report = dataclasses.replace(REPORT, measures=(), promises=(), scores={}, error="no answer <from> the resolver")
     page = render_html.render(report)
     assert "could not be scanned" in page and "no answer &lt;from&gt; the resolver" in page
 
@@ -252,6 +250,8 @@ def test_remote_markup_is_escaped_in_the_html_of_a_real_scan(markup_report):
         text = "".join(parsed.text)
         assert "<script>alert" in text  # the remote text did reach the report, as text
         assert "&lt;script&gt;alert" in page
+        # the DMARC record's TXT text, quotes and all
+        assert "&lt;script&gt;alert(5)&lt;/script&gt;" in page and "&quot;v=DMARC1;" in page
         if "alert(3)" in text:  # a measure that shows TXT records: quotes and & too
             assert "&lt;script&gt;alert(3)&lt;/script&gt;" in page and "&quot;quoted&quot;" in page
             assert "&amp;amp;" in page
@@ -270,9 +270,7 @@ def test_real_scan_json_validates_against_the_schema(markup_report, lab):
 
 
 def test_promises_without_findings_and_partial_verdicts_render():
-    partly = PromiseResult(
-        Promise("mail-tls", "We encrypt mail <always>."), Fulfilment.PARTLY, "X", "half <of it>"
-    )
+    partly = PromiseResult(Promise("mail-tls", "We encrypt mail <always>."), Fulfilment.PARTLY, "X", "half <of it>")
     report = dataclasses.replace(REPORT, promises=(partly,))
     page = render_html.render(report)
     assert "We encrypt mail &lt;always&gt;." in page and "partly upheld" in page

@@ -278,3 +278,30 @@ def test_jsonl_on_stdout_beside_the_history_even_when_quiet(history_lab, tmp_pat
     [line] = result.output.splitlines()
     assert json.loads(line)["domain"] == "history.test"
     assert len(files(tmp_path / "history.test", ".json")) == 1
+
+
+def test_a_weakened_dmarc_policy_shows_in_the_next_report_and_exits_4(tmp_path):
+    zone = WITH_MX2 + '_dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:d@history.test"\n'
+    weaker = zone.replace("p=reject", "p=none").replace(" 1 7200", " 2 7200")
+    with Lab(extra_zones=[load_zone_text("history.test", zone)]) as lab:
+        args = [
+            "scan",
+            "history.test",
+            "--nameserver",
+            lab.dns.address,
+            "--measure",
+            "mx",
+            "--measure",
+            "dmarc",
+            "--report-dir",
+            str(tmp_path),
+            "--lang",
+            "nl",
+        ]
+        first = invoke(*args)
+        assert first.exit_code == 0, first.output
+        lab.dns.replace_zone(load_zone_text("history.test", weaker))
+        second = invoke(*args)
+    assert second.exit_code == 4, second.output
+    page = files(tmp_path / "history.test", ".html")[-1].read_text()
+    assert "DMARC-beleid van _dmarc.history.test verzwakt" in page and "p=none" in page

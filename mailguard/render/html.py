@@ -33,7 +33,9 @@ table.data, table.meta { table-layout: fixed; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 th, td { text-align: left; vertical-align: top; padding: 1.2mm 2mm; border-bottom: 0.3mm solid #c8c8c8;
-  overflow-wrap: anywhere; word-break: break-word; }
+  overflow-wrap: break-word; }
+th { white-space: nowrap; }
+.long { overflow-wrap: anywhere; word-break: break-all; }
 th { background: #f0f0f0; font-weight: 600; }
 td.key { width: 32%; color: #333; }
 .mono, code { font-family: "DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, monospace;
@@ -70,6 +72,17 @@ footer { margin-top: 8mm; color: #666; font-size: 8.5pt; border-top: 0.3mm solid
 def e(text: object) -> str:
     """Escape remote or local text for HTML element content and attribute values alike."""
     return html.escape(str(text), quote=True)
+
+
+_LONG_RUN = re.compile(r"\S{28}")
+
+
+def t(text: object, cls: str = "") -> str:
+    """Escaped text in a span; a long unbroken run (a key, a URL) may break anywhere, short
+    values never (so that narrow columns do not fall apart into single letters)."""
+    value = str(text)
+    classes = " ".join(c for c in (cls, "long" if _LONG_RUN.search(value) else "") if c)
+    return f'<span class="{classes}">{e(value)}</span>' if classes else e(value)
 
 
 def slug(value: str) -> str:
@@ -154,7 +167,7 @@ def _changes(v: ReportView) -> list[str]:
         if not v.changes:
             out.append(f"<p>{e(L['no_changes'])}</p>")
         else:
-            rows = [[_badge("d", c.direction, c.direction_label), e(c.text)] for c in v.changes]
+            rows = [[_badge("d", c.direction, c.direction_label), t(c.text)] for c in v.changes]
             out.append(_table([L["direction"], L["details"]], rows, "changes"))
     out.append("</section>")
     return out
@@ -165,8 +178,8 @@ def _findings(v: ReportView, findings: Sequence[FindingView], with_measure: bool
     headers = ([L["measure"]] if with_measure else []) + [L["check"], L["verdict"], L["reason"], L["rfc"]]
     rows = []
     for f in findings:
-        check = e(f.check) + (f'<br><span class="mono">{e(f.subject)}</span>' if f.subject else "")
-        row = [check, _badge("v", f.verdict, f.verdict_label), e(f.reason), e(f.rfc)]
+        check = t(f.check) + (f"<br>{t(f.subject, 'mono')}" if f.subject else "")
+        row = [check, _badge("v", f.verdict, f.verdict_label), t(f.reason), e(f.rfc)]
         rows.append(([e(f.measure)] if with_measure else []) + row)
     return _table(headers, rows, "findings")
 
@@ -179,7 +192,7 @@ def _evidence(v: ReportView, items: Sequence[EvidenceView]) -> list[str]:
         out.append('<div class="evidence">')
         out.append(
             f'<p class="summary"><span class="badge v-info">{e(item.kind)}</span> '
-            f'<span class="mono">{e(item.summary)}</span></p>'
+            f"{t(item.summary, 'mono')}</p>"
         )
         if item.data:
             out.append(
@@ -191,9 +204,9 @@ def _evidence(v: ReportView, items: Sequence[EvidenceView]) -> list[str]:
 
 def _data_row(row: DataRow) -> str:
     if row.headers:
-        inner = _table(row.headers, [[f'<span class="mono">{e(c)}</span>' for c in r] for r in row.rows])
+        inner = _table(row.headers, [[t(c, "mono") for c in r] for r in row.rows])
         return f'<tr><td class="key">{e(row.key)}</td><td>{inner}</td></tr>'
-    return f'<tr><td class="key">{e(row.key)}</td><td class="mono">{e(row.text)}</td></tr>'
+    return f'<tr><td class="key">{t(row.key)}</td><td>{t(row.text, "mono")}</td></tr>'
 
 
 def _promises(v: ReportView) -> list[str]:

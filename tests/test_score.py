@@ -105,3 +105,12 @@ def test_a_scan_fills_scores(lab):
     report = run_scan("good.test", lab.config(measures=("mx",)))
     assert report.scores == {"mail-authentication": 100, "overall": 100}
     assert report.scanned_from
+
+
+def test_the_terminal_shows_the_scores(lab):
+    from click.testing import CliRunner
+
+    from mailguard.cli import main
+
+    result = CliRunner().invoke(main, ["scan", "good.test", "--nameserver", lab.dns.address, "--measure", "mx"])
+    assert "scores: mail-authentication 100, overall 100" in result.output

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailguard import messages
 from mailguard.compare import compare, dmarc_strength, spf_all, txt_text
@@ -220,9 +222,7 @@ def test_promise_changes(old, new, expected):
 
 def test_score_changes_are_shown_but_do_not_make_it_worse_alone():
     result = compare(doc(scores={"website": 90, "overall": 80}), doc(scores={"website": 70, "overall": 80}))
-    assert [(c.code, c.direction, c.params["area"]) for c in result.changes] == [
-        ("CHANGE-SCORE", "worse", "website")
-    ]
+    assert [(c.code, c.direction, c.params["area"]) for c in result.changes] == [("CHANGE-SCORE", "worse", "website")]
     assert not result.worse
 
 
@@ -299,3 +299,44 @@ def test_dmarc_strength():
     assert dmarc_strength(["v=DMARC1; p=Reject; pct=x"]) == (2, 100)
     assert dmarc_strength(["v=DMARC1"]) is None
     assert dmarc_strength([]) is None
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "measures",
+                    "findings",
+                    "evidence",
+                    "data",
+                    "kind",
+                    "query",
+                    "status",
+                    "records",
+                    "promises",
+                    "promise",
+                    "verdict",
+                    "scores",
+                    "domain",
+                    "name",
+                    "type",
+                    "check",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON, JSON)
+def test_any_json_documents_compare_without_crashing(a, b):
+    if isinstance(a, dict) and isinstance(b, dict):
+        result = compare(a, b)
+        assert isinstance(result.worse, bool)

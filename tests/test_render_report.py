@@ -10,6 +10,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailguard.lab import Lab, load_zone_text
 from mailguard.model import (
@@ -275,3 +277,23 @@ def test_promises_without_findings_and_partial_verdicts_render():
     page = render_html.render(report)
     assert "We encrypt mail &lt;always&gt;." in page and "partly upheld" in page
     jsonschema.validate(json.loads(render_json.render(report)), SCHEMA)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from("<>&\"'/=ab script img on \n|*_`[]#-1."), max_size=60))
+def test_any_remote_text_stays_text_in_the_html(remote):
+    evidence = Evidence("dns", remote, {"records": [{"data": remote}], remote[:10] or "k": remote})
+    measure = MeasureResult(
+        "m",
+        remote or "m",
+        Area.DOMAIN,
+        Verdict.FAIL,
+        (Finding("NOT-REGISTERED", remote, Verdict.FAIL, remote, evidence=(evidence,), subject=remote),),
+        (evidence,),
+    )
+    promise = PromiseResult(Promise("x", remote), Fulfilment.NOT_UPHELD, "NOT-REGISTERED", remote)
+    report = dataclasses.replace(REPORT, domain="x.test", measures=(measure,), promises=(promise,))
+    parsed = Tags()
+    parsed.feed(render_html.render(report))
+    assert parsed.tags <= OWN_TAGS and {a for _t, a in parsed.attrs} <= OWN_ATTRS
+    assert "<" not in render_markdown.render(report).replace("<br>", "")

@@ -232,8 +232,10 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
     stdout_fmt = next((f for f in reversed(formats) if f in ("text", "json", "jsonl")), "text")
     if writer is not None and stdout_fmt == "json" and "json" in writer.formats and "text" not in formats:
         stdout_fmt = "text"  # --format json with a report folder: the JSON goes into the history
-    if settings.statements:
-        click.echo("mailguard: statements in the config file are not read by this version", err=True)
+    if settings.statements or settings.checks_dir:
+        # Wired when statement reading lands (the promises work): say so rather than ignore it.
+        click.echo("mailguard: statements/checks_dir in the config file are not used by this version",
+                   err=True)
     source = itertools.chain(names, read_domains(domains_file) if domains_file else ())
     batch = total > 1
     summary = summary or ("table" if batch else "none")

@@ -160,13 +160,13 @@ def list_measures() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence under each table.")
 def demo(fmt: str, verbose: bool) -> None:
     """Start the local lab and scan its demo domains: what mailguard shows, with no internet at all."""
-    from .lab import DEMO_DOMAINS, Lab
+    from .lab import DEMO_DKIM_SELECTORS, DEMO_DOMAINS, Lab
 
     with Lab() as lab:
         config = lab.config()
         click.echo(f"lab resolver on {lab.dns.address if lab.dns else '?'}; scanning "
                    f"{', '.join(DEMO_DOMAINS)}", err=True)
-        reports = run_scans(DEMO_DOMAINS, dataclasses.replace(config))
+        reports = run_scans(DEMO_DOMAINS, dataclasses.replace(config, dkim_selectors=DEMO_DKIM_SELECTORS))
     for report in reports:
         click.echo(render_json.render(report) if fmt == "json" else
                    render_text.render(report, verbose=verbose))

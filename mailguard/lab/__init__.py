@@ -19,6 +19,8 @@ from .runner import BackgroundLoop
 
 ZONES = Path(__file__).parent / "zones"
 DEMO_DOMAINS = ("good.test", "weak.test", "broken.test", "nomail.test")
+# Selectors of demo keys that no provider table holds, as a check profile would name them.
+DEMO_DKIM_SELECTORS = ("ed1", "old", "s512")
 
 
 class Lab:
@@ -54,4 +56,4 @@ class Lab:
         self.stop()
 
 
-__all__ = ["DEMO_DOMAINS", "Lab", "LabDns", "load_zone_dir", "load_zone_text"]
+__all__ = ["DEMO_DKIM_SELECTORS", "DEMO_DOMAINS", "Lab", "LabDns", "load_zone_dir", "load_zone_text"]

@@ -93,6 +93,10 @@ def main() -> None:
               help="Seconds for a whole domain's scan; what is unfinished is reported as not tested.")
 @click.option("--dkim-selector", "dkim_selectors", multiple=True, metavar="SELECTOR",
               help="DKIM selector to check, besides the common ones (repeatable).")
+@click.option("--eml", "eml_files", multiple=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A message the domain sent (repeatable): its DKIM signatures are verified and "
+                   "its selectors checked.")
 @click.option("--measure", "measures", multiple=True, metavar="NAME",
               help="Run only this measure (repeatable); see `mailguard measures`.")
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -105,16 +109,18 @@ def main() -> None:
 @click.option("--lang", type=click.Choice(["en", "nl"]), default="en", show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence under each table.")
 def scan(domains: tuple[str, ...], nameservers: tuple[str, ...], timeout: float, deadline: float,
-         dkim_selectors: tuple[str, ...], measures: tuple[str, ...], ca_bundle: Path | None,
+         dkim_selectors: tuple[str, ...], eml_files: tuple[Path, ...], measures: tuple[str, ...],
+         ca_bundle: Path | None,
          trust_anchor: Path | None, fmt: str, fail_on: str, lang: str, verbose: bool) -> None:
     """Scan DOMAINS and report every measure with its evidence."""
     try:
         names = [normalize_domain(d) for d in domains]
     except InputError as exc:
         fail_usage(str(exc))
+    check_messages_readable(eml_files)
     config = build_config(nameservers, timeout, deadline=deadline, dkim_selectors=dkim_selectors,
-                          measures=measures, ca_bundle=ca_bundle, trust_anchor=trust_anchor,
-                          fail_on=fail_on, lang=lang)  # type: ignore[arg-type]
+                          eml_files=eml_files, measures=measures, ca_bundle=ca_bundle,
+                          trust_anchor=trust_anchor, fail_on=fail_on, lang=lang)  # type: ignore[arg-type]
     reports = run_scans(names, config)
     for report in reports:
         if fmt == "json":
@@ -144,6 +150,77 @@ def run_scans(domains: Sequence[str], config: Config) -> list[ScanReport]:
     except MailguardError as exc:
         click.echo(f"mailguard: {exc}", err=True)
         sys.exit(EXIT_USAGE if isinstance(exc, InputError) else EXIT_UNSCANNABLE)
+
+
+def check_messages_readable(paths: Sequence[Path]) -> None:
+    """Refuse (exit 2) a --eml file that is not a mail message, before any query is sent."""
+    from .dkim.check import read_message
+
+    for path in paths:
+        try:
+            read_message(path)
+        except InputError as exc:
+            fail_usage(str(exc))
+
+
+@main.group()
+def dkim() -> None:
+    """DKIM tools."""
+
+
+DKIM_VERIFY_EXIT_HELP = """\b
+Exit codes:
+  0  at least one signature verified (pass)
+  1  no signature verified (fail, permerror, or no DKIM-Signature at all)
+  2  bad input (an unreadable file, not a mail message)
+  3  no resolver: no key lookup got an answer
+"""
+
+
+@dkim.command("verify", epilog=DKIM_VERIFY_EXIT_HELP)
+@click.argument("message", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@network_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="Show the key lookup's evidence per signature.")
+def dkim_verify(message: Path, nameservers: tuple[str, ...], timeout: float, fmt: str,
+                verbose: bool) -> None:
+    """Verify every DKIM-Signature of MESSAGE (an .eml file), fetching keys from the DNS.
+
+    Per signature the result word comes first (pass, fail, permerror, temperror), then the
+    facts: d=, s=, the algorithm, the key and its size, the signed headers, l=, t= and x=, and
+    whether d= aligns with the From domain for DMARC (strict and relaxed).
+    """
+    from .dkim.check import MessageReport, read_message, verify_message
+    from .dkim.verify import TEMPERROR
+    from .render import dkim_verify as render_verify
+
+    try:
+        parsed = read_message(message)
+    except InputError as exc:
+        fail_usage(str(exc))
+    config = build_config(nameservers, timeout)
+
+    async def go() -> MessageReport:
+        net = Net(config)
+        try:
+            return await verify_message(net, parsed, message.name)
+        finally:
+            await net.aclose()
+
+    try:
+        report = asyncio.run(go())
+    except NoResolver as exc:
+        click.echo(f"mailguard: {exc}", err=True)
+        sys.exit(EXIT_UNSCANNABLE)
+    click.echo(render_verify.render_json(report) if fmt == "json"
+               else render_verify.render_text(report, verbose=verbose), nl=False)
+    if report.passed:
+        sys.exit(EXIT_OK)
+    if report.verifications and all(v.result == TEMPERROR for v in report.verifications):
+        click.echo("mailguard: no key lookup got an answer; choose a resolver with --nameserver",
+                   err=True)
+        sys.exit(EXIT_UNSCANNABLE)
+    sys.exit(EXIT_FINDINGS)
 
 
 @main.command("measures")

@@ -11,8 +11,12 @@ knowing the selector, but a domain that promises DKIM should be able to point at
 finding says how (``--dkim-selector``, or a signed message). NOT_TESTED is kept for lookups
 that got no answer, as everywhere in mailguard.
 
+Signed messages (``config.eml_files``, ``--eml``) are verified too (:mod:`.dkim_message`): their
+selectors join the ones asked, and the findings say which message proved DKIM for the domain.
+
 ``data``: ``keys`` (the facts of every key record found, per selector), ``tried`` (every
-selector asked), ``usable`` (selectors whose key a verifier can use).
+selector asked), ``usable`` (selectors whose key a verifier can use), ``messages`` (per message:
+its From, each signature's result and facts), ``proven_by`` (the messages that proved DKIM).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from ..messages import Message
 from ..model import Area, Evidence, Finding, MeasureResult, Verdict
 from ..names import is_valid_dns_name
 from ..net import DnsAnswer, Net
-from . import mx
+from . import dkim_message, mx
 
 NAME = "dkim"
 TITLE = "DKIM"
@@ -343,18 +347,29 @@ async def check_keys(net: Net, domain: str, candidates: Sequence[Candidate]
 
 async def run(net: Net, domain: str, config: Config) -> MeasureResult:
     started = time.monotonic()
-    candidates, invalid = plan_selectors(domain, config.dkim_selectors)
-    judgements, domainkey, mx_answer, null_mx = await check_keys(net, domain, candidates)
+    loaded = dkim_message.load_messages(config.eml_files)
+    learned = dkim_message.learned_selectors(loaded, domain)
+    candidates, invalid = plan_selectors(domain, config.dkim_selectors, learned)
+    (judgements, domainkey, mx_answer, null_mx), reports = await asyncio.gather(
+        check_keys(net, domain, candidates), dkim_message.check_messages(net, loaded))
     findings: list[Finding] = [finding("DKIM-SELECTOR-INVALID", "selector", Verdict.INFO, selector=s)
                                for s in invalid]
     for judgement in judgements:
         findings += judgement.findings
     findings += judge_summary(domain, judgements, domainkey, mx_answer, null_mx)
     evidence = [j.answer.evidence for j in judgements] + [domainkey.evidence, mx_answer.evidence]
+    message_facts = []
+    for item, report in zip(loaded, reports, strict=True):
+        message_findings, facts = dkim_message.judge_message(domain, item, report)
+        findings += message_findings
+        evidence += [e for f in message_findings for e in f.evidence]
+        message_facts.append(facts)
     data: dict[str, Any] = {
         "keys": [k for j in judgements for k in j.keys],
         "tried": [c.name for c in candidates],
         "usable": [j.candidate.selector for j in judgements if j.usable],
+        "messages": message_facts,
+        "proven_by": [m["source"] for m in message_facts if m.get("proves")],
     }
     return result(NAME, TITLE, AREA, findings, evidence=evidence, data=data,
                   elapsed_ms=(time.monotonic() - started) * 1000)

@@ -82,9 +82,9 @@ def parse_message(data: bytes) -> Message:
     header_block, body = (data[start:], b"") if end < 0 else (data[start:end], data[end + 4:])
     if header_block.endswith(CRLF):
         header_block = header_block[:-2]
-    headers = _fields(header_block, start)
-    if not headers:
+    if not header_block:
         raise ParseError("the message has no header fields", "", start)
+    headers = _fields(header_block, start)
     return Message(tuple(headers), body, converted)
 
 

@@ -200,3 +200,25 @@ def test_silent_selector_lookups_are_not_tested(silent_lab):
     assert found["DKIM-NONE-UNTESTED"] == "not tested"
     assert "fail" not in found.values() and "warn" not in found.values()
     assert result.status.value == "not tested"
+
+
+def test_every_dkim_code_has_english_dutch_and_a_reference():
+    import string
+
+    from mailguard.measures import dkim_message
+
+    for table in (dkim.MESSAGES, dkim_message.MESSAGES):
+        for code, message in table.items():
+            assert message.en and message.nl and message.rfc, code
+            fields = {f for _, f, _, _ in string.Formatter().parse(message.en) if f}
+            dutch = {f for _, f, _, _ in string.Formatter().parse(message.nl) if f}
+            assert dutch <= fields, code
+
+
+def test_dutch_reasons_render(lab):
+    from mailguard import messages
+
+    result = run(lab, "broken.test", "old", "s512")
+    for f in result.findings:
+        text = messages.render(f.code, f.params, "nl")
+        assert "{" not in text, text

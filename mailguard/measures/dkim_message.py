@@ -20,7 +20,6 @@ from typing import Any
 
 from .. import messages
 from ..dkim.check import MessageReport, parse_file_bytes, read_message_bytes, verify_message
-from ..dkim.orgdomain import organizational_domain
 from ..dkim.verify import PASS, Verification, plan
 from ..errors import InputError
 from ..findings import finding
@@ -28,6 +27,7 @@ from ..messages import Message
 from ..mime import Message as MailMessage
 from ..model import Evidence, Finding, Verdict
 from ..net import Net
+from ..psl import organizational_domain
 
 _SIG = "{source} #{index} (d={domain}, s={selector})"
 

@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import dmarc, mx
+from . import dkim, dmarc, mx, starttls
 
 
 class Measure(Protocol):
@@ -28,6 +28,8 @@ class Measure(Protocol):
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
     dmarc,
+    starttls,
+    dkim,
 )
 
 

@@ -93,8 +93,7 @@ MESSAGES = {
     ),
     "CHANGE-MX-ADDED": Message(
         "MX host added for {name}: {host} (a new party receives mail: is it a named processor?)",
-        "MX-host toegevoegd voor {name}: {host} (een nieuwe partij ontvangt mail: is dat een genoemde "
-        "verwerker?)",
+        "MX-host toegevoegd voor {name}: {host} (een nieuwe partij ontvangt mail: is dat een genoemde verwerker?)",
         "RFC 5321 §5.1",
     ),
     "CHANGE-MX-REMOVED": Message(
@@ -251,9 +250,7 @@ def txt_text(rdata: str) -> str:
     return "".join(re.sub(r"\\(.)", r"\1", p) for p in parts)
 
 
-def _dns_changes(
-    old: Mapping[RecordKey, frozenset[str]], new: Mapping[RecordKey, frozenset[str]]
-) -> Iterator[Change]:
+def _dns_changes(old: Mapping[RecordKey, frozenset[str]], new: Mapping[RecordKey, frozenset[str]]) -> Iterator[Change]:
     for key in sorted(old.keys() & new.keys()):
         before, after = old[key], new[key]
         if before == after:
@@ -333,9 +330,7 @@ def _dmarc_change(name: str, old: list[str], new: list[str]) -> Change:
     if after is None and before is not None:  # valid before, unusable now
         return _change("CHANGE-DMARC-WEAKER", WORSE, f"DMARC {name}", name=name, old=old_text, new=new_text)
     if before is not None and after is not None and before != after:
-        code, direction = (
-            ("CHANGE-DMARC-WEAKER", WORSE) if after < before else ("CHANGE-DMARC-STRONGER", BETTER)
-        )
+        code, direction = ("CHANGE-DMARC-WEAKER", WORSE) if after < before else ("CHANGE-DMARC-STRONGER", BETTER)
         return _change(code, direction, f"DMARC {name}", name=name, old=old_text, new=new_text)
     return _change("CHANGE-DMARC-CHANGED", CHANGED, f"DMARC {name}", name=name, old=old_text, new=new_text)
 
@@ -434,20 +429,24 @@ def _certificates(doc: Mapping[str, Any]) -> dict[str, frozenset[str]]:
 
 
 def _fingerprints(data: Mapping[str, Any], depth: int) -> Iterator[str]:
-    """Fingerprint values in ``data``, the leaf certificate's first (keys named ``fingerprint*``)."""
+    """Fingerprint values in ``data``, the leaf certificate's first: keys named ``fingerprint*``,
+    or ``sha256`` inside a certificate record (``certificate``, or the first of ``certificates``,
+    which mailguard's TLS evidence lists leaf first)."""
     for key, value in data.items():
-        if str(key).lower().startswith("fingerprint") and isinstance(value, str) and value:
+        name = str(key).lower()
+        if (name.startswith("fingerprint") or (depth > 0 and name == "sha256")) and isinstance(value, str) and value:
             yield value
     if depth < 2:
-        for key in ("certificate", "leaf", "cert", "peer_certificate"):
-            nested = data.get(key)
-            if isinstance(nested, Mapping):
-                yield from _fingerprints(nested, depth + 1)
+        nested: list[Any] = [data.get(k) for k in ("certificate", "leaf", "cert", "peer_certificate")]
+        chain = data.get("certificates")
+        if isinstance(chain, list) and chain:
+            nested.append(chain[0])
+        for item in nested:
+            if isinstance(item, Mapping):
+                yield from _fingerprints(item, depth + 1)
 
 
-def _certificate_changes(
-    old: Mapping[str, frozenset[str]], new: Mapping[str, frozenset[str]]
-) -> Iterator[Change]:
+def _certificate_changes(old: Mapping[str, frozenset[str]], new: Mapping[str, frozenset[str]]) -> Iterator[Change]:
     for target in sorted(old.keys() & new.keys()):
         if old[target] != new[target]:
             yield _change(
@@ -525,9 +524,7 @@ def _promises(doc: Mapping[str, Any]) -> dict[tuple[str, str], str]:
     for result in _list(doc.get("promises")):
         promise = result.get("promise")
         if isinstance(promise, Mapping):
-            out[(str(promise.get("kind", "")), str(promise.get("sentence", "")))] = str(
-                result.get("verdict", "")
-            )
+            out[(str(promise.get("kind", "")), str(promise.get("sentence", "")))] = str(result.get("verdict", ""))
     return out
 
 

@@ -171,6 +171,26 @@ def tls(host: str, fingerprint: str, port: int = 443) -> dict[str, Any]:
     }
 
 
+def test_certificate_replaced_in_mailguards_tls_evidence_shape():
+    def starttls(leaf: str) -> dict[str, Any]:
+        return {
+            "kind": "tls",
+            "summary": "TLS mx",
+            "data": {
+                "host": "mx1.a.test",
+                "address": "127.0.0.11",
+                "port": 25,
+                "certificates": [{"subject": "CN=mx1", "sha256": leaf}, {"subject": "CN=CA", "sha256": "ca"}],
+            },
+        }
+
+    result = compare(doc(starttls("aa")), doc(starttls("bb")))
+    assert [(c.code, c.subject, c.params["new"]) for c in result.changes] == [
+        ("CHANGE-CERT-REPLACED", "mx1.a.test:25", "bb")
+    ]
+    assert compare(doc(starttls("aa")), doc(starttls("aa"))).changes == ()
+
+
 def test_certificate_replaced():
     result = compare(doc(tls("www.a.test", "aa")), doc(tls("www.a.test", "bb")))
     assert [(c.code, c.subject) for c in result.changes] == [("CHANGE-CERT-REPLACED", "www.a.test:443")]

@@ -222,3 +222,20 @@ def test_dutch_reasons_render(lab):
     for f in result.findings:
         text = messages.render(f.code, f.params, "nl")
         assert "{" not in text, text
+
+
+# -- RFC 8020: no guessing below a _domainkey that does not exist -------------------------------
+
+def test_no_guessed_selectors_are_asked_below_an_nxdomain_domainkey(lab):
+    """nomail.test has no _domainkey name at all: the ~50 provider selectors cannot exist there."""
+    result = run(lab, "nomail.test", "given1")
+    asked = set(result.data["tried"])
+    assert asked == {"given1._domainkey.nomail.test"}
+    queried = {e.data["query"]["name"] for e in result.evidence}
+    assert not any(f"{c}._domainkey.nomail.test" in queried for c in COMMON_SELECTORS if c != "given1")
+
+
+def test_guessed_selectors_are_asked_when_domainkey_exists(lab):
+    result = run(lab, "good.test")
+    assert "selector1._domainkey.good.test" in result.data["tried"]
+    assert len(result.data["tried"]) >= len(COMMON_SELECTORS) - 1

@@ -371,7 +371,9 @@ def _changes(value: Any, lang: str) -> tuple[tuple[ChangeView, ...] | None, str]
 
 # --- evidence data, rendered generically ------------------------------------------------------
 
-MAX_CELL = 2000  # a DKIM key or a long header stays readable; the JSON report keeps it whole
+# Long values (certificate chains in PEM, DKIM keys) are cut in HTML and Markdown so that a report
+# stays a few pages; the JSON report, the unit of record, keeps them whole.
+MAX_CELL = 400
 
 
 def evidence_view(evidence: Evidence) -> EvidenceView:
@@ -410,4 +412,6 @@ def cell(value: Any) -> str:
         text = "true" if value else "false"
     else:
         text = str(value)
-    return text if len(text) <= MAX_CELL else text[:MAX_CELL] + " …"
+    if len(text) <= MAX_CELL:
+        return text
+    return f"{text[:MAX_CELL]} … (+{len(text) - MAX_CELL} characters: whole in the JSON report)"

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from ..config import Config
 from .dns import DnsAnswer, DnsClient
+from .http import HttpClient, HttpResponse, RedirectChain
 
 
 def _utcnow() -> datetime:
@@ -25,10 +26,12 @@ class Net:
                  now: Callable[[], datetime] = _utcnow) -> None:
         self.config = config
         self.dns = dns if dns is not None else DnsClient(config)
+        self.http = HttpClient(config, self.dns)
         self.now = now
 
     async def aclose(self) -> None:
+        await self.http.aclose()
         self.dns.close()
 
 
-__all__ = ["DnsAnswer", "DnsClient", "Net"]
+__all__ = ["DnsAnswer", "DnsClient", "HttpClient", "HttpResponse", "Net", "RedirectChain"]

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .pki import LabPki
 from .runner import BackgroundLoop
 
 MAX_REQUEST_HEAD = 16 * 1024
@@ -30,7 +31,7 @@ ENDLESS_LIMIT = 256 * 1024 * 1024  # an "endless" body still ends somewhere if n
 BIND_ATTEMPTS = 8
 
 # Certificate kinds a site can ask the lab CA for.
-VALID, EXPIRED, WRONG_NAME, SELF_SIGNED = "valid", "expired", "wrong-name", "self-signed"
+VALID, EXPIRED, WRONG_NAME, SELF_SIGNED, UNTRUSTED = "valid", "expired", "wrong-name", "self-signed", "untrusted"
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,26 @@ class Site:
 CertSource = Callable[[tuple[str, ...], str], tuple[bytes, bytes]]
 
 
+def pki_source(pki: LabPki) -> CertSource:
+    """Certificates from the lab CA: ``valid`` (the intermediate, the site's names), ``expired``,
+    ``wrong-name`` (another name), ``self-signed``, ``untrusted`` (the rogue CA)."""
+
+    def issue(names: tuple[str, ...], kind: str) -> tuple[bytes, bytes]:
+        if kind == EXPIRED:
+            cert = pki.issue(list(names), days_valid=(-100, -5))
+        elif kind == WRONG_NAME:
+            cert = pki.issue(["www.elsewhere.example"])
+        elif kind == SELF_SIGNED:
+            cert = pki.issue(list(names), key="ec256", issuer="self")
+        elif kind == UNTRUSTED:
+            cert = pki.issue(list(names), key="ec256", issuer="rogue")
+        else:
+            cert = pki.issue(list(names), key="ec256")
+        return cert.chain_pem(), cert.key_pem()
+
+    return issue
+
+
 class LabWeb:
     """HTTP and HTTPS listeners for a set of sites; ``start(loop)`` binds them all."""
 
@@ -133,7 +154,7 @@ class LabWeb:
         files = self._files.get(site.name)
         if files is None:
             chain, private_key = self.certs((site.name,), site.cert)
-            stem = self.workdir / site.name
+            stem = self.workdir / f"web-{site.name}"
             files = (stem.with_suffix(".crt"), stem.with_suffix(".key"))
             files[0].write_bytes(chain)
             files[1].write_bytes(private_key)

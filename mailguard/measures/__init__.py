@@ -15,6 +15,7 @@ from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
 from . import mx
+from .web import headers, hsts, reach, redirects, securitytxt
 
 
 class Measure(Protocol):
@@ -27,6 +28,11 @@ class Measure(Protocol):
 
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
+    reach,
+    redirects,
+    hsts,
+    headers,
+    securitytxt,
 )
 
 

@@ -33,6 +33,7 @@ from ..errors import ConnectError
 from ..model import Evidence
 from .dns import DnsClient
 from .guard import check_address
+from .limits import HostLimits, OnceCache
 
 # Statuses of an HttpResponse: OK means an HTTP response came back (any status code).
 OK = "ok"
@@ -210,12 +211,12 @@ def _insecure_context() -> ssl.SSLContext:
 class HttpClient:
     """Fetches URLs hop by hop, caches per scan, and turns each exchange into evidence."""
 
-    def __init__(self, config: Config, dns: DnsClient) -> None:
+    def __init__(self, config: Config, dns: DnsClient, limits: HostLimits | None = None) -> None:
         self.config = config
         self.dns = dns
+        self.limits = limits if limits is not None else HostLimits(config.max_concurrency_per_host)
         self._clients: dict[bool, httpx.AsyncClient] = {}
-        self._cache: dict[tuple[Any, ...], asyncio.Future[HttpResponse]] = {}
-        self._limits: dict[str, asyncio.Semaphore] = {}
+        self._cache: OnceCache[tuple[Any, ...], HttpResponse] = OnceCache()
         self.requests_sent = 0
 
     # -- public -------------------------------------------------------------------------------
@@ -227,11 +228,7 @@ class HttpClient:
         None: resolve the URL's host through the DNS layer and use its first address.
         """
         key = (method.upper(), url, address, verify, max_body)
-        future = self._cache.get(key)
-        if future is None:
-            future = asyncio.ensure_future(self._fetch(url, address, method.upper(), verify, max_body))
-            self._cache[key] = future
-        return await asyncio.shield(future)
+        return await self._cache.get(key, lambda: self._fetch(url, address, method.upper(), verify, max_body))
 
     async def follow(self, url: str, *, address: str | None = None, verify: bool = True,
                      max_hops: int = MAX_HOPS, max_body: int = MAX_BODY) -> RedirectChain:
@@ -256,9 +253,7 @@ class HttpClient:
         return found, (a.evidence, aaaa.evidence)
 
     async def aclose(self) -> None:
-        for future in self._cache.values():
-            if not future.done():
-                future.cancel()
+        self._cache.close()
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
@@ -303,14 +298,8 @@ class HttpClient:
             check_address(address, self.config)
         except ConnectError as exc:
             return _failure(method, url, host, address, port, BLOCKED, exc.message, started, stamp)
-        async with self._limit(address):
+        async with self.limits(address):
             return await self._exchange(parsed, host, address, port, method, verify, max_body, stamp)
-
-    def _limit(self, address: str) -> asyncio.Semaphore:
-        sem = self._limits.get(address)
-        if sem is None:
-            sem = self._limits[address] = asyncio.Semaphore(self.config.max_concurrency_per_host)
-        return sem
 
     async def _exchange(self, url: httpx.URL, host: str, address: str, port: int, method: str,
                         verify: bool, max_body: int, stamp: str) -> HttpResponse:

@@ -22,7 +22,7 @@ class Check:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
-def check(code: str, name: str, verdict: Verdict, **params: Any) -> Check:
+def check(code: str, name: str, verdict: Verdict, /, **params: Any) -> Check:
     return Check(code, name, verdict, params)
 
 

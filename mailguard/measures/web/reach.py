@@ -26,7 +26,7 @@ TITLE = "Website reachable"
 AREA = Area.WEBSITE
 
 MESSAGES = {
-    "HTTPS-OK": Message("answers over https ({code})", "antwoordt via https ({code})", "RFC 9110 §4.2.2"),
+    "HTTPS-OK": Message("answers over https ({http_code})", "antwoordt via https ({http_code})", "RFC 9110 §4.2.2"),
     "HTTPS-CERT-INVALID": Message("answers over https, but its certificate does not validate ({error})",
                                   "antwoordt via https, maar het certificaat is niet geldig ({error})",
                                   "RFC 9110 §4.3.4"),
@@ -40,7 +40,7 @@ MESSAGES = {
                             "de https-poort spreekt geen HTTP over TLS ({error})", "RFC 9110 §4.2.2"),
     "HTTPS-UNTESTED": Message("https could not be tested ({status}: {error})",
                               "https kon niet getest worden ({status}: {error})", "RFC 9110 §4.2.2"),
-    "HTTP-ANSWERS": Message("answers over plain http ({code})", "antwoordt via gewoon http ({code})",
+    "HTTP-ANSWERS": Message("answers over plain http ({http_code})", "antwoordt via gewoon http ({http_code})",
                             "RFC 9110 §4.2.1"),
     "HTTP-CLOSED": Message("nothing answers over plain http ({status})", "niets antwoordt via gewoon http ({status})",
                            "RFC 9110 §4.2.1"),
@@ -59,7 +59,7 @@ def judge_front(item: Front) -> list[Check]:
     https, http = item.https, item.http
     out: list[Check] = []
     if https.ok:
-        out.append(check("HTTPS-OK", "https", Verdict.PASS, code=https.code))
+        out.append(check("HTTPS-OK", "https", Verdict.PASS, http_code=https.code))
     elif https.status == CERTIFICATE:
         out.append(check("HTTPS-CERT-INVALID", "https", Verdict.WARN, error=https.error))
     elif https.status == TLS:
@@ -73,7 +73,7 @@ def judge_front(item: Front) -> list[Check]:
     else:
         out.append(check("HTTPS-BROKEN", "https", Verdict.FAIL, error=https.error))
     if http.ok:
-        out.append(check("HTTP-ANSWERS", "http", Verdict.INFO, code=http.code))
+        out.append(check("HTTP-ANSWERS", "http", Verdict.INFO, http_code=http.code))
     else:
         out.append(check("HTTP-CLOSED", "http", Verdict.INFO, status=http.status))
     return out

@@ -33,12 +33,12 @@ AREA = Area.WEBSITE
 PERMANENT = frozenset({301, 308})
 
 MESSAGES = {
-    "REDIRECT-SAME-HOST": Message("http redirects to https on the same host ({code}): {chain}",
-                                  "http stuurt door naar https op dezelfde host ({code}): {chain}",
+    "REDIRECT-SAME-HOST": Message("http redirects to https on the same host ({http_code}): {chain}",
+                                  "http stuurt door naar https op dezelfde host ({http_code}): {chain}",
                                   "RFC 6797 §7.2"),
-    "REDIRECT-TEMPORARY": Message("http redirects to https with a temporary redirect ({code}); 301 or 308 "
+    "REDIRECT-TEMPORARY": Message("http redirects to https with a temporary redirect ({http_code}); 301 or 308 "
                                   "is preferred: {chain}",
-                                  "http stuurt door naar https met een tijdelijke doorverwijzing ({code}); "
+                                  "http stuurt door naar https met een tijdelijke doorverwijzing ({http_code}); "
                                   "301 of 308 heeft de voorkeur: {chain}", "RFC 9110 §15.4"),
     "REDIRECT-OTHER-HOST-FIRST": Message("http redirects to another host before https on the same host, so "
                                          "this host's HSTS is never seen: {chain}",
@@ -48,8 +48,8 @@ MESSAGES = {
     "REDIRECT-VIA-HTTP": Message("the redirect chain reaches https only after more plain-http hops: {chain}",
                                  "de doorverwijzingen komen pas na meer gewone-http-stappen bij https: {chain}",
                                  "RFC 6797 §7.2"),
-    "REDIRECT-NONE": Message("http does not redirect to https (status {code}): {chain}",
-                             "http stuurt niet door naar https (status {code}): {chain}", "RFC 6797 §7.2"),
+    "REDIRECT-NONE": Message("http does not redirect to https (status {http_code}): {chain}",
+                             "http stuurt niet door naar https (status {http_code}): {chain}", "RFC 6797 §7.2"),
     "REDIRECT-PLAIN-FORM": Message("a page over plain http asks for data ({fields}): {chain}",
                                    "een pagina via gewoon http vraagt om gegevens ({fields}): {chain}",
                                    "RFC 6797 §7.2, GDPR art. 32"),
@@ -114,12 +114,12 @@ def judge_chain(chain: RedirectChain, fields: tuple[str, ...], *, max_hops: int)
         if fields and final.code == 200:
             return [check("REDIRECT-PLAIN-FORM", "personal data over http", Verdict.FAIL, chain=text,
                           fields=", ".join(fields))]
-        return [check("REDIRECT-NONE", "http to https", Verdict.WARN, chain=text, code=final.code)]
+        return [check("REDIRECT-NONE", "http to https", Verdict.WARN, chain=text, http_code=final.code)]
     if upgrades_on_same_host(first):
         code = first.code
         if code in PERMANENT:
-            return [check("REDIRECT-SAME-HOST", "http to https", Verdict.PASS, chain=text, code=code)]
-        return [check("REDIRECT-TEMPORARY", "http to https", Verdict.WARN, chain=text, code=code)]
+            return [check("REDIRECT-SAME-HOST", "http to https", Verdict.PASS, chain=text, http_code=code)]
+        return [check("REDIRECT-TEMPORARY", "http to https", Verdict.WARN, chain=text, http_code=code)]
     target = httpx.URL(chain.hops[1].url) if len(chain.hops) > 1 else None
     if target is not None and target.scheme == "https":
         return [check("REDIRECT-OTHER-HOST-FIRST", "http to https", Verdict.WARN, chain=text)]

@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import mx
+from . import mx, starttls
 from .web import headers, hsts, reach, redirects, securitytxt
 
 
@@ -28,6 +28,7 @@ class Measure(Protocol):
 
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
+    starttls,
     reach,
     redirects,
     hsts,

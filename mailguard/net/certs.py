@@ -368,7 +368,7 @@ def _chain_status(leaf: x509.Certificate, intermediates: list[x509.Certificate],
     except VerificationError as exc:
         if _self_signed(leaf) and leaf not in trust.roots + trust.extra:
             return SELF_SIGNED, "self-signed certificate, not issued by a trusted CA", ()
-        return UNTRUSTED, str(exc)[:300] or "no path to a trusted root", ()
+        return UNTRUSTED, _untrusted_reason(leaf, str(exc)), ()
     except (ValueError, UnsupportedAlgorithm) as exc:
         return UNTRUSTED, str(exc)[:300], ()
     path = tuple(c.public_bytes(serialization.Encoding.DER) for c in built)
@@ -377,6 +377,14 @@ def _chain_status(leaf: x509.Certificate, intermediates: list[x509.Certificate],
     if dated == NOT_YET_VALID:
         return NOT_YET_VALID, f"not valid before {not_before:%Y-%m-%d %H:%M} UTC", path
     return TRUSTED, "", path
+
+
+def _untrusted_reason(leaf: x509.Certificate, error: str) -> str:
+    """The validator's words, led by the plain reason when it is the common one."""
+    issuer = leaf.issuer.rfc4514_string()
+    if "no interior errors" in error:  # nothing wrong on the way; the path just ends nowhere trusted
+        return f"no path from the issuer ({issuer}) to a trusted root"[:300]
+    return f"{error} (issuer {issuer})"[:300]
 
 
 def _subject_for(leaf: x509.Certificate, host: str | None) -> x509.DNSName | x509.IPAddress | None:

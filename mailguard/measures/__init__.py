@@ -14,8 +14,9 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import mx, starttls
-from .web import headers, hsts, reach, redirects, securitytxt
+from . import mtasts, mx, starttls, tlsrpt
+from .web import caa, headers, hsts, reach, redirects, securitytxt
+from .web import tls as web_tls
 
 
 class Measure(Protocol):
@@ -29,11 +30,15 @@ class Measure(Protocol):
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
     starttls,
+    mtasts,
+    tlsrpt,
     reach,
     redirects,
+    web_tls,
     hsts,
     headers,
     securitytxt,
+    caa,
 )
 
 

@@ -11,6 +11,7 @@ apart by SNI and Host.
 
 from __future__ import annotations
 
+import gzip
 import ssl
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -130,6 +131,8 @@ def case_sites(now: datetime) -> list[Site]:
         case("httponly", "127.0.2.19", serve_https=False, http={"*": page(HOME.format(name="http only"))}),
         case("hstsplain", "127.0.2.20", http={"*": redirect(f"https://{n('hstsplain')}/", 301, HSTS_GOOD)}),
         case("caacritical", "127.0.2.24"),
+        case("gzip", "127.0.2.25", https={"*": Reply(200, (("Content-Type", "text/plain"), ("Content-Encoding", "gzip")),
+                                                     gzip.compress(b"a" * 1_000_000))}),
         Site(n("v6"), ("127.0.2.22", "::1") if ipv6_loopback() else ("127.0.2.22",), site_routes(n("v6"), now)),
     ]
 

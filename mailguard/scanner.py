@@ -23,7 +23,7 @@ from .messages import Message
 from .model import MeasureResult, ScanReport, Verdict
 from .names import normalize_domain
 from .net import Net
-from .net.dns import NXDOMAIN, REFUSED, TIMEOUT, ERROR
+from .net.dns import ERROR, NXDOMAIN, REFUSED, TIMEOUT
 
 log = logging.getLogger(__name__)
 

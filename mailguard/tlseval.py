@@ -38,8 +38,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import messages
-from .findings import finding
 from .errors import ParseError
+from .findings import finding
 from .messages import Message
 from .model import Evidence, Finding, Verdict
 from .net import certs

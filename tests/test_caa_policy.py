@@ -28,7 +28,8 @@ from mailguard.model import Verdict
     ("", IssueProperty(None)),
     ("  letsencrypt.org  ", IssueProperty("letsencrypt.org")),
     ("LetsEncrypt.ORG", IssueProperty("letsencrypt.org")),
-    ("ca.example.net; policy=ev; account=1", IssueProperty("ca.example.net", (("policy", "ev"), ("account", "1")))),
+    ("ca.example.net; policy=ev; account=1", IssueProperty("ca.example.net", (("policy", "ev"), ("account",
+                                                                                                 "1")))),
     ("ca.example.net;", IssueProperty("ca.example.net")),
 ])
 def test_issue_values(value, expected):

@@ -92,7 +92,8 @@ def test_preload_rules():
     problems = preload_problems(HstsPolicy(600, False, False), verified=False, same_host_upgrade=False,
                                 www_https=False)
     assert len(problems) == 6
-    assert preload_problems(None, verified=True, same_host_upgrade=True, www_https=True) == ["no valid HSTS header"]
+    assert preload_problems(None, verified=True, same_host_upgrade=True,
+                            www_https=True) == ["no valid HSTS header"]
 
 
 @given(st.text(max_size=200))

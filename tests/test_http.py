@@ -111,7 +111,8 @@ def test_redirect_chain_capped(lab):
 
 def test_endless_body_stops_at_the_cap(lab):
     started = time.monotonic()
-    response = one(lab.config(), lambda net: net.http.fetch("https://endless.webcases.test/", max_body=50_000))
+    response = one(lab.config(), lambda net: net.http.fetch("https://endless.webcases.test/",
+                                                            max_body=50_000))
     assert response.ok and response.truncated and len(response.body) == 50_000
     assert time.monotonic() - started < 10
 
@@ -137,7 +138,8 @@ def test_name_without_address(lab):
 
 def test_address_guard_blocks_before_connecting(lab):
     config = lab.config(allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),))  # the resolver only
-    (response,), sent = fetch_all(config, lambda net: net.http.fetch("https://good.test/", address="127.0.0.20"))
+    (response,), sent = fetch_all(config, lambda net: net.http.fetch("https://good.test/",
+                                                                     address="127.0.0.20"))
     assert response.status == seam.BLOCKED and sent == 0
 
 

@@ -24,7 +24,8 @@ def test_good_test(lab):
     result = run_measure(mtasts, "good.test", lab.config())
     assert result.status == Verdict.PASS, codes(result)
     assert codes(result) == {"MTASTS-RECORD": "pass", "MTASTS-POLICY-FETCHED": "pass",
-                             "MTASTS-MODE-ENFORCE": "pass", "MTASTS-MAX-AGE-OK": "pass", "MTASTS-MX-MATCH": "pass"}
+                             "MTASTS-MODE-ENFORCE": "pass", "MTASTS-MAX-AGE-OK": "pass",
+                             "MTASTS-MX-MATCH": "pass"}
     assert result.data["policy"] == {"mode": "enforce", "mx": ["mx1.good.test", "mx2.good.test"],
                                      "max_age": 1209600}
     assert result.area.value == "mail-transport"

@@ -130,7 +130,8 @@ def test_other_host_first_and_via_http():
     walk = chain(hop("http://a.example/", 301, "https://www.a.example/"), hop("https://www.a.example/", 200))
     assert judged(walk) == {"REDIRECT-OTHER-HOST-FIRST": Verdict.WARN}
     walk = chain(hop("http://a.example/", 301, "http://www.a.example/"),
-                 hop("http://www.a.example/", 301, "https://www.a.example/"), hop("https://www.a.example/", 200))
+                 hop("http://www.a.example/", 301, "https://www.a.example/"), hop("https://www.a.example/",
+                                                                                  200))
     assert judged(walk) == {"REDIRECT-VIA-HTTP": Verdict.WARN}
 
 
@@ -149,5 +150,46 @@ def test_loops_caps_and_failures():
     many = chain(hop("http://a.example/", 301, "/1"), end=TOO_MANY, next_url="http://a.example/1")
     assert judged(many) == {"REDIRECT-TOO-MANY": Verdict.FAIL}
     assert judged(chain(hop("http://a.example/", status=REFUSED))) == {"REDIRECT-NO-HTTP": Verdict.INFO}
-    broken = chain(hop("http://a.example/", 301, "https://a.example/"), hop("https://a.example/", status=TIMEOUT))
+    broken = chain(hop("http://a.example/", 301, "https://a.example/"), hop("https://a.example/",
+                                                                            status=TIMEOUT))
     assert judged(broken) == {"REDIRECT-BROKEN": Verdict.NOT_TESTED}
+
+
+# -- reachability: a closed port is a failure only when the host visibly answers otherwise ------
+
+def front(https_status, http_status, code=200):
+    from mailguard.measures.web.common import Front
+
+    https = hop("https://a.example/", code if https_status == OK else None, status=https_status)
+    http = hop("http://a.example/", code if http_status == OK else None, status=http_status)
+    return Front("a.example", "127.0.0.1", https, http, None)
+
+
+@pytest.mark.parametrize(("https_status", "http_status", "code", "verdict"), [
+    (OK, OK, "HTTPS-OK", Verdict.PASS),
+    (REFUSED, OK, "HTTPS-REFUSED", Verdict.FAIL),
+    (TIMEOUT, OK, "HTTPS-SILENT", Verdict.FAIL),
+    (REFUSED, REFUSED, "HTTPS-UNTESTED", Verdict.NOT_TESTED),
+    (TIMEOUT, TIMEOUT, "HTTPS-UNTESTED", Verdict.NOT_TESTED),
+    ("certificate", OK, "HTTPS-CERT-INVALID", Verdict.WARN),
+    ("tls", REFUSED, "HTTPS-TLS-FAILED", Verdict.FAIL),
+    ("protocol", OK, "HTTPS-BROKEN", Verdict.FAIL),
+])
+def test_reachability(https_status, http_status, code, verdict):
+    from mailguard.measures.web.reach import judge_front
+
+    assert verdicts(judge_front(front(https_status, http_status)))[code] == verdict
+
+
+@pytest.mark.parametrize(("status", "code", "verdict"), [
+    (REFUSED, "MTASTS-POLICY-UNTESTED", Verdict.NOT_TESTED),
+    (TIMEOUT, "MTASTS-POLICY-UNTESTED", Verdict.NOT_TESTED),
+    ("certificate", "MTASTS-POLICY-CERT", Verdict.FAIL),
+    ("no-address", "MTASTS-POLICY-UNREACHABLE", Verdict.FAIL),
+    ("tls", "MTASTS-POLICY-UNREACHABLE", Verdict.FAIL),
+])
+def test_policy_fetch_failures(status, code, verdict):
+    from mailguard.measures.mtasts import judge_fetch
+
+    assert verdicts(judge_fetch(hop("https://mta-sts.a.example/.well-known/mta-sts.txt", status=status))) == {
+        code: verdict}

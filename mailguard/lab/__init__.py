@@ -80,5 +80,6 @@ class Lab:
         self.stop()
 
 
-__all__ = ["DEMO_DOMAINS", "Lab", "LabDns", "LabPki", "LabSmtp", "LabWeb", "MailServer", "Site", "load_zone_dir",
+__all__ = ["DEMO_DOMAINS", "Lab", "LabDns", "LabPki", "LabSmtp", "LabWeb", "MailServer", "Site",
+           "load_zone_dir",
            "load_zone_text"]

@@ -31,7 +31,8 @@ ENDLESS_LIMIT = 256 * 1024 * 1024  # an "endless" body still ends somewhere if n
 BIND_ATTEMPTS = 8
 
 # Certificate kinds a site can ask the lab CA for.
-VALID, EXPIRED, WRONG_NAME, SELF_SIGNED, UNTRUSTED = "valid", "expired", "wrong-name", "self-signed", "untrusted"
+VALID, EXPIRED, WRONG_NAME = "valid", "expired", "wrong-name"
+SELF_SIGNED, UNTRUSTED = "self-signed", "untrusted"
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ class LabWeb:
             if chosen is not None:
                 sslobj.context = chosen
 
-        default.sni_callback = choose  # type: ignore[assignment]
+        default.sni_callback = choose
         return default
 
     # -- serving --------------------------------------------------------------------------------

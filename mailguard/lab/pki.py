@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from cryptography import x509
@@ -34,7 +34,7 @@ KEY_NAMES = ("root-ca", "intermediate-ca", "rogue-ca", "rsa3072", "rsa2048", "ec
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
-@lru_cache(maxsize=None)
+@cache
 def lab_key(name: str) -> PrivateKey:
     """One of the lab's fixed private keys (``KEY_NAMES``)."""
     key = serialization.load_pem_private_key((KEYS / f"{name}.key").read_bytes(), password=None)

@@ -16,10 +16,20 @@ import ssl
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from .mail import ipv6_loopback
 from .http_server import (
-    EXPIRED, NOT_FOUND, SELF_SIGNED, UNTRUSTED, WRONG_NAME, Reply, Route, Site, page, redirect, text,
+    EXPIRED,
+    NOT_FOUND,
+    SELF_SIGNED,
+    UNTRUSTED,
+    WRONG_NAME,
+    Reply,
+    Route,
+    Site,
+    page,
+    redirect,
+    text,
 )
+from .mail import ipv6_loopback
 
 HSTS_GOOD = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload")
 HARDENED = (
@@ -131,9 +141,11 @@ def case_sites(now: datetime) -> list[Site]:
         case("httponly", "127.0.2.19", serve_https=False, http={"*": page(HOME.format(name="http only"))}),
         case("hstsplain", "127.0.2.20", http={"*": redirect(f"https://{n('hstsplain')}/", 301, HSTS_GOOD)}),
         case("caacritical", "127.0.2.24"),
-        case("gzip", "127.0.2.25", https={"*": Reply(200, (("Content-Type", "text/plain"), ("Content-Encoding", "gzip")),
+        case("gzip", "127.0.2.25", https={"*": Reply(200, (("Content-Type", "text/plain"),
+                                                           ("Content-Encoding", "gzip")),
                                                      gzip.compress(b"a" * 1_000_000))}),
-        Site(n("v6"), ("127.0.2.22", "::1") if ipv6_loopback() else ("127.0.2.22",), site_routes(n("v6"), now)),
+        Site(n("v6"), ("127.0.2.22", "::1") if ipv6_loopback() else ("127.0.2.22",),
+             site_routes(n("v6"), now)),
     ]
 
 

@@ -26,6 +26,7 @@ def check(code: str, name: str, verdict: Verdict, /, **params: Any) -> Check:
     return Check(code, name, verdict, params)
 
 
-def to_findings(checks: Iterable[Check], evidence: Iterable[Evidence] = (), subject: str = "") -> list[Finding]:
+def to_findings(checks: Iterable[Check], evidence: Iterable[Evidence] = (),
+                subject: str = "") -> list[Finding]:
     shown = tuple(evidence)
     return [finding(c.code, c.check, c.verdict, evidence=shown, subject=subject, **c.params) for c in checks]

@@ -30,36 +30,68 @@ TITLE = "CAA"
 AREA = Area.WEBSITE
 
 MESSAGES = {
-    "CAA-PRESENT": Message("CAA at {owner}: {records}", "CAA op {owner}: {records}", "RFC 8659 §4"),
-    "CAA-MISSING": Message("no CAA record at {name} or above: every CA may issue certificates",
-                           "geen CAA-record op {name} of hoger: elke CA mag certificaten uitgeven", "RFC 8659 §3"),
-    "CAA-NO-ISSUE": Message("the CAA records at {owner} have no issue property: they restrict no CA",
-                            "de CAA-records op {owner} hebben geen issue-eigenschap: ze beperken geen CA",
-                            "RFC 8659 §4.2"),
-    "CAA-NOBODY": Message("CAA at {owner} allows no CA at all to issue{wild}",
-                          "CAA op {owner} staat geen enkele CA toe certificaten uit te geven{wild}",
-                          "RFC 8659 §4.2"),
-    "CAA-MALFORMED": Message("{tag} value {value!r} is malformed ({error}); it authorises no CA",
-                             "{tag}-waarde {value!r} is ongeldig ({error}); die machtigt geen CA", "RFC 8659 §4.2"),
-    "CAA-CRITICAL-UNKNOWN": Message("critical CAA tag(s) {tags} that CAs need not understand: no CA may issue",
-                                    "kritieke CAA-tag(s) {tags} die CA's niet hoeven te kennen: geen CA mag "
-                                    "uitgeven", "RFC 8659 §4.1"),
-    "CAA-IODEF": Message("violation reports go to {iodef}", "meldingen van overtredingen gaan naar {iodef}",
-                         "RFC 8659 §4.4"),
-    "CAA-IODEF-INVALID": Message("iodef {value!r} is not a mailto:, http: or https: URL",
-                                 "iodef {value!r} is geen mailto:-, http:- of https:-URL", "RFC 8659 §4.4"),
-    "CAA-ISSUER-ALLOWED": Message("the certificate's issuer ({issuer}) is allowed ({domain})",
-                                  "de uitgever van het certificaat ({issuer}) is toegestaan ({domain})",
-                                  "RFC 8659 §4.2"),
-    "CAA-ISSUER-FORBIDDEN": Message("the certificate's issuer ({issuer}, {domains}) is not allowed by CAA at "
-                                    "{owner} (allowed: {allowed}); renewal will fail",
-                                    "de uitgever van het certificaat ({issuer}, {domains}) is niet toegestaan "
-                                    "door CAA op {owner} (toegestaan: {allowed}); verlengen gaat mislukken",
-                                    "RFC 8659 §4.2"),
-    "CAA-ISSUER-UNKNOWN": Message("cannot tell which CAA domain the issuer {issuer} uses",
-                                  "onbekend welk CAA-domein uitgever {issuer} gebruikt", "RFC 8659 §4.2"),
-    "CAA-LOOKUP-FAILED": Message("CAA lookup for {name} failed ({status}): not tested",
-                                 "CAA-opvraging voor {name} mislukt ({status}): niet getest", "RFC 8659 §3"),
+    "CAA-PRESENT": Message(
+        "CAA at {owner}: {records}",
+        "CAA op {owner}: {records}",
+        "RFC 8659 §4",
+    ),
+    "CAA-MISSING": Message(
+        "no CAA record at {name} or above: every CA may issue certificates",
+        "geen CAA-record op {name} of hoger: elke CA mag certificaten uitgeven",
+        "RFC 8659 §3",
+    ),
+    "CAA-NO-ISSUE": Message(
+        "the CAA records at {owner} have no issue property: they restrict no CA",
+        "de CAA-records op {owner} hebben geen issue-eigenschap: ze beperken geen CA",
+        "RFC 8659 §4.2",
+    ),
+    "CAA-NOBODY": Message(
+        "CAA at {owner} allows no CA at all to issue{wild}",
+        "CAA op {owner} staat geen enkele CA toe certificaten uit te geven{wild}",
+        "RFC 8659 §4.2",
+    ),
+    "CAA-MALFORMED": Message(
+        "{tag} value {value!r} is malformed ({error}); it authorises no CA",
+        "{tag}-waarde {value!r} is ongeldig ({error}); die machtigt geen CA",
+        "RFC 8659 §4.2",
+    ),
+    "CAA-CRITICAL-UNKNOWN": Message(
+        "critical CAA tag(s) {tags} that CAs need not understand: no CA may issue",
+        "kritieke CAA-tag(s) {tags} die CA's niet hoeven te kennen: geen CA mag uitgeven",
+        "RFC 8659 §4.1",
+    ),
+    "CAA-IODEF": Message(
+        "violation reports go to {iodef}",
+        "meldingen van overtredingen gaan naar {iodef}",
+        "RFC 8659 §4.4",
+    ),
+    "CAA-IODEF-INVALID": Message(
+        "iodef {value!r} is not a mailto:, http: or https: URL",
+        "iodef {value!r} is geen mailto:-, http:- of https:-URL",
+        "RFC 8659 §4.4",
+    ),
+    "CAA-ISSUER-ALLOWED": Message(
+        "the certificate's issuer ({issuer}) is allowed ({domain})",
+        "de uitgever van het certificaat ({issuer}) is toegestaan ({domain})",
+        "RFC 8659 §4.2",
+    ),
+    "CAA-ISSUER-FORBIDDEN": Message(
+        "the certificate's issuer ({issuer}, {domains}) is not allowed by CAA at {owner} (allowed: "
+        "{allowed}); renewal will fail",
+        "de uitgever van het certificaat ({issuer}, {domains}) is niet toegestaan door CAA op {owner} "
+        "(toegestaan: {allowed}); verlengen gaat mislukken",
+        "RFC 8659 §4.2",
+    ),
+    "CAA-ISSUER-UNKNOWN": Message(
+        "cannot tell which CAA domain the issuer {issuer} uses",
+        "onbekend welk CAA-domein uitgever {issuer} gebruikt",
+        "RFC 8659 §4.2",
+    ),
+    "CAA-LOOKUP-FAILED": Message(
+        "CAA lookup for {name} failed ({status}): not tested",
+        "CAA-opvraging voor {name} mislukt ({status}): niet getest",
+        "RFC 8659 §3",
+    ),
 }
 messages.register(MESSAGES)
 
@@ -115,7 +147,8 @@ def judge_policy(owner: str, policy: CaaPolicy) -> list[Check]:
     shown = "; ".join(f"{r.flags} {r.tag} {r.value!r}" for r in policy.records)[:400]
     out = [check("CAA-PRESENT", "CAA records", Verdict.PASS, owner=owner, records=shown)]
     if policy.unknown_critical:
-        out.append(check("CAA-CRITICAL-UNKNOWN", "CAA records", Verdict.WARN, tags=", ".join(policy.unknown_critical)))
+        out.append(check("CAA-CRITICAL-UNKNOWN", "CAA records", Verdict.WARN,
+                         tags=", ".join(policy.unknown_critical)))
     out += [check("CAA-MALFORMED", "CAA records", Verdict.WARN, tag=tag, value=value[:100], error=error)
             for tag, value, error in policy.malformed]
     if not policy.has_issue and not policy.has_issuewild:
@@ -140,7 +173,8 @@ def judge_issuer(relevant: Relevant, issuer: str, *, wildcard: bool) -> list[Che
     if authorizes(relevant.policy, domains, wildcard=wildcard):
         allowed = allowed_issuers(relevant.policy, wildcard=wildcard)
         hit = next((d for d in domains if d in allowed), "no restriction")
-        return [check("CAA-ISSUER-ALLOWED", "certificate issuer", Verdict.PASS, issuer=issuer[:200], domain=hit)]
+        return [check("CAA-ISSUER-ALLOWED", "certificate issuer", Verdict.PASS, issuer=issuer[:200],
+                      domain=hit)]
     return [check("CAA-ISSUER-FORBIDDEN", "certificate issuer", Verdict.FAIL, issuer=issuer[:200],
                   domains=", ".join(domains), owner=relevant.owner,
                   allowed=", ".join(allowed_issuers(relevant.policy, wildcard=wildcard)) or "none")]
@@ -166,7 +200,8 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
     for relevant in relevants:
         if relevant.failed is not None:
             findings.append(finding("CAA-LOOKUP-FAILED", "CAA records", Verdict.NOT_TESTED,
-                                    evidence=relevant.evidence, subject=relevant.name, name=relevant.failed.qname,
+                                    evidence=relevant.evidence, subject=relevant.name,
+                                    name=relevant.failed.qname,
                                     status=relevant.failed.status))
         elif relevant.policy is None:
             findings.append(finding("CAA-MISSING", "CAA records", Verdict.INFO, evidence=relevant.evidence,

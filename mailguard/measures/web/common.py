@@ -15,7 +15,7 @@ from ...config import Config
 from ...model import Evidence
 from ...names import is_valid_dns_name
 from ...net import DnsAnswer, HttpResponse, Net
-from ...net.http import CERTIFICATE
+from ...net.http import CERTIFICATE, MAX_BODY
 
 SECURITY_TXT_PATHS = ("/.well-known/security.txt", "/security.txt")
 
@@ -90,11 +90,11 @@ class Front:
 async def https_fetch(net: Net, url: str, address: str | None = None, *,
                       max_body: int | None = None) -> tuple[HttpResponse, HttpResponse | None]:
     """A validated https fetch, and when validation failed, the same fetch unvalidated."""
-    kwargs = {} if max_body is None else {"max_body": max_body}
-    verified = await net.http.fetch(url, address=address, **kwargs)
+    cap = MAX_BODY if max_body is None else max_body
+    verified = await net.http.fetch(url, address=address, max_body=cap)
     if verified.status != CERTIFICATE:
         return verified, None
-    return verified, await net.http.fetch(url, address=address, verify=False, **kwargs)
+    return verified, await net.http.fetch(url, address=address, verify=False, max_body=cap)
 
 
 async def front(net: Net, host: str, address: str) -> Front:

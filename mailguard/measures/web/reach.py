@@ -2,9 +2,9 @@
 
 Each web host (apex, ``www.``, the configured extras) is fetched on each of its addresses, IPv4
 and IPv6, once over https and once over plain http, without following redirects. A refused or
-failed https connection is a failure; a timeout is one too when plain http on the same address
-answered (the server is there, https is not), and otherwise "not tested": a silent address may
-be this network's doing.
+failed TLS handshake is a failure; a refused or silent https port is one when plain http on the
+same address answered (the server is there, https is not), and otherwise "not tested": an
+address where nothing answers may be this network's doing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ...findings import finding, result
 from ...messages import Message
 from ...model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import Net
-from ...net.http import BLOCKED, CERTIFICATE, NO_ADDRESS, REFUSED, TIMEOUT, TLS
+from ...net.http import BLOCKED, CERTIFICATE, NO_ADDRESS, REFUSED, TIMEOUT, TLS, UNREACHABLE
 from .._checks import Check, check, to_findings
 from .common import Front, WebHost, fronts, subject, web_hosts
 
@@ -26,30 +26,66 @@ TITLE = "Website reachable"
 AREA = Area.WEBSITE
 
 MESSAGES = {
-    "HTTPS-OK": Message("answers over https ({http_code})", "antwoordt via https ({http_code})", "RFC 9110 §4.2.2"),
-    "HTTPS-CERT-INVALID": Message("answers over https, but its certificate does not validate ({error})",
-                                  "antwoordt via https, maar het certificaat is niet geldig ({error})",
-                                  "RFC 9110 §4.3.4"),
-    "HTTPS-TLS-FAILED": Message("the TLS handshake on the https port fails ({error})",
-                                "de TLS-handshake op de https-poort mislukt ({error})", "RFC 9110 §4.3.4"),
-    "HTTPS-REFUSED": Message("https connection refused", "https-verbinding geweigerd", "RFC 9110 §4.2.2"),
-    "HTTPS-SILENT": Message("no https answer within the timeout, while plain http answers",
-                            "geen https-antwoord binnen de wachttijd, terwijl gewoon http antwoordt",
-                            "RFC 9110 §4.2.2"),
-    "HTTPS-BROKEN": Message("the https port does not speak HTTP over TLS ({error})",
-                            "de https-poort spreekt geen HTTP over TLS ({error})", "RFC 9110 §4.2.2"),
-    "HTTPS-UNTESTED": Message("https could not be tested ({status}: {error})",
-                              "https kon niet getest worden ({status}: {error})", "RFC 9110 §4.2.2"),
-    "HTTP-ANSWERS": Message("answers over plain http ({http_code})", "antwoordt via gewoon http ({http_code})",
-                            "RFC 9110 §4.2.1"),
-    "HTTP-CLOSED": Message("nothing answers over plain http ({status})", "niets antwoordt via gewoon http ({status})",
-                           "RFC 9110 §4.2.1"),
-    "WEB-NO-ADDRESS": Message("{host} has no A or AAAA record: no website there",
-                              "{host} heeft geen A- of AAAA-record: daar staat geen website", "RFC 1035 §3.4.1"),
-    "WEB-LOOKUP-FAILED": Message("the addresses of {host} could not be looked up",
-                                 "de adressen van {host} konden niet worden opgevraagd", "RFC 1035 §3.4.1"),
-    "WEB-NONE": Message("no web host has an address: the domain has no website",
-                        "geen enkele webhost heeft een adres: het domein heeft geen website", "RFC 1035 §3.4.1"),
+    "HTTPS-OK": Message(
+        "answers over https ({http_code})",
+        "antwoordt via https ({http_code})",
+        "RFC 9110 §4.2.2",
+    ),
+    "HTTPS-CERT-INVALID": Message(
+        "answers over https, but its certificate does not validate ({error})",
+        "antwoordt via https, maar het certificaat is niet geldig ({error})",
+        "RFC 9110 §4.3.4",
+    ),
+    "HTTPS-TLS-FAILED": Message(
+        "the TLS handshake on the https port fails ({error})",
+        "de TLS-handshake op de https-poort mislukt ({error})",
+        "RFC 9110 §4.3.4",
+    ),
+    "HTTPS-REFUSED": Message(
+        "https connection refused, while plain http answers",
+        "https-verbinding geweigerd, terwijl gewoon http antwoordt",
+        "RFC 9110 §4.2.2",
+    ),
+    "HTTPS-SILENT": Message(
+        "no https answer within the timeout, while plain http answers",
+        "geen https-antwoord binnen de wachttijd, terwijl gewoon http antwoordt",
+        "RFC 9110 §4.2.2",
+    ),
+    "HTTPS-BROKEN": Message(
+        "the https port does not speak HTTP over TLS ({error})",
+        "de https-poort spreekt geen HTTP over TLS ({error})",
+        "RFC 9110 §4.2.2",
+    ),
+    "HTTPS-UNTESTED": Message(
+        "https could not be tested ({status}: {error})",
+        "https kon niet getest worden ({status}: {error})",
+        "RFC 9110 §4.2.2",
+    ),
+    "HTTP-ANSWERS": Message(
+        "answers over plain http ({http_code})",
+        "antwoordt via gewoon http ({http_code})",
+        "RFC 9110 §4.2.1",
+    ),
+    "HTTP-CLOSED": Message(
+        "nothing answers over plain http ({status})",
+        "niets antwoordt via gewoon http ({status})",
+        "RFC 9110 §4.2.1",
+    ),
+    "WEB-NO-ADDRESS": Message(
+        "{host} has no A or AAAA record: no website there",
+        "{host} heeft geen A- of AAAA-record: daar staat geen website",
+        "RFC 1035 §3.4.1",
+    ),
+    "WEB-LOOKUP-FAILED": Message(
+        "the addresses of {host} could not be looked up",
+        "de adressen van {host} konden niet worden opgevraagd",
+        "RFC 1035 §3.4.1",
+    ),
+    "WEB-NONE": Message(
+        "no web host has an address: the domain has no website",
+        "geen enkele webhost heeft een adres: het domein heeft geen website",
+        "RFC 1035 §3.4.1",
+    ),
 }
 messages.register(MESSAGES)
 
@@ -64,12 +100,14 @@ def judge_front(item: Front) -> list[Check]:
         out.append(check("HTTPS-CERT-INVALID", "https", Verdict.WARN, error=https.error))
     elif https.status == TLS:
         out.append(check("HTTPS-TLS-FAILED", "https", Verdict.FAIL, error=https.error))
-    elif https.status == REFUSED:
+    elif https.status == REFUSED and http.ok:
         out.append(check("HTTPS-REFUSED", "https", Verdict.FAIL))
     elif https.status == TIMEOUT and http.ok:
         out.append(check("HTTPS-SILENT", "https", Verdict.FAIL))
-    elif https.status in (TIMEOUT, BLOCKED, NO_ADDRESS):
-        out.append(check("HTTPS-UNTESTED", "https", Verdict.NOT_TESTED, status=https.status, error=https.error))
+    elif https.status in (REFUSED, TIMEOUT, UNREACHABLE, BLOCKED, NO_ADDRESS):
+        # Nothing answers at all from here: this network may be the reason, so not a failure.
+        out.append(check("HTTPS-UNTESTED", "https", Verdict.NOT_TESTED, status=https.status,
+                         error=https.error))
     else:
         out.append(check("HTTPS-BROKEN", "https", Verdict.FAIL, error=https.error))
     if http.ok:

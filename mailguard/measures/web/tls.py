@@ -19,7 +19,7 @@ from ...findings import finding, result
 from ...messages import Message
 from ...model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import Net, TlsObservation
-from ...net.tls import VersionSupport
+from ...net.tls import CipherProbe, VersionSupport
 from .common import web_hosts
 
 NAME = "web-tls"
@@ -27,8 +27,11 @@ TITLE = "Website TLS and certificate"
 AREA = Area.WEBSITE
 
 MESSAGES = {
-    "WEB-TLS-NO-WEB": Message("no web host with an address: no certificate to check",
-                              "geen webhost met een adres: geen certificaat om te controleren", "RFC 9110 §4.3.4"),
+    "WEB-TLS-NO-WEB": Message(
+        "no web host with an address: no certificate to check",
+        "geen webhost met een adres: geen certificaat om te controleren",
+        "RFC 9110 §4.3.4",
+    ),
 }
 messages.register(MESSAGES)
 
@@ -38,7 +41,10 @@ def tls_subject(host: str, port: int, address: str, *, several: bool) -> str:
     return f"{host}:{port} @{address}" if several else f"{host}:{port}"
 
 
-async def observe(net: Net, host: str, address: str) -> tuple[TlsObservation, VersionSupport | None, tuple[Any, ...]]:
+Observed = tuple[TlsObservation, VersionSupport | None, tuple[CipherProbe, ...]]
+
+
+async def observe(net: Net, host: str, address: str) -> Observed:
     """The default handshake, then (if it completed) version and weak-suite probes, concurrently."""
     port = net.config.https_port
     obs = await net.tls.probe(host, address, port)

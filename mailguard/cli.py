@@ -93,6 +93,9 @@ def main() -> None:
               help="Seconds for a whole domain's scan; what is unfinished is reported as not tested.")
 @click.option("--dkim-selector", "dkim_selectors", multiple=True, metavar="SELECTOR",
               help="DKIM selector to check, besides the common ones (repeatable).")
+@click.option("--web-host", "web_hosts", multiple=True, metavar="HOST",
+              help="A further web host to check besides the domain and www. (a contact form, a portal; "
+                   "repeatable).")
 @click.option("--measure", "measures", multiple=True, metavar="NAME",
               help="Run only this measure (repeatable); see `mailguard measures`.")
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -105,16 +108,18 @@ def main() -> None:
 @click.option("--lang", type=click.Choice(["en", "nl"]), default="en", show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence under each table.")
 def scan(domains: tuple[str, ...], nameservers: tuple[str, ...], timeout: float, deadline: float,
-         dkim_selectors: tuple[str, ...], measures: tuple[str, ...], ca_bundle: Path | None,
-         trust_anchor: Path | None, fmt: str, fail_on: str, lang: str, verbose: bool) -> None:
+         dkim_selectors: tuple[str, ...], web_hosts: tuple[str, ...], measures: tuple[str, ...],
+         ca_bundle: Path | None, trust_anchor: Path | None, fmt: str, fail_on: str, lang: str,
+         verbose: bool) -> None:
     """Scan DOMAINS and report every measure with its evidence."""
     try:
         names = [normalize_domain(d) for d in domains]
+        extra_hosts = tuple(normalize_domain(h) for h in web_hosts)
     except InputError as exc:
         fail_usage(str(exc))
     config = build_config(nameservers, timeout, deadline=deadline, dkim_selectors=dkim_selectors,
-                          measures=measures, ca_bundle=ca_bundle, trust_anchor=trust_anchor,
-                          fail_on=fail_on, lang=lang)  # type: ignore[arg-type]
+                          web_hosts=extra_hosts, measures=measures, ca_bundle=ca_bundle,
+                          trust_anchor=trust_anchor, fail_on=fail_on, lang=lang)  # type: ignore[arg-type]
     reports = run_scans(names, config)
     for report in reports:
         if fmt == "json":

@@ -211,3 +211,27 @@ def test_caa_lookup_failure_is_not_tested(lab):
     finally:
         lab.dns.silent.clear()
     assert codes_of(result)["CAA-LOOKUP-FAILED"] == "not tested"
+
+
+# -- further web hosts (a contact form, a portal) ------------------------------------------------
+
+def test_configured_web_hosts_are_checked_too(lab):
+    config = lab.config(web_hosts=("plainform.webcases.test", "not a host name!"))
+    found = by_subject(run_measure(redirects, "good.test", config))
+    assert found["plainform.webcases.test @127.0.2.14"] == {"REDIRECT-PLAIN-FORM": "fail"}
+    assert set(found) == {"good.test @127.0.0.20", "www.good.test @127.0.0.20",
+                          "plainform.webcases.test @127.0.2.14"}
+
+
+def test_cli_web_host_option(lab):
+    from click.testing import CliRunner
+
+    from mailguard.cli import main
+
+    args = ["scan", "good.test", "--nameserver", lab.dns.address, "--measure", "web-redirect",
+            "--web-host", "plainform.webcases.test", "--format", "json"]
+    result = CliRunner().invoke(main, args)
+    # the CLI scans the standard ports, where the lab does not listen: the host is there, untested
+    assert result.exit_code == 0 and "plainform.webcases.test @127.0.2.14" in result.output
+    bad = CliRunner().invoke(main, ["scan", "good.test", "--web-host", "not a host"])
+    assert bad.exit_code == 2

@@ -22,6 +22,8 @@ import time
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from datetime import UTC, datetime
 from typing import Any
 
@@ -187,6 +189,12 @@ def _is_ip(host: str) -> bool:
 
 def trust_context(config: Config) -> ssl.SSLContext:
     """Validation as a browser does it: the system's roots, plus ``config.ca_bundle`` (the lab CA)."""
+    return _trust_context(config.ca_bundle)
+
+
+@lru_cache(maxsize=8)
+def _trust_context(ca_bundle: Path | None) -> ssl.SSLContext:
+    # Loading the system store takes tens of milliseconds; a context is safe to share.
     context = ssl.create_default_context()
     if context.cert_store_stats().get("x509_ca", 0) == 0:
         try:  # no system store (a slim container): fall back to the Mozilla roots certifi ships
@@ -195,8 +203,8 @@ def trust_context(config: Config) -> ssl.SSLContext:
             context.load_verify_locations(cafile=certifi.where())
         except (ImportError, OSError):
             pass
-    if config.ca_bundle is not None:
-        context.load_verify_locations(cafile=str(config.ca_bundle))
+    if ca_bundle is not None:
+        context.load_verify_locations(cafile=str(ca_bundle))
     return context
 
 

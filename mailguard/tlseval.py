@@ -57,8 +57,12 @@ from .net.tls import (
 
 GOOD, SUFFICIENT, PHASE_OUT, INSUFFICIENT = "good", "sufficient", "phase out", "insufficient"
 LEVELS = (GOOD, SUFFICIENT, PHASE_OUT, INSUFFICIENT)
-LEVEL_VERDICT: Mapping[str, Verdict] = {GOOD: Verdict.PASS, SUFFICIENT: Verdict.PASS,
-                                        PHASE_OUT: Verdict.WARN, INSUFFICIENT: Verdict.FAIL}
+LEVEL_VERDICT: Mapping[str, Verdict] = {
+    GOOD: Verdict.PASS,
+    SUFFICIENT: Verdict.PASS,
+    PHASE_OUT: Verdict.WARN,
+    INSUFFICIENT: Verdict.FAIL,
+}
 EXPIRY_WARN_DAYS = 21
 
 NCSC = "NCSC-NL TLS guidelines 2025"
@@ -66,34 +70,88 @@ NCSC = "NCSC-NL TLS guidelines 2025"
 # -- the tables ----------------------------------------------------------------------------------
 
 VERSION_LEVEL: Mapping[str, str] = {
-    "TLSv1.3": GOOD, "TLSv1.2": SUFFICIENT,
-    "TLSv1.1": INSUFFICIENT, "TLSv1": INSUFFICIENT, "SSLv3": INSUFFICIENT, "SSLv2": INSUFFICIENT,
+    "TLSv1.3": GOOD,
+    "TLSv1.2": SUFFICIENT,
+    "TLSv1.1": INSUFFICIENT,
+    "TLSv1": INSUFFICIENT,
+    "SSLv3": INSUFFICIENT,
+    "SSLv2": INSUFFICIENT,
 }
-VERSION_NAME: Mapping[str, str] = {"TLSv1.3": "TLS 1.3", "TLSv1.2": "TLS 1.2", "TLSv1.1": "TLS 1.1",
-                                   "TLSv1": "TLS 1.0", "SSLv3": "SSL 3.0", "SSLv2": "SSL 2.0"}
+VERSION_NAME: Mapping[str, str] = {
+    "TLSv1.3": "TLS 1.3",
+    "TLSv1.2": "TLS 1.2",
+    "TLSv1.1": "TLS 1.1",
+    "TLSv1": "TLS 1.0",
+    "SSLv3": "SSL 3.0",
+    "SSLv2": "SSL 2.0",
+}
 
 TLS13_SUITES: Mapping[str, str] = {  # RFC 8446 §B.4
-    "TLS_AES_256_GCM_SHA384": GOOD, "TLS_CHACHA20_POLY1305_SHA256": GOOD, "TLS_AES_128_GCM_SHA256": GOOD,
-    "TLS_AES_128_CCM_SHA256": SUFFICIENT, "TLS_AES_128_CCM_8_SHA256": PHASE_OUT,
+    "TLS_AES_256_GCM_SHA384": GOOD,
+    "TLS_CHACHA20_POLY1305_SHA256": GOOD,
+    "TLS_AES_128_GCM_SHA256": GOOD,
+    "TLS_AES_128_CCM_SHA256": SUFFICIENT,
+    "TLS_AES_128_CCM_8_SHA256": PHASE_OUT,
 }
 
 GROUP_LEVEL: Mapping[str, str] = {
-    "x25519": GOOD, "x448": GOOD, "secp256r1": GOOD, "prime256v1": GOOD, "secp384r1": GOOD,
-    "x25519mlkem768": GOOD, "secp521r1": SUFFICIENT, "ffdhe4096": SUFFICIENT, "ffdhe3072": SUFFICIENT,
+    "x25519": GOOD,
+    "x448": GOOD,
+    "secp256r1": GOOD,
+    "prime256v1": GOOD,
+    "secp384r1": GOOD,
+    "x25519mlkem768": GOOD,
+    "secp521r1": SUFFICIENT,
+    "ffdhe4096": SUFFICIENT,
+    "ffdhe3072": SUFFICIENT,
     "ffdhe2048": PHASE_OUT,
 }
 
 EC_CURVE_LEVEL: Mapping[str, str] = {"secp256r1": GOOD, "secp384r1": GOOD, "secp521r1": SUFFICIENT}
 
 SIGNATURE_HASH_LEVEL: Mapping[str, str] = {
-    "sha256": GOOD, "sha384": GOOD, "sha512": GOOD, "sha3-256": GOOD, "sha3-384": GOOD, "sha3-512": GOOD,
-    "sha224": PHASE_OUT, "sha1": INSUFFICIENT, "md5": INSUFFICIENT, "md2": INSUFFICIENT,
+    "sha256": GOOD,
+    "sha384": GOOD,
+    "sha512": GOOD,
+    "sha3-256": GOOD,
+    "sha3-384": GOOD,
+    "sha3-512": GOOD,
+    "sha224": PHASE_OUT,
+    "sha1": INSUFFICIENT,
+    "md5": INSUFFICIENT,
+    "md2": INSUFFICIENT,
 }
 
 # Parts of an OpenSSL suite name that make it insufficient on their own.
-_BROKEN_PARTS = frozenset({"NULL", "RC4", "RC2", "DES", "3DES", "CBC3", "IDEA", "SEED", "MD5", "ADH",
-                           "AECDH", "ANON", "EXP", "EXPORT", "EXP1024", "PSK", "SRP", "KRB5", "DSS",
-                           "CAMELLIA128", "CAMELLIA256", "CAMELLIA", "ARIA128", "ARIA256", "GOST"})
+_BROKEN_PARTS = frozenset(
+    {
+        "NULL",
+        "RC4",
+        "RC2",
+        "DES",
+        "3DES",
+        "CBC3",
+        "IDEA",
+        "SEED",
+        "MD5",
+        "ADH",
+        "AECDH",
+        "ANON",
+        "EXP",
+        "EXPORT",
+        "EXP1024",
+        "PSK",
+        "SRP",
+        "KRB5",
+        "DSS",
+        "CAMELLIA128",
+        "CAMELLIA256",
+        "CAMELLIA",
+        "ARIA128",
+        "ARIA256",
+        "GOST",
+    }
+)
 
 
 def version_level(version: str) -> str:
@@ -149,8 +207,12 @@ def _weakest(*levels: str) -> str:
 
 # -- the message table ---------------------------------------------------------------------------
 
-_LEVEL_WORDS = {GOOD: ("good", "goed"), SUFFICIENT: ("sufficient", "voldoende"),
-                PHASE_OUT: ("phase out", "uit te faseren"), INSUFFICIENT: ("insufficient", "onvoldoende")}
+_LEVEL_WORDS = {
+    GOOD: ("good", "goed"),
+    SUFFICIENT: ("sufficient", "voldoende"),
+    PHASE_OUT: ("phase out", "uit te faseren"),
+    INSUFFICIENT: ("insufficient", "onvoldoende"),
+}
 
 
 def _code(prefix: str, level: str) -> str:
@@ -159,79 +221,133 @@ def _code(prefix: str, level: str) -> str:
 
 def _rated(prefix: str, en: str, nl: str, rfc: str) -> dict[str, Message]:
     """One code per rating, e.g. TLS-VERSION-GOOD ... TLS-VERSION-INSUFFICIENT."""
-    return {_code(prefix, level): Message(f"{en}: {words[0]} ({NCSC})", f"{nl}: {words[1]} ({NCSC})", rfc)
-            for level, words in _LEVEL_WORDS.items()}
+    return {
+        _code(prefix, level): Message(f"{en}: {words[0]} ({NCSC})", f"{nl}: {words[1]} ({NCSC})", rfc)
+        for level, words in _LEVEL_WORDS.items()
+    }
 
 
 MESSAGES: dict[str, Message] = {
     **_rated("TLS-VERSION", "negotiated {version}", "onderhandeld: {version}", "RFC 8446, RFC 8996"),
     **_rated("TLS-CIPHER", "cipher suite {cipher}", "cipher suite {cipher}", "RFC 9325 §4.2"),
-    **_rated("TLS-GROUP", "key exchange group {group}", "sleuteluitwisselingsgroep {group}", "RFC 8446 §4.2.7"),
+    **_rated(
+        "TLS-GROUP", "key exchange group {group}", "sleuteluitwisselingsgroep {group}", "RFC 8446 §4.2.7"
+    ),
     **_rated("TLS-CERT-KEY", "certificate key {key}", "certificaatsleutel {key}", "RFC 5280 §4.1.2.7"),
-    **_rated("TLS-CERT-SIGNATURE", "certificate signed with {algorithm}", "certificaat ondertekend met {algorithm}",
-             "RFC 5280 §4.1.1.2"),
+    **_rated(
+        "TLS-CERT-SIGNATURE",
+        "certificate signed with {algorithm}",
+        "certificaat ondertekend met {algorithm}",
+        "RFC 5280 §4.1.1.2",
+    ),
     "TLS-HANDSHAKE-FAILED": Message(
-        "TLS handshake with {where} failed: {error}", "TLS-handshake met {where} mislukt: {error}", "RFC 8446 §4"),
+        "TLS handshake with {where} failed: {error}",
+        "TLS-handshake met {where} mislukt: {error}",
+        "RFC 8446 §4",
+    ),
     "TLS-HANDSHAKE-TIMEOUT": Message(
         "TLS handshake with {where} did not finish in time ({error}): not tested",
-        "TLS-handshake met {where} niet op tijd klaar ({error}): niet getest", "RFC 8446 §4"),
+        "TLS-handshake met {where} niet op tijd klaar ({error}): niet getest",
+        "RFC 8446 §4",
+    ),
     "TLS-UNREACHABLE": Message(
-        "no connection to {where} ({error}): not tested", "geen verbinding met {where} ({error}): niet getest",
-        "RFC 9293"),
-    "TLS-CANNOT-TEST": Message("cannot be tested from here: {error}", "kan hiervandaan niet worden getest: {error}"),
+        "no connection to {where} ({error}): not tested",
+        "geen verbinding met {where} ({error}): niet getest",
+        "RFC 9293",
+    ),
+    "TLS-CANNOT-TEST": Message(
+        "cannot be tested from here: {error}", "kan hiervandaan niet worden getest: {error}"
+    ),
     "TLS-OLD-VERSION-ACCEPTED": Message(
         "{version} is still accepted: insufficient, switch it off ({ncsc})",
-        "{version} wordt nog geaccepteerd: onvoldoende, zet het uit ({ncsc})", "RFC 8996 §2-3"),
+        "{version} wordt nog geaccepteerd: onvoldoende, zet het uit ({ncsc})",
+        "RFC 8996 §2-3",
+    ),
     "TLS-OLD-VERSIONS-REFUSED": Message(
-        "TLS 1.1 and older are refused", "TLS 1.1 en ouder worden geweigerd", "RFC 8996"),
+        "TLS 1.1 and older are refused", "TLS 1.1 en ouder worden geweigerd", "RFC 8996"
+    ),
     "TLS-VERSION-UNTESTABLE": Message(
         "whether {version} is accepted cannot be tested from here: {reason}",
-        "of {version} wordt geaccepteerd kan hiervandaan niet worden getest: {reason}", "RFC 8996"),
+        "of {version} wordt geaccepteerd kan hiervandaan niet worden getest: {reason}",
+        "RFC 8996",
+    ),
     "TLS-VERSION-PROBE-FAILED": Message(
         "whether {version} is accepted could not be observed: {reason}",
-        "of {version} wordt geaccepteerd kon niet worden waargenomen: {reason}", "RFC 8996"),
+        "of {version} wordt geaccepteerd kon niet worden waargenomen: {reason}",
+        "RFC 8996",
+    ),
     "TLS-NO-TLS13": Message(
         "TLS 1.3 is not offered; TLS 1.2 is sufficient, TLS 1.3 is good ({ncsc})",
-        "TLS 1.3 wordt niet aangeboden; TLS 1.2 is voldoende, TLS 1.3 is goed ({ncsc})", "RFC 8446"),
+        "TLS 1.3 wordt niet aangeboden; TLS 1.2 is voldoende, TLS 1.3 is goed ({ncsc})",
+        "RFC 8446",
+    ),
     "TLS-WEAK-SUITES-ACCEPTED": Message(
         "accepts {category} cipher suites when offered only those (chose {cipher} with {version})",
         "accepteert cipher suites die {category_nl} zijn als alleen die worden aangeboden "
-        "(koos {cipher} met {version})", "RFC 9325 §4.1"),
+        "(koos {cipher} met {version})",
+        "RFC 9325 §4.1",
+    ),
     "TLS-WEAK-SUITES-REFUSED": Message(
-        "refuses {category} cipher suites", "weigert cipher suites die {category_nl} zijn", "RFC 9325 §4.1"),
+        "refuses {category} cipher suites", "weigert cipher suites die {category_nl} zijn", "RFC 9325 §4.1"
+    ),
     "TLS-SUITES-UNTESTABLE": Message(
         "whether {category} cipher suites are accepted cannot be tested here: {reason}",
-        "of cipher suites die {category_nl} zijn worden geaccepteerd is hier niet te testen: {reason}"),
-    "TLS-CERT-MISSING": Message(
-        "no certificate presented", "geen certificaat aangeboden", "RFC 8446 §4.4.2"),
+        "of cipher suites die {category_nl} zijn worden geaccepteerd is hier niet te testen: {reason}",
+    ),
+    "TLS-CERT-MISSING": Message("no certificate presented", "geen certificaat aangeboden", "RFC 8446 §4.4.2"),
     "TLS-CERT-UNPARSEABLE": Message(
-        "the certificate cannot be read: {error}", "het certificaat is onleesbaar: {error}", "RFC 5280 §4.1"),
+        "the certificate cannot be read: {error}", "het certificaat is onleesbaar: {error}", "RFC 5280 §4.1"
+    ),
     "TLS-CERT-TRUSTED": Message(
         "certificate chain leads to a trusted root ({root})",
-        "certificaatketen leidt naar een vertrouwde root ({root})", "RFC 5280 §6"),
+        "certificaatketen leidt naar een vertrouwde root ({root})",
+        "RFC 5280 §6",
+    ),
     "TLS-CERT-UNTRUSTED": Message(
         "certificate chain does not lead to a trusted root: {reason}",
-        "certificaatketen leidt niet naar een vertrouwde root: {reason}", "RFC 5280 §6"),
+        "certificaatketen leidt niet naar een vertrouwde root: {reason}",
+        "RFC 5280 §6",
+    ),
     "TLS-CERT-SELF-SIGNED": Message(
         "self-signed certificate ({name}): no trusted CA vouches for it",
-        "zelfondertekend certificaat ({name}): geen vertrouwde CA staat ervoor in", "RFC 5280 §6.1"),
+        "zelfondertekend certificaat ({name}): geen vertrouwde CA staat ervoor in",
+        "RFC 5280 §6.1",
+    ),
+    "TLS-CERT-PROFILE": Message(
+        "the certificate bends the CA/Browser Forum profile (mail servers and browsers still accept it): "
+        "{issue}",
+        "het certificaat wijkt af van het CA/Browser Forum-profiel (mailservers en browsers accepteren het "
+        "nog): {issue}",
+        "RFC 5280 §4.2",
+    ),
     "TLS-CERT-NAME-MATCH": Message(
-        "certificate is valid for {host}", "certificaat is geldig voor {host}", "RFC 6125 §6.4"),
+        "certificate is valid for {host}", "certificaat is geldig voor {host}", "RFC 6125 §6.4"
+    ),
     "TLS-CERT-NAME-MISMATCH": Message(
         "certificate is not valid for {host}: it names {names}",
-        "certificaat is niet geldig voor {host}: het noemt {names}", "RFC 6125 §6.4"),
+        "certificaat is niet geldig voor {host}: het noemt {names}",
+        "RFC 6125 §6.4",
+    ),
     "TLS-CERT-EXPIRY-OK": Message(
-        "certificate valid until {not_after} ({days} days)", "certificaat geldig tot {not_after} ({days} dagen)",
-        "RFC 5280 §4.1.2.5"),
+        "certificate valid until {not_after} ({days} days)",
+        "certificaat geldig tot {not_after} ({days} dagen)",
+        "RFC 5280 §4.1.2.5",
+    ),
     "TLS-CERT-EXPIRES-SOON": Message(
         "certificate expires on {not_after}, in {days} days: renew it",
-        "certificaat verloopt op {not_after}, over {days} dagen: vernieuw het", "RFC 5280 §4.1.2.5"),
+        "certificaat verloopt op {not_after}, over {days} dagen: vernieuw het",
+        "RFC 5280 §4.1.2.5",
+    ),
     "TLS-CERT-EXPIRED": Message(
         "certificate expired on {not_after} ({days_ago} days ago)",
-        "certificaat verlopen op {not_after} ({days_ago} dagen geleden)", "RFC 5280 §4.1.2.5"),
+        "certificaat verlopen op {not_after} ({days_ago} dagen geleden)",
+        "RFC 5280 §4.1.2.5",
+    ),
     "TLS-CERT-NOT-YET-VALID": Message(
-        "certificate not valid before {not_before}", "certificaat pas geldig vanaf {not_before}",
-        "RFC 5280 §4.1.2.5"),
+        "certificate not valid before {not_before}",
+        "certificaat pas geldig vanaf {not_before}",
+        "RFC 5280 §4.1.2.5",
+    ),
 }
 messages.register(MESSAGES)
 
@@ -240,8 +356,14 @@ _CATEGORY_NL = {PHASE_OUT: "uit te faseren", INSUFFICIENT: "onvoldoende", "phase
 
 # -- judging -------------------------------------------------------------------------------------
 
-def evaluate(obs: TlsObservation, *, versions: VersionSupport | None = None,
-             ciphers: Sequence[CipherProbe] = (), subject: str = "") -> tuple[Finding, ...]:
+
+def evaluate(
+    obs: TlsObservation,
+    *,
+    versions: VersionSupport | None = None,
+    ciphers: Sequence[CipherProbe] = (),
+    subject: str = "",
+) -> tuple[Finding, ...]:
     """All findings about one handshake (and, when given, its version and cipher probes).
 
     ``subject`` defaults to ``host:port``. Every finding carries the handshake's evidence (and the
@@ -261,33 +383,77 @@ def handshake_finding(obs: TlsObservation, subject: str) -> Finding:
     ev = [obs.evidence]
     params: dict[str, Any] = {"where": obs.where, "error": obs.error}
     if obs.status == FAILED:
-        return finding("TLS-HANDSHAKE-FAILED", "TLS handshake", Verdict.FAIL, evidence=ev, subject=subject, **params)
+        return finding(
+            "TLS-HANDSHAKE-FAILED", "TLS handshake", Verdict.FAIL, evidence=ev, subject=subject, **params
+        )
     if obs.status == TIMEOUT:
-        return finding("TLS-HANDSHAKE-TIMEOUT", "TLS handshake", Verdict.NOT_TESTED, evidence=ev,
-                       subject=subject, **params)
+        return finding(
+            "TLS-HANDSHAKE-TIMEOUT",
+            "TLS handshake",
+            Verdict.NOT_TESTED,
+            evidence=ev,
+            subject=subject,
+            **params,
+        )
     if obs.status == CANNOT_TEST:
-        return finding("TLS-CANNOT-TEST", "TLS handshake", Verdict.NOT_TESTED, evidence=ev, subject=subject,
-                       error=obs.error)
-    return finding("TLS-UNREACHABLE", "TLS handshake", Verdict.NOT_TESTED, evidence=ev, subject=subject, **params)
+        return finding(
+            "TLS-CANNOT-TEST",
+            "TLS handshake",
+            Verdict.NOT_TESTED,
+            evidence=ev,
+            subject=subject,
+            error=obs.error,
+        )
+    return finding(
+        "TLS-UNREACHABLE", "TLS handshake", Verdict.NOT_TESTED, evidence=ev, subject=subject, **params
+    )
 
 
-def _rated_finding(prefix: str, check: str, level: str, obs: TlsObservation, subject: str,
-                   evidence: Sequence[Evidence] = (), **params: Any) -> Finding:
-    return finding(_code(prefix, level), check, LEVEL_VERDICT[level], evidence=evidence or [obs.evidence],
-                   subject=subject, level=level, **params)
+def _rated_finding(
+    prefix: str,
+    check: str,
+    level: str,
+    obs: TlsObservation,
+    subject: str,
+    evidence: Sequence[Evidence] = (),
+    **params: Any,
+) -> Finding:
+    return finding(
+        _code(prefix, level),
+        check,
+        LEVEL_VERDICT[level],
+        evidence=evidence or [obs.evidence],
+        subject=subject,
+        level=level,
+        **params,
+    )
 
 
 def negotiated(obs: TlsObservation, subject: str) -> list[Finding]:
     out: list[Finding] = []
     if obs.version:
-        out.append(_rated_finding("TLS-VERSION", "TLS version", version_level(obs.version), obs, subject,
-                                  version=VERSION_NAME.get(obs.version, obs.version)))
+        out.append(
+            _rated_finding(
+                "TLS-VERSION",
+                "TLS version",
+                version_level(obs.version),
+                obs,
+                subject,
+                version=VERSION_NAME.get(obs.version, obs.version),
+            )
+        )
     if obs.cipher:
-        out.append(_rated_finding("TLS-CIPHER", "cipher suite", cipher_level(obs.cipher), obs, subject,
-                                  cipher=obs.cipher))
+        out.append(
+            _rated_finding(
+                "TLS-CIPHER", "cipher suite", cipher_level(obs.cipher), obs, subject, cipher=obs.cipher
+            )
+        )
     if obs.group:
-        out.append(_rated_finding("TLS-GROUP", "key exchange group", group_level(obs.group), obs, subject,
-                                  group=obs.group))
+        out.append(
+            _rated_finding(
+                "TLS-GROUP", "key exchange group", group_level(obs.group), obs, subject, group=obs.group
+            )
+        )
     return out
 
 
@@ -299,21 +465,59 @@ def certificate(obs: TlsObservation, subject: str) -> list[Finding]:
         return [finding("TLS-CERT-MISSING", "certificate", Verdict.FAIL, evidence=ev, subject=subject)]
     if leaf is None or validation is None or validation.chain == certs.UNPARSEABLE:
         error = obs.cert_error or (validation.reason if validation else "unreadable")
-        return [finding("TLS-CERT-UNPARSEABLE", "certificate", Verdict.FAIL, evidence=ev, subject=subject,
-                        error=error)]
+        return [
+            finding(
+                "TLS-CERT-UNPARSEABLE", "certificate", Verdict.FAIL, evidence=ev, subject=subject, error=error
+            )
+        ]
     out = [_chain_finding(obs, leaf, subject)]
+    if validation.profile_issue:
+        out.append(
+            finding(
+                "TLS-CERT-PROFILE",
+                "certificate profile",
+                Verdict.INFO,
+                evidence=ev,
+                subject=subject,
+                issue=validation.profile_issue,
+            )
+        )
     if validation.name_match:
-        out.append(finding("TLS-CERT-NAME-MATCH", "certificate name", Verdict.PASS, evidence=ev,
-                           subject=subject, host=validation.host))
+        out.append(
+            finding(
+                "TLS-CERT-NAME-MATCH",
+                "certificate name",
+                Verdict.PASS,
+                evidence=ev,
+                subject=subject,
+                host=validation.host,
+            )
+        )
     else:
-        out.append(finding("TLS-CERT-NAME-MISMATCH", "certificate name", Verdict.FAIL, evidence=ev,
-                           subject=subject, host=validation.host,
-                           names=", ".join(validation.names) or f"only CN={leaf.common_name}"))
+        out.append(
+            finding(
+                "TLS-CERT-NAME-MISMATCH",
+                "certificate name",
+                Verdict.FAIL,
+                evidence=ev,
+                subject=subject,
+                host=validation.host,
+                names=", ".join(validation.names) or f"only CN={leaf.common_name}",
+            )
+        )
     out.append(expiry(leaf, obs, subject))
     key = f"{leaf.key_type} {leaf.key_curve or leaf.key_bits}" + (" bits" if leaf.key_type == "RSA" else "")
     out.append(_rated_finding("TLS-CERT-KEY", "certificate key", key_level(leaf), obs, subject, key=key))
-    out.append(_rated_finding("TLS-CERT-SIGNATURE", "certificate signature", signature_level(leaf), obs, subject,
-                              algorithm=leaf.signature_algorithm))
+    out.append(
+        _rated_finding(
+            "TLS-CERT-SIGNATURE",
+            "certificate signature",
+            signature_level(leaf),
+            obs,
+            subject,
+            algorithm=leaf.signature_algorithm,
+        )
+    )
     return out
 
 
@@ -323,13 +527,26 @@ def _chain_finding(obs: TlsObservation, leaf: CertificateFacts, subject: str) ->
     ev = [obs.evidence]
     if validation.chain in (certs.TRUSTED, certs.EXPIRED, certs.NOT_YET_VALID):
         root = _root_name(validation.verified_chain)
-        return finding("TLS-CERT-TRUSTED", "certificate chain", Verdict.PASS, evidence=ev, subject=subject,
-                       root=root)
+        return finding(
+            "TLS-CERT-TRUSTED", "certificate chain", Verdict.PASS, evidence=ev, subject=subject, root=root
+        )
     if validation.chain == certs.SELF_SIGNED:
-        return finding("TLS-CERT-SELF-SIGNED", "certificate chain", Verdict.FAIL, evidence=ev, subject=subject,
-                       name=leaf.subject)
-    return finding("TLS-CERT-UNTRUSTED", "certificate chain", Verdict.FAIL, evidence=ev, subject=subject,
-                   reason=validation.reason or validation.chain)
+        return finding(
+            "TLS-CERT-SELF-SIGNED",
+            "certificate chain",
+            Verdict.FAIL,
+            evidence=ev,
+            subject=subject,
+            name=leaf.subject,
+        )
+    return finding(
+        "TLS-CERT-UNTRUSTED",
+        "certificate chain",
+        Verdict.FAIL,
+        evidence=ev,
+        subject=subject,
+        reason=validation.reason or validation.chain,
+    )
 
 
 def _root_name(chain: Sequence[bytes]) -> str:
@@ -345,16 +562,38 @@ def expiry(leaf: CertificateFacts, obs: TlsObservation, subject: str) -> Finding
     ev = [obs.evidence]
     dates = {"not_after": f"{leaf.not_after:%Y-%m-%d}", "not_before": f"{leaf.not_before:%Y-%m-%d}"}
     if leaf.not_yet_valid:
-        return finding("TLS-CERT-NOT-YET-VALID", "certificate dates", Verdict.FAIL, evidence=ev, subject=subject,
-                       **dates)
+        return finding(
+            "TLS-CERT-NOT-YET-VALID", "certificate dates", Verdict.FAIL, evidence=ev, subject=subject, **dates
+        )
     if leaf.expired:
-        return finding("TLS-CERT-EXPIRED", "certificate dates", Verdict.FAIL, evidence=ev, subject=subject,
-                       days_ago=max(1, -leaf.days_to_expiry), **dates)
+        return finding(
+            "TLS-CERT-EXPIRED",
+            "certificate dates",
+            Verdict.FAIL,
+            evidence=ev,
+            subject=subject,
+            days_ago=max(1, -leaf.days_to_expiry),
+            **dates,
+        )
     if leaf.days_to_expiry < EXPIRY_WARN_DAYS:
-        return finding("TLS-CERT-EXPIRES-SOON", "certificate dates", Verdict.WARN, evidence=ev, subject=subject,
-                       days=leaf.days_to_expiry, **dates)
-    return finding("TLS-CERT-EXPIRY-OK", "certificate dates", Verdict.PASS, evidence=ev, subject=subject,
-                   days=leaf.days_to_expiry, **dates)
+        return finding(
+            "TLS-CERT-EXPIRES-SOON",
+            "certificate dates",
+            Verdict.WARN,
+            evidence=ev,
+            subject=subject,
+            days=leaf.days_to_expiry,
+            **dates,
+        )
+    return finding(
+        "TLS-CERT-EXPIRY-OK",
+        "certificate dates",
+        Verdict.PASS,
+        evidence=ev,
+        subject=subject,
+        days=leaf.days_to_expiry,
+        **dates,
+    )
 
 
 def accepted_versions(versions: VersionSupport, obs: TlsObservation, subject: str) -> list[Finding]:
@@ -365,21 +604,63 @@ def accepted_versions(versions: VersionSupport, obs: TlsObservation, subject: st
         name = VERSION_NAME.get(probe.version, probe.version)
         ev = [probe.evidence] if probe.evidence is not None else [obs.evidence]
         if probe.status == ACCEPTED:
-            out.append(finding("TLS-OLD-VERSION-ACCEPTED", "TLS versions", Verdict.FAIL, evidence=ev,
-                               subject=subject, version=name, ncsc=NCSC))
+            out.append(
+                finding(
+                    "TLS-OLD-VERSION-ACCEPTED",
+                    "TLS versions",
+                    Verdict.FAIL,
+                    evidence=ev,
+                    subject=subject,
+                    version=name,
+                    ncsc=NCSC,
+                )
+            )
         elif probe.status == CANNOT_TEST:
-            out.append(finding("TLS-VERSION-UNTESTABLE", "TLS versions", Verdict.INFO, evidence=[obs.evidence],
-                               subject=subject, version=name, reason=probe.reason))
+            out.append(
+                finding(
+                    "TLS-VERSION-UNTESTABLE",
+                    "TLS versions",
+                    Verdict.INFO,
+                    evidence=[obs.evidence],
+                    subject=subject,
+                    version=name,
+                    reason=probe.reason,
+                )
+            )
         elif probe.status != REFUSED:
-            out.append(finding("TLS-VERSION-PROBE-FAILED", "TLS versions", Verdict.NOT_TESTED, evidence=ev,
-                               subject=subject, version=name, reason=probe.reason))
+            out.append(
+                finding(
+                    "TLS-VERSION-PROBE-FAILED",
+                    "TLS versions",
+                    Verdict.NOT_TESTED,
+                    evidence=ev,
+                    subject=subject,
+                    version=name,
+                    reason=probe.reason,
+                )
+            )
     tested = [r for r in old if r.status in (ACCEPTED, REFUSED)]
     if tested and all(r.status == REFUSED for r in tested):
-        out.append(finding("TLS-OLD-VERSIONS-REFUSED", "TLS versions", Verdict.PASS,
-                           evidence=[r.evidence for r in tested if r.evidence is not None], subject=subject))
+        out.append(
+            finding(
+                "TLS-OLD-VERSIONS-REFUSED",
+                "TLS versions",
+                Verdict.PASS,
+                evidence=[r.evidence for r in tested if r.evidence is not None],
+                subject=subject,
+            )
+        )
     if versions.status("TLSv1.3") == REFUSED:
-        out.append(finding("TLS-NO-TLS13", "TLS versions", Verdict.INFO, evidence=[obs.evidence],
-                           subject=subject, ncsc=NCSC))
+        out.append(
+            finding(
+                "TLS-NO-TLS13",
+                "TLS versions",
+                Verdict.INFO,
+                evidence=[obs.evidence],
+                subject=subject,
+                ncsc=NCSC,
+            )
+        )
     return out
 
 
@@ -393,15 +674,41 @@ def weak_suites(probes: Sequence[CipherProbe], obs: TlsObservation, subject: str
             level = cipher_level(probe.cipher)
             if level in (GOOD, SUFFICIENT):
                 continue  # it chose a suite we did not mean to offer (e.g. TLS 1.3): nothing weak
-            out.append(finding("TLS-WEAK-SUITES-ACCEPTED", "cipher suites", LEVEL_VERDICT[level], evidence=ev,
-                               subject=subject, cipher=probe.cipher,
-                               version=VERSION_NAME.get(probe.version or "", probe.version or "?"), **words))
+            out.append(
+                finding(
+                    "TLS-WEAK-SUITES-ACCEPTED",
+                    "cipher suites",
+                    LEVEL_VERDICT[level],
+                    evidence=ev,
+                    subject=subject,
+                    cipher=probe.cipher,
+                    version=VERSION_NAME.get(probe.version or "", probe.version or "?"),
+                    **words,
+                )
+            )
         elif probe.status == REFUSED:
-            out.append(finding("TLS-WEAK-SUITES-REFUSED", "cipher suites", Verdict.PASS, evidence=ev,
-                               subject=subject, **words))
+            out.append(
+                finding(
+                    "TLS-WEAK-SUITES-REFUSED",
+                    "cipher suites",
+                    Verdict.PASS,
+                    evidence=ev,
+                    subject=subject,
+                    **words,
+                )
+            )
         elif probe.status == CANNOT_TEST:
-            out.append(finding("TLS-SUITES-UNTESTABLE", "cipher suites", Verdict.INFO, evidence=[obs.evidence],
-                               subject=subject, reason=probe.reason, **words))
+            out.append(
+                finding(
+                    "TLS-SUITES-UNTESTABLE",
+                    "cipher suites",
+                    Verdict.INFO,
+                    evidence=[obs.evidence],
+                    subject=subject,
+                    reason=probe.reason,
+                    **words,
+                )
+            )
     return out
 
 
@@ -409,7 +716,10 @@ def summary(obs: TlsObservation, versions: VersionSupport | None = None) -> dict
     """The facts later stages (promise verdicts, DANE, the website checks) use, JSON-ready."""
     leaf, validation = obs.certificate, obs.validation
     data: dict[str, Any] = {
-        "status": obs.status, "version": obs.version, "cipher": obs.cipher, "group": obs.group,
+        "status": obs.status,
+        "version": obs.version,
+        "cipher": obs.cipher,
+        "group": obs.group,
         "version_level": version_level(obs.version) if obs.version else None,
         "cipher_level": cipher_level(obs.cipher) if obs.cipher else None,
         "chain": validation.chain if validation else None,
@@ -418,17 +728,38 @@ def summary(obs: TlsObservation, versions: VersionSupport | None = None) -> dict
         "cert_valid": bool(validation and validation.ok),
     }
     if leaf is not None:
-        data.update(days_to_expiry=leaf.days_to_expiry, not_after=leaf.not_after.isoformat(),
-                    key=f"{leaf.key_type} {leaf.key_curve or leaf.key_bits}", key_level=key_level(leaf),
-                    signature_level=signature_level(leaf), issuer=leaf.issuer, subject=leaf.subject,
-                    sha256=leaf.sha256, spki_sha256=leaf.spki_sha256)
+        data.update(
+            days_to_expiry=leaf.days_to_expiry,
+            not_after=leaf.not_after.isoformat(),
+            key=f"{leaf.key_type} {leaf.key_curve or leaf.key_bits}",
+            key_level=key_level(leaf),
+            signature_level=signature_level(leaf),
+            issuer=leaf.issuer,
+            subject=leaf.subject,
+            sha256=leaf.sha256,
+            spki_sha256=leaf.spki_sha256,
+        )
     if versions is not None:
         data["versions"] = {r.version: r.status for r in versions.results}
     return data
 
 
 __all__ = [
-    "EXPIRY_WARN_DAYS", "GOOD", "INSUFFICIENT", "LEVELS", "MESSAGES", "PHASE_OUT", "SUFFICIENT",
-    "accepted_versions", "certificate", "cipher_level", "evaluate", "group_level", "key_level",
-    "signature_level", "summary", "version_level", "weak_suites",
+    "EXPIRY_WARN_DAYS",
+    "GOOD",
+    "INSUFFICIENT",
+    "LEVELS",
+    "MESSAGES",
+    "PHASE_OUT",
+    "SUFFICIENT",
+    "accepted_versions",
+    "certificate",
+    "cipher_level",
+    "evaluate",
+    "group_level",
+    "key_level",
+    "signature_level",
+    "summary",
+    "version_level",
+    "weak_suites",
 ]

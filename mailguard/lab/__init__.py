@@ -26,6 +26,8 @@ from .web import lab_sites
 
 ZONES = Path(__file__).parent / "zones"
 DEMO_DOMAINS = ("good.test", "weak.test", "broken.test", "nomail.test")
+# Selectors of demo keys that no provider table holds, as a check profile would name them.
+DEMO_DKIM_SELECTORS = ("ed1", "old", "s512")
 
 
 class Lab:
@@ -80,6 +82,7 @@ class Lab:
         self.stop()
 
 
-__all__ = ["DEMO_DOMAINS", "Lab", "LabDns", "LabPki", "LabSmtp", "LabWeb", "MailServer", "Site",
-           "load_zone_dir",
-           "load_zone_text"]
+__all__ = [
+    "DEMO_DKIM_SELECTORS", "DEMO_DOMAINS", "Lab", "LabDns", "LabPki", "LabSmtp", "LabWeb", "MailServer", "Site",
+    "load_zone_dir", "load_zone_text",
+]

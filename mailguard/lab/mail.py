@@ -49,18 +49,27 @@ def mail_servers(pki: LabPki) -> list[MailServer]:
         server("good-1", "127.0.0.11", "mx1.good.test", tls=ctx(good1, "mx1.good.test")),
         server("good-2", "127.0.0.12", "mx2.good.test", tls=ctx(good2, "mx2.good.test")),
         server("mailhost", "127.0.0.13", "mx.mailhost.test", tls=ctx(mailhost, "mx.mailhost.test")),
-        server("weak", "127.0.0.14", "mail.weak.test",
-               tls=ctx(weak, "mail.weak.test", min_version="TLSv1", ciphers=LEGACY)),
+        server(
+            "weak",
+            "127.0.0.14",
+            "mail.weak.test",
+            tls=ctx(weak, "mail.weak.test", min_version="TLSv1", ciphers=LEGACY),
+        ),
         server("wrong-name", "127.0.0.15", "mail.broken.test", tls=ctx(wrong, "mail.broken.test")),
         server("expired", "127.0.0.31", "mx.expired.tls.test", tls=ctx(expired, "expired")),
         server("self-signed", "127.0.0.32", "mx.selfsigned.tls.test", tls=ctx(selfsigned, "selfsigned")),
         server("untrusted", "127.0.0.33", "mx.untrusted.tls.test", tls=ctx(untrusted, "untrusted")),
         server("no-starttls", "127.0.0.34", "mx.nostarttls.tls.test"),
         server("silent", "127.0.0.35", "mx.silent.tls.test", banner=False),
-        server("stall-tls", "127.0.0.36", "mx.stall.tls.test", tls=ctx(valid_any, "valid-any"),
-               stall_tls=True),
-        server("tls10", "127.0.0.37", "mx.tls10.tls.test",
-               tls=ctx(valid_any, "tls10", min_version="TLSv1", ciphers=LEGACY)),
+        server(
+            "stall-tls", "127.0.0.36", "mx.stall.tls.test", tls=ctx(valid_any, "valid-any"), stall_tls=True
+        ),
+        server(
+            "tls10",
+            "127.0.0.37",
+            "mx.tls10.tls.test",
+            tls=ctx(valid_any, "tls10", min_version="TLSv1", ciphers=LEGACY),
+        ),
         server("reject", "127.0.0.38", "mx.reject.tls.test", banner_code=554),
         server("dual-v4", "127.0.0.40", "mx.v6.tls.test", tls=ctx(valid_any, "dual-v4")),
     ]

@@ -44,8 +44,11 @@ def lab_key(name: str) -> PrivateKey:
 
 def spki_sha256(name: str) -> str:
     """Hex SHA-256 of a lab key's SubjectPublicKeyInfo: a TLSA ``x 1 1`` record's data."""
-    spki = lab_key(name).public_key().public_bytes(serialization.Encoding.DER,
-                                                    serialization.PublicFormat.SubjectPublicKeyInfo)
+    spki = (
+        lab_key(name)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     return hashlib.sha256(spki).hexdigest()
 
 
@@ -66,8 +69,9 @@ class LabCert:
         return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in self.chain)
 
     def key_pem(self) -> bytes:
-        return self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
+        return self.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
 
 
 class LabPki:
@@ -85,29 +89,58 @@ class LabPki:
 
     def _ca(self, common_name: str, key_name: str, parent: LabCert | None) -> LabCert:
         key = lab_key(key_name)
-        name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mailguard lab"),
-                          x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mailguard lab"),
+                x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            ]
+        )
         issuer_name = parent.cert.subject if parent else name
         issuer_key = parent.key if parent else key
         builder = (
-            x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(self.now - timedelta(days=3650)).not_valid_after(self.now + timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None if parent is None else 0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(self.now - timedelta(days=3650))
+            .not_valid_after(self.now + timedelta(days=3650))
+            .add_extension(
+                x509.BasicConstraints(ca=True, path_length=None if parent is None else 0), critical=True
+            )
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         )
         if parent is not None:
             builder = builder.add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(parent.key.public_key()), critical=False)
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(parent.key.public_key()), critical=False
+            )
         cert = builder.sign(issuer_key, hashes.SHA384())
         chain = (cert,) + (parent.chain if parent else ())
         return LabCert(common_name, cert, key, chain)
 
-    def issue(self, names: Sequence[str], *, key: str = "rsa3072", issuer: str = "intermediate",
-              days_valid: tuple[int, int] = (-10, 90), hash_name: str = "sha256") -> LabCert:
+    def issue(
+        self,
+        names: Sequence[str],
+        *,
+        key: str = "rsa3072",
+        issuer: str = "intermediate",
+        days_valid: tuple[int, int] = (-10, 90),
+        hash_name: str = "sha256",
+    ) -> LabCert:
         """A server certificate for ``names`` (DNS names or IP addresses).
 
         issuer: ``intermediate`` (trusted through the root), ``rogue`` (untrusted) or ``self``.
@@ -121,21 +154,36 @@ class LabPki:
         issuer_public = signing_key.public_key()
         usage_rsa = isinstance(leaf_key, rsa.RSAPrivateKey)
         builder = (
-            x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name)
-            .public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer_name)
+            .public_key(leaf_key.public_key())
+            .serial_number(x509.random_serial_number())
             .not_valid_before(self.now + timedelta(days=days_valid[0]))
             .not_valid_after(self.now + timedelta(days=days_valid[1]))
             .add_extension(x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
-                                         key_encipherment=usage_rsa, data_encipherment=False,
-                                         key_agreement=False, key_cert_sign=False, crl_sign=False,
-                                         encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=usage_rsa,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public), critical=False)
         )
-        algorithm: hashes.SHA256 | hashes.SHA384 = hashes.SHA384() if hash_name == "sha384" else hashes.SHA256()
+        algorithm: hashes.SHA256 | hashes.SHA384 = (
+            hashes.SHA384() if hash_name == "sha384" else hashes.SHA256()
+        )
         cert = builder.sign(signing_key, algorithm)
         chain = (cert,) + (parent.chain[:-1] if parent else ())  # servers send intermediates, not roots
         return LabCert(names[0], cert, leaf_key, chain)
@@ -148,8 +196,9 @@ class LabPki:
         key_path.chmod(0o600)
         return chain_path, key_path
 
-    def server_context(self, cert: LabCert, stem: str, *, min_version: str | None = None,
-                       ciphers: str | None = None) -> ssl.SSLContext:
+    def server_context(
+        self, cert: LabCert, stem: str, *, min_version: str | None = None, ciphers: str | None = None
+    ) -> ssl.SSLContext:
         """A server-side SSLContext presenting ``cert``; ``min_version="TLSv1"`` with
         ``ciphers="DEFAULT:@SECLEVEL=0"`` makes a legacy server (where OpenSSL allows it)."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -117,8 +117,12 @@ async def _session(server: MailServer, reader: asyncio.StreamReader, writer: asy
                 offer = server.tls is not None and not tls_active
                 extensions = ["PIPELINING", "SIZE 10240000"] + (["STARTTLS"] if offer else []) + ["8BITMIME"]
                 lines = [server.hostname] + extensions
-                await _say(writer, "\r\n".join(
-                    f"250{'-' if i < len(lines) - 1 else ' '}{text}" for i, text in enumerate(lines)))
+                await _say(
+                    writer,
+                    "\r\n".join(
+                        f"250{'-' if i < len(lines) - 1 else ' '}{text}" for i, text in enumerate(lines)
+                    ),
+                )
             elif verb == "HELO":
                 await _say(writer, f"250 {server.hostname}")
             elif verb == "STARTTLS" and server.tls is not None and not tls_active:
@@ -134,8 +138,15 @@ async def _session(server: MailServer, reader: asyncio.StreamReader, writer: asy
                 await _say(writer, "550 5.7.1 this lab server accepts no mail")
             else:
                 await _say(writer, "500 5.5.2 command not recognised")
-    except (OSError, ssl.SSLError, TimeoutError, ConnectionError, asyncio.IncompleteReadError,
-            asyncio.LimitOverrunError, ValueError):
+    except (
+        OSError,
+        ssl.SSLError,
+        TimeoutError,
+        ConnectionError,
+        asyncio.IncompleteReadError,
+        asyncio.LimitOverrunError,
+        ValueError,
+    ):
         pass  # a probe that hangs up mid-handshake or mid-line is normal here
     finally:
         writer.transport.abort()

@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import mtasts, mx, starttls, tlsrpt
+from . import dkim, dmarc, mtasts, mx, starttls, tlsrpt
 from .web import caa, headers, hsts, reach, redirects, securitytxt
 from .web import tls as web_tls
 
@@ -29,7 +29,9 @@ class Measure(Protocol):
 
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
+    dmarc,
     starttls,
+    dkim,
     mtasts,
     tlsrpt,
     reach,

@@ -31,16 +31,22 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
-from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
 
 from ..errors import InputError, ParseError
 
 # CertValidation.chain values
-TRUSTED = "trusted"            # chain to a trusted root, and valid now
-EXPIRED = "expired"            # would be trusted, but the leaf's notAfter has passed
+TRUSTED = "trusted"  # chain to a trusted root, and valid now
+EXPIRED = "expired"  # would be trusted, but the leaf's notAfter has passed
 NOT_YET_VALID = "not-yet-valid"
-SELF_SIGNED = "self-signed"    # the leaf signs itself and is not a trusted root
-UNTRUSTED = "untrusted"        # no path to a trusted root (unknown CA, missing intermediate, ...)
+SELF_SIGNED = "self-signed"  # the leaf signs itself and is not a trusted root
+UNTRUSTED = "untrusted"  # no path to a trusted root (unknown CA, missing intermediate, ...)
 NO_CERTIFICATE = "no-certificate"
 UNPARSEABLE = "unparseable"
 
@@ -81,18 +87,30 @@ class CertificateFacts:
 
     def summary(self) -> str:
         key = f"{self.key_type} {self.key_curve or self.key_bits}"
-        return (f"{self.subject} issued by {self.issuer}, {key}, {self.signature_algorithm}, "
-                f"valid {self.not_before:%Y-%m-%d} to {self.not_after:%Y-%m-%d}")
+        return (
+            f"{self.subject} issued by {self.issuer}, {key}, {self.signature_algorithm}, "
+            f"valid {self.not_before:%Y-%m-%d} to {self.not_after:%Y-%m-%d}"
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
-            "subject": self.subject, "issuer": self.issuer, "common_name": self.common_name,
-            "sans": list(self.sans), "san_ips": list(self.san_ips), "serial": self.serial,
-            "not_before": self.not_before.isoformat(), "not_after": self.not_after.isoformat(),
-            "days_to_expiry": self.days_to_expiry, "key_type": self.key_type,
-            "key_bits": self.key_bits, "key_curve": self.key_curve,
-            "signature_algorithm": self.signature_algorithm, "signature_hash": self.signature_hash,
-            "self_signed": self.self_signed, "is_ca": self.is_ca, "sha256": self.sha256,
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "common_name": self.common_name,
+            "sans": list(self.sans),
+            "san_ips": list(self.san_ips),
+            "serial": self.serial,
+            "not_before": self.not_before.isoformat(),
+            "not_after": self.not_after.isoformat(),
+            "days_to_expiry": self.days_to_expiry,
+            "key_type": self.key_type,
+            "key_bits": self.key_bits,
+            "key_curve": self.key_curve,
+            "signature_algorithm": self.signature_algorithm,
+            "signature_hash": self.signature_hash,
+            "self_signed": self.self_signed,
+            "is_ca": self.is_ca,
+            "sha256": self.sha256,
             "spki_sha256": self.spki_sha256,
         }
 
@@ -105,6 +123,8 @@ class CertValidation:
         UNPARSEABLE; reason: the validator's own words when not TRUSTED.
     name_match: ``host`` is among the certificate's names (RFC 6125 §6.4); names: those names.
     verified_chain: the path cryptography built (leaf to root, DER) when one was found.
+    profile_issue: why the leaf fails the strict CA/Browser Forum profile although the chain is
+        trusted the way OpenSSL-based clients trust it ("" when it conforms).
     """
 
     host: str
@@ -114,6 +134,7 @@ class CertValidation:
     name_match: bool
     names: tuple[str, ...]
     verified_chain: tuple[bytes, ...] = field(default=(), repr=False)
+    profile_issue: str = ""
 
     @property
     def trusted(self) -> bool:
@@ -150,19 +171,31 @@ def _facts(cert: x509.Certificate, der: bytes, now: datetime) -> CertificateFact
     key_type, bits, curve = _key(cert)
     sans, ips = _san(cert)
     hash_alg = cert.signature_hash_algorithm
-    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
-                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    spki = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return CertificateFacts(
-        subject=cert.subject.rfc4514_string(), issuer=cert.issuer.rfc4514_string(),
-        common_name=_common_name(cert.subject), sans=sans, san_ips=ips,
-        serial=f"{cert.serial_number:x}", not_before=not_before, not_after=not_after,
-        days_to_expiry=(not_after - now).days, expired=now > not_after, not_yet_valid=now < not_before,
-        key_type=key_type, key_bits=bits, key_curve=curve,
-        signature_algorithm=getattr(cert.signature_algorithm_oid, "_name", "") or
-        cert.signature_algorithm_oid.dotted_string,
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        common_name=_common_name(cert.subject),
+        sans=sans,
+        san_ips=ips,
+        serial=f"{cert.serial_number:x}",
+        not_before=not_before,
+        not_after=not_after,
+        days_to_expiry=(not_after - now).days,
+        expired=now > not_after,
+        not_yet_valid=now < not_before,
+        key_type=key_type,
+        key_bits=bits,
+        key_curve=curve,
+        signature_algorithm=getattr(cert.signature_algorithm_oid, "_name", "")
+        or cert.signature_algorithm_oid.dotted_string,
         signature_hash=hash_alg.name if hash_alg is not None else "",
-        self_signed=_self_signed(cert), is_ca=_is_ca(cert),
-        sha256=hashlib.sha256(der).hexdigest(), spki_sha256=hashlib.sha256(spki).hexdigest(),
+        self_signed=_self_signed(cert),
+        is_ca=_is_ca(cert),
+        sha256=hashlib.sha256(der).hexdigest(),
+        spki_sha256=hashlib.sha256(spki).hexdigest(),
     )
 
 
@@ -244,6 +277,7 @@ def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 # -- names (RFC 6125 §6.4) ----------------------------------------------------------------------
 
+
 def name_matches(host: str, pattern: str) -> bool:
     """One reference identity against one DNS-ID; a wildcard only as the whole left-most label
     and matching exactly one label (RFC 6125 §6.4.3, as browsers and MTAs apply it)."""
@@ -281,6 +315,7 @@ def _same_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, text: str) -> bo
 
 
 # -- trust ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TrustStore:
@@ -336,6 +371,7 @@ def trust_store(ca_bundle: Path | None = None, *, system: bool = True) -> TrustS
 
 # -- validation -----------------------------------------------------------------------------------
 
+
 def validate(chain: Sequence[bytes], host: str, trust: TrustStore, now: datetime) -> CertValidation:
     """Validate a presented chain (leaf first, DER) for ``host`` at ``now``; never raises."""
     if not chain:
@@ -348,12 +384,18 @@ def validate(chain: Sequence[bytes], host: str, trust: TrustStore, now: datetime
     names = sans + ips
     name_ok = host_matches(host, sans, ips)
     intermediates = [c for c in (_try_load(d) for d in chain[1:]) if c is not None]
-    status, reason, path = _chain_status(leaf, intermediates, host if name_ok else None, trust, now)
-    return CertValidation(host, now, status, reason, name_ok, names, path)
+    status, reason, path, issue = _chain_status(leaf, intermediates, host if name_ok else None, trust, now)
+    return CertValidation(host, now, status, reason, name_ok, names, path, issue)
 
 
-def _chain_status(leaf: x509.Certificate, intermediates: list[x509.Certificate], host: str | None,
-                  trust: TrustStore, now: datetime) -> tuple[str, str, tuple[bytes, ...]]:
+def _chain_status(
+    leaf: x509.Certificate,
+    intermediates: list[x509.Certificate],
+    host: str | None,
+    trust: TrustStore,
+    now: datetime,
+) -> tuple[str, str, tuple[bytes, ...], str]:
+    """(chain status, reason, verified path, profile issue)."""
     not_before, not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     dated = NOT_YET_VALID if now < not_before else EXPIRED if now > not_after else ""
     # Judge the path at a moment the leaf is valid (the one nearest to now), so that "expired" is
@@ -361,22 +403,51 @@ def _chain_status(leaf: x509.Certificate, intermediates: list[x509.Certificate],
     when = {EXPIRED: not_after, NOT_YET_VALID: not_before}.get(dated, now)
     subject = _subject_for(leaf, host)
     if subject is None:
-        return UNTRUSTED, "the certificate has no subjectAltName to validate", ()
+        return UNTRUSTED, "the certificate has no subjectAltName to validate", (), ""
+    profile_issue = ""
     try:
-        verifier = PolicyBuilder().store(trust.store).time(when).build_server_verifier(subject)
-        built = verifier.verify(leaf, intermediates)
+        try:
+            built = _verify(trust, when, subject, leaf, intermediates, strict=True)
+        except VerificationError as strict_error:
+            # OpenSSL-based senders and browsers accept leaves that bend the CA/Browser Forum
+            # profile (a critical SAN or EKU, no AKI...). Trust is judged as they judge it; the
+            # deviation is kept as a fact of its own.
+            built = _verify(trust, when, subject, leaf, intermediates, strict=False)
+            profile_issue = str(strict_error)[:300]
     except VerificationError as exc:
         if _self_signed(leaf) and leaf not in trust.roots + trust.extra:
-            return SELF_SIGNED, "self-signed certificate, not issued by a trusted CA", ()
-        return UNTRUSTED, _untrusted_reason(leaf, str(exc)), ()
+            return SELF_SIGNED, "self-signed certificate, not issued by a trusted CA", (), ""
+        return UNTRUSTED, _untrusted_reason(leaf, str(exc)), (), ""
     except (ValueError, UnsupportedAlgorithm) as exc:
-        return UNTRUSTED, str(exc)[:300], ()
+        return UNTRUSTED, str(exc)[:300], (), ""
     path = tuple(c.public_bytes(serialization.Encoding.DER) for c in built)
     if dated == EXPIRED:
-        return EXPIRED, f"expired on {not_after:%Y-%m-%d %H:%M} UTC", path
+        return EXPIRED, f"expired on {not_after:%Y-%m-%d %H:%M} UTC", path, profile_issue
     if dated == NOT_YET_VALID:
-        return NOT_YET_VALID, f"not valid before {not_before:%Y-%m-%d %H:%M} UTC", path
-    return TRUSTED, "", path
+        return NOT_YET_VALID, f"not valid before {not_before:%Y-%m-%d %H:%M} UTC", path, profile_issue
+    return TRUSTED, "", path, profile_issue
+
+
+def _verify(
+    trust: TrustStore,
+    when: datetime,
+    subject: x509.DNSName | x509.IPAddress,
+    leaf: x509.Certificate,
+    intermediates: list[x509.Certificate],
+    *,
+    strict: bool,
+) -> list[x509.Certificate]:
+    builder = PolicyBuilder().store(trust.store).time(when)
+    if not strict:
+        # CA certificates keep the full web PKI checks (basicConstraints, keyUsage, ...); the
+        # leaf only needs a subjectAltName, which is what the path builder matches names with.
+        leaf_policy = ExtensionPolicy.permit_all().require_present(
+            x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
+        )
+        builder = builder.extension_policies(
+            ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=leaf_policy
+        )
+    return builder.build_server_verifier(subject).verify(leaf, intermediates)
 
 
 def _untrusted_reason(leaf: x509.Certificate, error: str) -> str:

@@ -39,25 +39,26 @@ from .tls import (
     probe_versions,
 )
 
-MAX_LINE = 2048          # octets per reply line (RFC 5321 §4.5.3.1.5 says 512; be generous)
-MAX_REPLY_LINES = 100    # lines per multi-line reply
+MAX_LINE = 2048  # octets per reply line (RFC 5321 §4.5.3.1.5 says 512; be generous)
+MAX_REPLY_LINES = 100  # lines per multi-line reply
 MAX_SESSION_BYTES = 64 * 1024
 MAX_TRANSCRIPT_LINES = 200
 READ_SIZE = 4096
-SESSION_TIMEOUTS = 8     # the whole dialogue: at most this many single-wait timeouts
+SESSION_TIMEOUTS = 8  # the whole dialogue: at most this many single-wait timeouts
 
 # SmtpObservation.status
-OK = "ok"                          # the dialogue ran as far as the server allowed (see the fields)
-UNREACHABLE = "unreachable"        # no TCP connection: "not tested (port 25 unreachable from here)"
-TIMEOUT = "timeout"                # connected, then a wait ran out (``stage`` says where)
-CLOSED = "closed"                  # the server closed the connection early
-REJECTED = "rejected"              # the server refused service (banner or EHLO not 2xx, or 421)
+OK = "ok"  # the dialogue ran as far as the server allowed (see the fields)
+UNREACHABLE = "unreachable"  # no TCP connection: "not tested (port 25 unreachable from here)"
+TIMEOUT = "timeout"  # connected, then a wait ran out (``stage`` says where)
+CLOSED = "closed"  # the server closed the connection early
+REJECTED = "rejected"  # the server refused service (banner or EHLO not 2xx, or 421)
 PROTOCOL_ERROR = "protocol-error"  # the server does not speak SMTP (unparseable replies)
 STARTTLS_REJECTED = "starttls-rejected"  # STARTTLS offered, but the command was refused
-TLS_FAILED = "tls-failed"          # STARTTLS accepted, the handshake failed or timed out (see tls)
+TLS_FAILED = "tls-failed"  # STARTTLS accepted, the handshake failed or timed out (see tls)
 
 
 # -- replies (pure) ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -98,9 +99,11 @@ class ReplyReader:
             end = self._buffer.find(b"\n")
             if end < 0:
                 if len(self._buffer) > MAX_LINE:
-                    raise SmtpProtocolError(f"reply line longer than {MAX_LINE} octets", position=self.consumed)
+                    raise SmtpProtocolError(
+                        f"reply line longer than {MAX_LINE} octets", position=self.consumed
+                    )
                 return replies
-            raw, self._buffer = self._buffer[:end], self._buffer[end + 1:]
+            raw, self._buffer = self._buffer[:end], self._buffer[end + 1 :]
             position = self.consumed
             self.consumed += end + 1
             if end + 1 > MAX_LINE:
@@ -113,8 +116,13 @@ class ReplyReader:
         text = raw.decode("utf-8", errors="replace")
         code_text, sep, rest = text[:3], text[3:4], text[4:]
         # RFC 5321 §4.2: three digits, first 2-5, second 0-5; then "-", " " or end of line.
-        if not (len(code_text) == 3 and code_text.isascii() and code_text.isdigit()
-                and code_text[0] in "2345" and code_text[1] in "012345") or sep not in ("", " ", "-"):
+        if not (
+            len(code_text) == 3
+            and code_text.isascii()
+            and code_text.isdigit()
+            and code_text[0] in "2345"
+            and code_text[1] in "012345"
+        ) or sep not in ("", " ", "-"):
             raise SmtpProtocolError(f"not an SMTP reply line: {text[:60]!r}", text, position)
         code = int(code_text)
         if self._lines and self._lines[0][0] != code:
@@ -138,6 +146,7 @@ def offers(extensions: tuple[str, ...], keyword: str) -> bool:
 
 
 # -- the dialogue (pure) ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Send:
@@ -219,7 +228,7 @@ class SmtpDialogue:
             if self.stage == "tls":
                 # RFC 3207 §5 (CVE-2011-0411): nothing may follow the 220 in plaintext; whatever
                 # did is kept as evidence and never read as if it came over TLS.
-                rest = b"".join(f"{r}\r\n".encode() for r in replies[n + 1:])
+                rest = b"".join(f"{r}\r\n".encode() for r in replies[n + 1 :])
                 self.plaintext_after_starttls = rest + self.reader.pending
                 self.reader = ReplyReader()
                 return
@@ -245,8 +254,11 @@ class SmtpDialogue:
             self._quit_and_finish(REJECTED, f"421 in {self.stage}: {reply.text}")
             return
         handler: dict[str, Callable[[Reply], None]] = {
-            "banner": self._on_banner, "ehlo": self._on_ehlo, "starttls": self._on_starttls,
-            "ehlo-tls": self._on_ehlo_tls, "quit": self._on_quit,
+            "banner": self._on_banner,
+            "ehlo": self._on_ehlo,
+            "starttls": self._on_starttls,
+            "ehlo-tls": self._on_ehlo_tls,
+            "quit": self._on_quit,
         }
         handler.get(self.stage, self._on_unexpected)(reply)
 
@@ -310,6 +322,7 @@ class SmtpDialogue:
 
 # -- the observation -----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SmtpObservation:
     """One SMTP session with an MX host at one address.
@@ -361,13 +374,23 @@ def smtp_evidence(obs: SmtpObservation) -> Evidence:
         tls = f", TLS {obs.tls.version} {obs.tls.cipher}" if obs.tls.ok else f", TLS {obs.tls.status}"
     starttls = "STARTTLS offered" if obs.starttls_offered else "no STARTTLS"
     state = "" if obs.status == OK else f" {obs.status.upper()} in {obs.stage}: {obs.error}"
-    summary = (f"SMTP {obs.where}{state}; banner {obs.banner[:80] or '-'}; {starttls}{tls} "
-               f"({obs.elapsed_ms:.1f} ms)")
+    summary = (
+        f"SMTP {obs.where}{state}; banner {obs.banner[:80] or '-'}; {starttls}{tls} ({obs.elapsed_ms:.1f} ms)"
+    )
     data: dict[str, Any] = {
-        "host": obs.host, "address": obs.address, "port": obs.port, "status": obs.status,
-        "stage": obs.stage, "error": obs.error, "banner": obs.banner, "extensions": list(obs.extensions),
-        "extensions_tls": list(obs.extensions_tls), "starttls_offered": obs.starttls_offered,
-        "starttls_reply": obs.starttls_reply, "transcript": list(obs.transcript), "time": obs.time,
+        "host": obs.host,
+        "address": obs.address,
+        "port": obs.port,
+        "status": obs.status,
+        "stage": obs.stage,
+        "error": obs.error,
+        "banner": obs.banner,
+        "extensions": list(obs.extensions),
+        "extensions_tls": list(obs.extensions_tls),
+        "starttls_offered": obs.starttls_offered,
+        "starttls_reply": obs.starttls_reply,
+        "transcript": list(obs.transcript),
+        "time": obs.time,
         "elapsed_ms": round(obs.elapsed_ms, 2),
     }
     if obs.plaintext_injected:
@@ -377,11 +400,14 @@ def smtp_evidence(obs: SmtpObservation) -> Evidence:
 
 # -- the driver ----------------------------------------------------------------------------------
 
+
 class SmtpProbe:
     """SMTP sessions for one scan (``net.smtp``): cached per (host, address, port, options),
     bounded per address, one connection per session."""
 
-    def __init__(self, config: Config, now: Callable[[], datetime], limits: HostLimits, tls: TlsProbe) -> None:
+    def __init__(
+        self, config: Config, now: Callable[[], datetime], limits: HostLimits, tls: TlsProbe
+    ) -> None:
         self.config = config
         self.now = now
         self.limits = limits
@@ -394,8 +420,9 @@ class SmtpProbe:
         for cache in (self._sessions, self._versions, self._ciphers):
             cache.close()
 
-    async def probe(self, host: str, address: str, port: int | None = None, *,
-                    options: TlsOptions = DEFAULT) -> SmtpObservation:
+    async def probe(
+        self, host: str, address: str, port: int | None = None, *, options: TlsOptions = DEFAULT
+    ) -> SmtpObservation:
         """Banner, EHLO, STARTTLS, TLS (SNI = ``host``), EHLO, QUIT with ``address``; once per scan.
         DANE and the STARTTLS measure share this one handshake."""
         port = self.config.smtp_port if port is None else port
@@ -406,22 +433,33 @@ class SmtpProbe:
         """Which TLS versions the server accepts after STARTTLS: one session per version."""
         port = self.config.smtp_port if port is None else port
         known = (await self.probe(host, address, port)).tls
-        return await self._versions.get((host.lower(), address, port),
-                                        lambda: probe_versions(self._attempt(host, address, port), known))
+        return await self._versions.get(
+            (host.lower(), address, port), lambda: probe_versions(self._attempt(host, address, port), known)
+        )
 
     async def ciphers(self, host: str, address: str, port: int | None = None) -> tuple[CipherProbe, ...]:
         port = self.config.smtp_port if port is None else port
-        return await self._ciphers.get((host.lower(), address, port),
-                                       lambda: probe_ciphers(self._attempt(host, address, port)))
+        return await self._ciphers.get(
+            (host.lower(), address, port), lambda: probe_ciphers(self._attempt(host, address, port))
+        )
 
     def _attempt(self, host: str, address: str, port: int) -> Callable[[TlsOptions], Any]:
         async def attempt(options: TlsOptions) -> TlsObservation:
             session = await self.probe(host, address, port, options=options)
             if session.tls is not None:
                 return session.tls
-            return self.tls.unfinished(host, address, port, host, options, NOT_REACHED,
-                                       f"SMTP {session.status} in {session.stage}: {session.error}",
-                                       time.monotonic(), session.time)
+            return self.tls.unfinished(
+                host,
+                address,
+                port,
+                host,
+                options,
+                NOT_REACHED,
+                f"SMTP {session.status} in {session.stage}: {session.error}",
+                time.monotonic(),
+                session.time,
+            )
+
         return attempt
 
     async def _session(self, host: str, address: str, port: int, options: TlsOptions) -> SmtpObservation:
@@ -431,21 +469,41 @@ class SmtpProbe:
             try:
                 reader, writer = await open_tcp(address, port, self.config)
             except ConnectError as exc:
-                return self._observation(host, address, port, dialogue, Finish(UNREACHABLE, exc.message),
-                                         "connect", None, started, stamp)
+                return self._observation(
+                    host,
+                    address,
+                    port,
+                    dialogue,
+                    Finish(UNREACHABLE, exc.message),
+                    "connect",
+                    None,
+                    started,
+                    stamp,
+                )
             tls: TlsObservation | None = None
             finish = Finish(CLOSED, "cancelled")
             try:
-                finish, tls = await self._drive(dialogue, reader, writer, host, address, port, options,
-                                                started, stamp)
+                finish, tls = await self._drive(
+                    dialogue, reader, writer, host, address, port, options, started, stamp
+                )
             finally:
                 await close_writer(writer, self.config.timeout, polite=finish.status in (OK, REJECTED))
-        return self._observation(host, address, port, dialogue, finish, dialogue.ended_in or dialogue.stage,
-                                 tls, started, stamp)
+        return self._observation(
+            host, address, port, dialogue, finish, dialogue.ended_in or dialogue.stage, tls, started, stamp
+        )
 
-    async def _drive(self, dialogue: SmtpDialogue, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                     host: str, address: str, port: int, options: TlsOptions, started: float,
-                     stamp: str) -> tuple[Finish, TlsObservation | None]:
+    async def _drive(
+        self,
+        dialogue: SmtpDialogue,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        host: str,
+        address: str,
+        port: int,
+        options: TlsOptions,
+        started: float,
+        stamp: str,
+    ) -> tuple[Finish, TlsObservation | None]:
         timeout = self.config.timeout
         tls: TlsObservation | None = None
         received = 0
@@ -460,8 +518,9 @@ class SmtpProbe:
                         async with asyncio.timeout(timeout):
                             await writer.drain()
                     elif isinstance(step, StartTls):
-                        tls = await self.tls.handshake(writer, host=host, address=address, port=port,
-                                                       sni=host, options=options)
+                        tls = await self.tls.handshake(
+                            writer, host=host, address=address, port=port, sni=host, options=options
+                        )
                         dialogue.tls_done(tls.ok, tls.error)
                         if not tls.ok:
                             return Finish(TLS_FAILED if tls.status != "timeout" else TIMEOUT, tls.error), tls
@@ -482,23 +541,49 @@ class SmtpProbe:
                 return dialogue.finish or Finish(OK), tls
             return Finish(CLOSED, describe(exc)), tls
 
-    def _observation(self, host: str, address: str, port: int, dialogue: SmtpDialogue, finish: Finish,
-                     stage: str, tls: TlsObservation | None, started: float, stamp: str) -> SmtpObservation:
+    def _observation(
+        self,
+        host: str,
+        address: str,
+        port: int,
+        dialogue: SmtpDialogue,
+        finish: Finish,
+        stage: str,
+        tls: TlsObservation | None,
+        started: float,
+        stamp: str,
+    ) -> SmtpObservation:
         obs = SmtpObservation(
-            host=host, address=address, port=port, status=finish.status, stage=stage,
-            error=finish.reason, banner=str(dialogue.banner) if dialogue.banner else "",
+            host=host,
+            address=address,
+            port=port,
+            status=finish.status,
+            stage=stage,
+            error=finish.reason,
+            banner=str(dialogue.banner) if dialogue.banner else "",
             extensions=dialogue.extensions,
             extensions_tls=ehlo_keywords(dialogue.ehlo_tls) if dialogue.ehlo_tls else (),
             starttls_offered=dialogue.starttls_offered,
             starttls_reply=str(dialogue.starttls_reply) if dialogue.starttls_reply else "",
-            tls=tls, plaintext_injected=dialogue.plaintext_after_starttls,
-            transcript=tuple(dialogue.transcript), time=stamp,
-            elapsed_ms=(time.monotonic() - started) * 1000, evidence=Evidence("smtp", ""),
+            tls=tls,
+            plaintext_injected=dialogue.plaintext_after_starttls,
+            transcript=tuple(dialogue.transcript),
+            time=stamp,
+            elapsed_ms=(time.monotonic() - started) * 1000,
+            evidence=Evidence("smtp", ""),
         )
         return replace(obs, evidence=smtp_evidence(obs))
 
 
 __all__ = [
-    "Finish", "Receive", "Reply", "ReplyReader", "Send", "SmtpDialogue", "SmtpObservation",
-    "SmtpProbe", "SmtpProtocolError", "StartTls",
+    "Finish",
+    "Receive",
+    "Reply",
+    "ReplyReader",
+    "Send",
+    "SmtpDialogue",
+    "SmtpObservation",
+    "SmtpProbe",
+    "SmtpProtocolError",
+    "StartTls",
 ]

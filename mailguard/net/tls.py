@@ -38,9 +38,9 @@ from .guard import check_address
 from .limits import HostLimits, OnceCache
 
 # TlsObservation.status
-OK = "ok"                    # handshake completed
-FAILED = "failed"            # the server ended or refused the handshake (alert, reset, garbage)
-TIMEOUT = "timeout"          # connected, but the handshake did not finish in time
+OK = "ok"  # handshake completed
+FAILED = "failed"  # the server ended or refused the handshake (alert, reset, garbage)
+TIMEOUT = "timeout"  # connected, but the handshake did not finish in time
 UNREACHABLE = "unreachable"  # no TCP connection (refused, unreachable, connect timeout, not allowed)
 NOT_REACHED = "not-reached"  # the protocol before TLS (SMTP) ended before the handshake
 CANNOT_TEST = "cannot test here"  # the local OpenSSL cannot offer what was asked
@@ -48,11 +48,19 @@ CANNOT_TEST = "cannot test here"  # the local OpenSSL cannot offer what was aske
 # Protocol versions, oldest first, by the names ssl.SSLObject.version() reports.
 VERSIONS: tuple[str, ...] = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 _TLS_VERSION = {
-    "SSLv3": ssl.TLSVersion.SSLv3, "TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,
-    "TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3,
+    "SSLv3": ssl.TLSVersion.SSLv3,
+    "TLSv1": ssl.TLSVersion.TLSv1,
+    "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+    "TLSv1.2": ssl.TLSVersion.TLSv1_2,
+    "TLSv1.3": ssl.TLSVersion.TLSv1_3,
 }
-_HAS_VERSION = {"SSLv3": ssl.HAS_SSLv3, "TLSv1": ssl.HAS_TLSv1, "TLSv1.1": ssl.HAS_TLSv1_1,
-                "TLSv1.2": ssl.HAS_TLSv1_2, "TLSv1.3": ssl.HAS_TLSv1_3}
+_HAS_VERSION = {
+    "SSLv3": ssl.HAS_SSLv3,
+    "TLSv1": ssl.HAS_TLSv1,
+    "TLSv1.1": ssl.HAS_TLSv1_1,
+    "TLSv1.2": ssl.HAS_TLSv1_2,
+    "TLSv1.3": ssl.HAS_TLSv1_3,
+}
 
 # The client offers what a tolerant sending MTA offers: everything OpenSSL still has, so that a
 # legacy server still completes a handshake and shows its certificate. Security level 0 lets
@@ -176,6 +184,7 @@ Attempt = Callable[[TlsOptions], Awaitable[TlsObservation]]
 
 # -- contexts ------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=32)
 def client_context(options: TlsOptions) -> ssl.SSLContext:
     """A client context that never verifies (the chain is validated separately).
@@ -235,6 +244,7 @@ def _der(cert: Any) -> bytes:
 
 # -- the probe on Net ----------------------------------------------------------------------------
 
+
 class TlsProbe:
     """Handshakes for one scan (``net.tls``): cached, de-duplicated, bounded per host."""
 
@@ -259,16 +269,18 @@ class TlsProbe:
         for cache in (self._probes, self._versions, self._ciphers):
             cache.close()
 
-    async def probe(self, host: str, address: str, port: int, *, sni: str | None = "",
-                    options: TlsOptions = DEFAULT) -> TlsObservation:
+    async def probe(
+        self, host: str, address: str, port: int, *, sni: str | None = "", options: TlsOptions = DEFAULT
+    ) -> TlsObservation:
         """Connect to ``address:port`` and handshake, sending SNI ``host`` (or ``sni``; None for
         none). Once per scan for each (host, address, port, sni, options)."""
         server_name = host if sni == "" else sni
         key = (host.lower(), address, port, server_name, options)
         return await self._probes.get(key, lambda: self._connect(host, address, port, server_name, options))
 
-    async def versions(self, host: str, address: str, port: int, *, sni: str | None = "",
-                       known: TlsObservation | None = None) -> VersionSupport:
+    async def versions(
+        self, host: str, address: str, port: int, *, sni: str | None = "", known: TlsObservation | None = None
+    ) -> VersionSupport:
         """Which protocol versions ``address:port`` accepts (direct TLS)."""
         key = (host.lower(), address, port, sni)
 
@@ -277,7 +289,9 @@ class TlsProbe:
 
         return await self._versions.get(key, lambda: probe_versions(attempt, known))
 
-    async def ciphers(self, host: str, address: str, port: int, *, sni: str | None = "") -> tuple[CipherProbe, ...]:
+    async def ciphers(
+        self, host: str, address: str, port: int, *, sni: str | None = ""
+    ) -> tuple[CipherProbe, ...]:
         """Does ``address:port`` accept phase-out or insufficient cipher suites (direct TLS)?"""
         key = (host.lower(), address, port, sni)
 
@@ -286,8 +300,9 @@ class TlsProbe:
 
         return await self._ciphers.get(key, lambda: probe_ciphers(attempt))
 
-    async def _connect(self, host: str, address: str, port: int, sni: str | None,
-                       options: TlsOptions) -> TlsObservation:
+    async def _connect(
+        self, host: str, address: str, port: int, sni: str | None, options: TlsOptions
+    ) -> TlsObservation:
         started, stamp = time.monotonic(), self.now().isoformat(timespec="milliseconds")
         refusal = local_refusal(options)
         if refusal:
@@ -296,19 +311,37 @@ class TlsProbe:
             try:
                 reader, writer = await open_tcp(address, port, self.config)
             except ConnectError as exc:
-                return self.unfinished(host, address, port, sni, options, UNREACHABLE, exc.message,
-                                       started, stamp)
+                return self.unfinished(
+                    host, address, port, sni, options, UNREACHABLE, exc.message, started, stamp
+                )
             obs: TlsObservation | None = None
             try:
-                obs = await self.handshake(writer, host=host, address=address, port=port, sni=sni,
-                                           options=options, started=started, stamp=stamp)
+                obs = await self.handshake(
+                    writer,
+                    host=host,
+                    address=address,
+                    port=port,
+                    sni=sni,
+                    options=options,
+                    started=started,
+                    stamp=stamp,
+                )
                 return obs
             finally:
                 await close_writer(writer, self.config.timeout, polite=obs is not None and obs.ok)
 
-    async def handshake(self, writer: asyncio.StreamWriter, *, host: str, address: str, port: int,
-                        sni: str | None, options: TlsOptions = DEFAULT, started: float | None = None,
-                        stamp: str | None = None) -> TlsObservation:
+    async def handshake(
+        self,
+        writer: asyncio.StreamWriter,
+        *,
+        host: str,
+        address: str,
+        port: int,
+        sni: str | None,
+        options: TlsOptions = DEFAULT,
+        started: float | None = None,
+        stamp: str | None = None,
+    ) -> TlsObservation:
         """Upgrade an open stream to TLS (``StreamWriter.start_tls``) and observe the result.
         The caller owns (and closes) the stream; the handshake ends within ``config.timeout``."""
         started = time.monotonic() if started is None else started
@@ -318,21 +351,44 @@ class TlsProbe:
             return self.unfinished(host, address, port, sni, options, CANNOT_TEST, refusal, started, stamp)
         timeout = self.config.timeout
         try:
+            # asyncio's own handshake timeout is set later than ours, so that a stall always ends
+            # here as a timeout rather than as asyncio's "aborting the connection".
             async with asyncio.timeout(timeout):
-                await writer.start_tls(client_context(options), server_hostname=sni or None,
-                                       ssl_handshake_timeout=timeout)
+                await writer.start_tls(
+                    client_context(options), server_hostname=sni or None, ssl_handshake_timeout=timeout + 5
+                )
         except TimeoutError:
-            return self.unfinished(host, address, port, sni, options, TIMEOUT,
-                                   f"handshake not finished within {timeout:g} s", started, stamp)
+            return self.unfinished(
+                host,
+                address,
+                port,
+                sni,
+                options,
+                TIMEOUT,
+                f"handshake not finished within {timeout:g} s",
+                started,
+                stamp,
+            )
         except (ssl.SSLError, OSError, EOFError, ConnectionError, ValueError) as exc:
             return self.unfinished(host, address, port, sni, options, FAILED, describe(exc), started, stamp)
         ssl_object = writer.get_extra_info("ssl_object")
         if ssl_object is None:
-            return self.unfinished(host, address, port, sni, options, FAILED, "no TLS session", started, stamp)
+            return self.unfinished(
+                host, address, port, sni, options, FAILED, "no TLS session", started, stamp
+            )
         return self._observed(host, address, port, sni, options, ssl_object, started, stamp)
 
-    def _observed(self, host: str, address: str, port: int, sni: str | None, options: TlsOptions,
-                  ssl_object: Any, started: float, stamp: str) -> TlsObservation:
+    def _observed(
+        self,
+        host: str,
+        address: str,
+        port: int,
+        sni: str | None,
+        options: TlsOptions,
+        ssl_object: Any,
+        started: float,
+        stamp: str,
+    ) -> TlsObservation:
         now = self.now()
         chain = peer_chain(ssl_object)
         facts: list[CertificateFacts] = []
@@ -350,26 +406,65 @@ class TlsProbe:
         group = group_of() if callable(group_of) else None
         elapsed = (time.monotonic() - started) * 1000
         obs = TlsObservation(
-            host=host, address=address, port=port, sni=sni, options=options, status=OK, error="",
-            version=ssl_object.version(), cipher=name, cipher_bits=bits, group=group, chain=chain,
-            certificates=tuple(facts), cert_error=cert_error, validation=validation, time=stamp,
-            elapsed_ms=elapsed, evidence=Evidence("tls", ""),
+            host=host,
+            address=address,
+            port=port,
+            sni=sni,
+            options=options,
+            status=OK,
+            error="",
+            version=ssl_object.version(),
+            cipher=name,
+            cipher_bits=bits,
+            group=group,
+            chain=chain,
+            certificates=tuple(facts),
+            cert_error=cert_error,
+            validation=validation,
+            time=stamp,
+            elapsed_ms=elapsed,
+            evidence=Evidence("tls", ""),
         )
         return replace(obs, evidence=tls_evidence(obs))
 
-    def unfinished(self, host: str, address: str, port: int, sni: str | None, options: TlsOptions,
-                   status: str, error: str, started: float, stamp: str) -> TlsObservation:
+    def unfinished(
+        self,
+        host: str,
+        address: str,
+        port: int,
+        sni: str | None,
+        options: TlsOptions,
+        status: str,
+        error: str,
+        started: float,
+        stamp: str,
+    ) -> TlsObservation:
         """An observation of a handshake that did not complete (or was never attempted)."""
         obs = TlsObservation(
-            host=host, address=address, port=port, sni=sni, options=options, status=status,
-            error=error, version=None, cipher=None, cipher_bits=None, group=None, chain=(),
-            certificates=(), cert_error="", validation=None, time=stamp,
-            elapsed_ms=(time.monotonic() - started) * 1000, evidence=Evidence("tls", ""),
+            host=host,
+            address=address,
+            port=port,
+            sni=sni,
+            options=options,
+            status=status,
+            error=error,
+            version=None,
+            cipher=None,
+            cipher_bits=None,
+            group=None,
+            chain=(),
+            certificates=(),
+            cert_error="",
+            validation=None,
+            time=stamp,
+            elapsed_ms=(time.monotonic() - started) * 1000,
+            evidence=Evidence("tls", ""),
         )
         return replace(obs, evidence=tls_evidence(obs))
 
 
 # -- version and cipher probing, over any way in -------------------------------------------------
+
 
 async def probe_versions(attempt: Attempt, known: TlsObservation | None = None) -> VersionSupport:
     """One pinned handshake per protocol version, concurrently; ``known`` (a completed handshake)
@@ -400,14 +495,18 @@ async def probe_ciphers(attempt: Attempt) -> tuple[CipherProbe, ...]:
         status, reason = _outcome(obs, obs.ok)
         return CipherProbe(category, status, obs.cipher, obs.version, reason, obs.evidence)
 
-    return tuple(await asyncio.gather(one("phase-out", PHASE_OUT_CIPHERS),
-                                      one("insufficient", INSUFFICIENT_CIPHERS)))
+    return tuple(
+        await asyncio.gather(one("phase-out", PHASE_OUT_CIPHERS), one("insufficient", INSUFFICIENT_CIPHERS))
+    )
 
 
 def _outcome(obs: TlsObservation, accepted: bool) -> tuple[str, str]:
     if obs.ok:
-        return (ACCEPTED, f"negotiated {obs.version} {obs.cipher}") if accepted else (
-            REFUSED, f"negotiated {obs.version} instead")
+        return (
+            (ACCEPTED, f"negotiated {obs.version} {obs.cipher}")
+            if accepted
+            else (REFUSED, f"negotiated {obs.version} instead")
+        )
     if obs.status == FAILED:
         return REFUSED, obs.error
     if obs.status == CANNOT_TEST:
@@ -417,7 +516,10 @@ def _outcome(obs: TlsObservation, accepted: bool) -> tuple[str, str]:
 
 # -- sockets and evidence --------------------------------------------------------------------------
 
-async def open_tcp(address: str, port: int, config: Config) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+
+async def open_tcp(
+    address: str, port: int, config: Config
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A TCP connection within ``config.timeout``; ConnectError (refused, unreachable, timed out,
     outside the allowed networks) otherwise."""
     check_address(address, config)
@@ -460,32 +562,48 @@ def tls_evidence(obs: TlsObservation) -> Evidence:
     where = f"{obs.host} [{obs.address}]:{obs.port}"
     offered = "" if obs.options == DEFAULT else f" offering {obs.options.label}"
     data: dict[str, Any] = {
-        "host": obs.host, "address": obs.address, "port": obs.port, "sni": obs.sni,
-        "offered": obs.options.label, "status": obs.status, "time": obs.time,
+        "host": obs.host,
+        "address": obs.address,
+        "port": obs.port,
+        "sni": obs.sni,
+        "offered": obs.options.label,
+        "status": obs.status,
+        "time": obs.time,
         "elapsed_ms": round(obs.elapsed_ms, 2),
     }
     if not obs.ok:
         data["error"] = obs.error
-        return Evidence("tls", f"TLS {where}{offered}: {obs.status.upper()} {obs.error} "
-                               f"({obs.elapsed_ms:.1f} ms)", data)
+        return Evidence(
+            "tls", f"TLS {where}{offered}: {obs.status.upper()} {obs.error} ({obs.elapsed_ms:.1f} ms)", data
+        )
     data.update(version=obs.version, cipher=obs.cipher, cipher_bits=obs.cipher_bits, group=obs.group)
     leaf = obs.certificate
     cert_text = "no certificate"
     if leaf is not None:
-        cert_text = (f"cert {leaf.subject} ({leaf.key_type} {leaf.key_curve or leaf.key_bits}, "
-                     f"until {leaf.not_after:%Y-%m-%d})")
+        cert_text = (
+            f"cert {leaf.subject} ({leaf.key_type} {leaf.key_curve or leaf.key_bits}, "
+            f"until {leaf.not_after:%Y-%m-%d})"
+        )
     check = ""
     if obs.validation is not None and obs.options == DEFAULT:
         v = obs.validation
         check = f", chain {v.chain}, name {'ok' if v.name_match else 'mismatch'}"
-        data["validation"] = {"chain": v.chain, "reason": v.reason, "name_match": v.name_match,
-                              "names": list(v.names), "at": v.at.isoformat(),
-                              "verified_chain_length": len(v.verified_chain)}
+        data["validation"] = {
+            "chain": v.chain,
+            "reason": v.reason,
+            "name_match": v.name_match,
+            "names": list(v.names),
+            "at": v.at.isoformat(),
+            "verified_chain_length": len(v.verified_chain),
+            "profile_issue": v.profile_issue,
+        }
     if obs.options == DEFAULT:  # the full chain once, not for every probe
         data["certificates"] = [c.to_json() for c in obs.certificates]
         data["chain_pem"] = [certs.pem(der) for der in obs.chain]
         if obs.cert_error:
             data["cert_error"] = obs.cert_error
-    summary = (f"TLS {where} SNI {obs.sni or '-'}{offered}: {obs.version} {obs.cipher} "
-               f"{cert_text}{check} ({obs.elapsed_ms:.1f} ms)")
+    summary = (
+        f"TLS {where} SNI {obs.sni or '-'}{offered}: {obs.version} {obs.cipher} "
+        f"{cert_text}{check} ({obs.elapsed_ms:.1f} ms)"
+    )
     return Evidence("tls", summary, data)

@@ -22,9 +22,9 @@ import time
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx

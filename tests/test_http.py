@@ -126,6 +126,16 @@ def test_stalling_server_ends_at_the_timeout(lab):
     assert elapsed < 0.5 * EXCHANGE_FACTOR + 1.0
 
 
+def test_dripping_server_ends_at_the_exchange_cap(lab):
+    # a byte every 0.1 s: no single read waits past the timeout, the whole exchange does
+    config = lab.config(timeout=0.5)
+    started = time.monotonic()
+    response = one(config, lambda net: net.http.fetch("https://drip.webcases.test/"))
+    elapsed = time.monotonic() - started
+    assert response.status == seam.TIMEOUT and "exchange" in response.error
+    assert 0.5 * EXCHANGE_FACTOR - 0.1 < elapsed < 0.5 * EXCHANGE_FACTOR + 1.0
+
+
 def test_refused_port(lab):
     response = one(lab.config(), lambda net: net.http.fetch("https://httponly.webcases.test/"))
     assert response.status == seam.REFUSED

@@ -37,13 +37,15 @@ SELF_SIGNED, UNTRUSTED = "self-signed", "untrusted"
 
 @dataclass(frozen=True)
 class Reply:
-    """What a path answers. ``stall``: never answer; ``endless``: a body that never ends."""
+    """What a path answers. ``stall``: never answer; ``endless``: a body that never ends;
+    ``drip``: seconds between single body bytes, forever (no read ever waits long)."""
 
     status: int = 200
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
     stall: bool = False
     endless: bool = False
+    drip: float = 0.0
 
 
 def page(body: str | bytes = "", *headers: tuple[str, str], status: int = 200,
@@ -294,12 +296,20 @@ async def _send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, repl
         return
     status_line = f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}\r\n"
     headers = [*reply.headers, ("Connection", "close")]
-    if not reply.endless:
+    if not (reply.endless or reply.drip):
         headers.append(("Content-Length", str(len(reply.body))))
     head = status_line + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
     writer.write(head.encode("latin-1"))
     if method == "HEAD":
         await writer.drain()
+        return
+    if reply.drip:
+        for _ in range(int(STALL_SECONDS / reply.drip)):
+            if writer.is_closing() or reader.at_eof():
+                return
+            writer.write(b".")
+            await writer.drain()
+            await asyncio.sleep(reply.drip)
         return
     if not reply.endless:
         writer.write(reply.body)

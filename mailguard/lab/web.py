@@ -134,6 +134,7 @@ def case_sites(now: datetime) -> list[Site]:
         case("caaforbid", "127.0.2.13"),
         case("plainform", "127.0.2.14", http={"*": page(LOGIN)}),
         case("stall", "127.0.2.15", https={"*": Reply(stall=True)}, http={"*": Reply(stall=True)}),
+        case("drip", "127.0.2.26", https={"*": Reply(200, (("Content-Type", "text/html"),), drip=0.1)}),
         case("endless", "127.0.2.16", https={"*": Reply(200, (("Content-Type", "text/html"),), b"x" * 1000,
                                                         endless=True)}),
         case("temporary", "127.0.2.17", http={"*": redirect(f"https://{n('temporary')}/", 307)}),

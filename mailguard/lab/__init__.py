@@ -7,7 +7,10 @@ that points mailguard at them, restricted to loopback so that nothing leaves the
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +19,34 @@ import dns.zone
 from ..config import LOOPBACK_ONLY, Config
 from .dns_server import LabDns, load_zone_dir, load_zone_text
 from .runner import BackgroundLoop
+from .signing import DEFAULT_SIGNING, DnssecView, Fault, SignedLab, sign_lab
 
 ZONES = Path(__file__).parent / "zones"
 DEMO_DOMAINS = ("good.test", "weak.test", "broken.test", "nomail.test")
 
 
 class Lab:
-    def __init__(self, *, extra_zones: Iterable[dns.zone.Zone] = (), dns_delay: float = 0.0) -> None:
+    """The lab's servers. Its DNS is DNSSEC-signed from a lab root of its own (see
+    :mod:`.signing`); ``signing`` adds zones to sign (or break) beside ``DEFAULT_SIGNING``."""
+
+    def __init__(self, *, extra_zones: Iterable[dns.zone.Zone] = (), dns_delay: float = 0.0,
+                 signing: Mapping[str, Fault] | None = None) -> None:
         self.zones = load_zone_dir(ZONES) + list(extra_zones)
         self.dns_delay = dns_delay
+        self.signing = {**DEFAULT_SIGNING, **(signing or {})}
         self.loop: BackgroundLoop | None = None
         self.dns: LabDns | None = None
+        self.signed: SignedLab | None = None
+        self.trust_anchor: Path | None = None
+        self._tmp: Path | None = None
 
     def start(self) -> Lab:
+        self.signed = sign_lab(self.zones, self.signing, now=datetime.now(UTC))
+        self._tmp = Path(tempfile.mkdtemp(prefix="mailguard-lab-"))
+        self.trust_anchor = self._tmp / "lab-root-anchor.txt"
+        self.trust_anchor.write_text("; the lab root's KSK, made at Lab start\n" + self.signed.anchor_text)
         self.loop = BackgroundLoop().start()
-        self.dns = LabDns(self.zones, delay=self.dns_delay).start(self.loop)
+        self.dns = LabDns(self.signed.zones, delay=self.dns_delay, dnssec=self.signed.view).start(self.loop)
         return self
 
     def stop(self) -> None:
@@ -38,13 +54,17 @@ class Lab:
             self.dns.stop()
         if self.loop is not None:
             self.loop.stop()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
         self.dns = self.loop = None
+        self._tmp = None
 
     def config(self, **overrides: Any) -> Config:
-        """A Config that scans this lab: its resolver, loopback only, short timeouts."""
+        """A Config that scans this lab: its resolver, loopback only, short timeouts, and the lab
+        root's DNSSEC trust anchor."""
         assert self.dns is not None, "start the lab first"
         base = Config(nameservers=((self.dns.host, self.dns.port),), allowed_networks=LOOPBACK_ONLY,
-                      timeout=2.0, deadline=20.0)
+                      timeout=2.0, deadline=20.0, trust_anchor=self.trust_anchor)
         return dataclasses.replace(base, **overrides)
 
     def __enter__(self) -> Lab:
@@ -54,4 +74,4 @@ class Lab:
         self.stop()
 
 
-__all__ = ["DEMO_DOMAINS", "Lab", "LabDns", "load_zone_dir", "load_zone_text"]
+__all__ = ["DEMO_DOMAINS", "DnssecView", "Fault", "Lab", "LabDns", "load_zone_dir", "load_zone_text"]

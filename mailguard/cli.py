@@ -66,6 +66,17 @@ def network_options(func: Any) -> Any:
     return func
 
 
+def check_trust_anchor(path: Path) -> None:
+    """A bad --trust-anchor file is a usage error (exit 2), not a scan full of "not tested"."""
+    from .errors import ParseError
+    from .measures.dnssec.anchors import load_anchors
+
+    try:
+        load_anchors(path)
+    except (OSError, ParseError) as exc:
+        fail_usage(f"--trust-anchor {path}: {exc}")
+
+
 def build_config(nameservers: Sequence[str], timeout: float, **fields: Any) -> Config:
     try:
         servers = tuple(parse_nameserver(n) for n in nameservers)
@@ -109,7 +120,8 @@ def main() -> None:
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Extra trusted root certificates (PEM) for TLS checks.")
 @click.option("--trust-anchor", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="DNSSEC trust anchor file replacing the IANA root anchors.")
+              help="DNSSEC trust anchor file (DS and/or DNSKEY records in zone-file format) "
+                   "replacing the IANA root anchors.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text",
               show_default=True, help="jsonl: one JSON document a line, as each domain finishes.")
 @click.option("--summary", type=click.Choice(["table", "csv", "none"]), default=None,
@@ -136,6 +148,8 @@ def scan(domains: tuple[str, ...], domains_file: Path | None, concurrency: int,
     config = build_config(nameservers, timeout, deadline=deadline, dkim_selectors=dkim_selectors,
                           measures=measures, ca_bundle=ca_bundle, trust_anchor=trust_anchor,
                           fail_on=fail_on, lang=lang)  # type: ignore[arg-type]
+    if trust_anchor is not None:
+        check_trust_anchor(trust_anchor)
     source = itertools.chain(names, read_domains(domains_file) if domains_file else ())
     batch = total > 1
     summary = summary or ("table" if batch else "none")

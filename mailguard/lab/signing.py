@@ -56,7 +56,8 @@ DEFAULT_SIGNING: Mapping[str, Fault] = {
     "expired.test.": Fault.EXPIRED,
     "dsbad.test.": Fault.DS_MISMATCH,
 }
-NSEC3_ZONES = frozenset({"test."})
+# Zones signed with NSEC3 instead of NSEC, and whether with opt-out (RFC 5155 §6).
+NSEC3_ZONES: Mapping[str, bool] = {"test.": True}
 
 ROOT_ZONE = """$TTL 86400
 @ IN SOA ns.test. hostmaster.test. 2026112301 1800 900 604800 86400
@@ -85,12 +86,12 @@ class SignedLab:
 
 
 def sign_lab(zones: Iterable[dns.zone.Zone], signing: Mapping[str, Fault] = DEFAULT_SIGNING,
-             *, now: datetime, nsec3: Iterable[str] = NSEC3_ZONES) -> SignedLab:
+             *, now: datetime, nsec3: Mapping[str, bool] = NSEC3_ZONES) -> SignedLab:
     by_origin = {z.origin: z for z in zones if z.origin is not None}
     if dns.name.root not in by_origin:
         by_origin[dns.name.root] = dns.zone.from_text(ROOT_ZONE, origin=dns.name.root, relativize=False)
     faults = {dns.name.from_text(k): v for k, v in signing.items()}
-    nsec3_origins = {dns.name.from_text(n) for n in nsec3}
+    nsec3_origins = {dns.name.from_text(n): opt_out for n, opt_out in nsec3.items()}
     parents = {o: _parent_zone(o, by_origin) for o in by_origin}
     for origin, parent in parents.items():
         if parent is not None:
@@ -103,7 +104,7 @@ def sign_lab(zones: Iterable[dns.zone.Zone], signing: Mapping[str, Fault] = DEFA
             continue
         zone, parent = by_origin[origin], parents[origin]
         keys[origin] = _keys(origin)
-        _sign(zone, keys[origin], fault, now, origin in nsec3_origins)
+        _sign(zone, keys[origin], fault, now, nsec3_origins.get(origin))
         if parent is not None:
             _add_ds(by_origin[parent], origin, keys[origin][0][1], fault)
         if fault is Fault.BAD_SIGNATURE:
@@ -149,12 +150,14 @@ def _validity(fault: Fault, now: datetime) -> tuple[datetime, datetime]:
     return now - timedelta(hours=1), now + SIGNATURE_LIFETIME
 
 
-def _sign(zone: dns.zone.Zone, keys: tuple[KeyPair, ...], fault: Fault, now: datetime, nsec3: bool) -> None:
+def _sign(zone: dns.zone.Zone, keys: tuple[KeyPair, ...], fault: Fault, now: datetime,
+          nsec3_opt_out: bool | None) -> None:
+    """Sign with NSEC (``nsec3_opt_out`` None) or NSEC3 with or without opt-out."""
     inception, expiration = _validity(fault, now)
-    if not nsec3:
+    if nsec3_opt_out is None:
         dns.dnssec.sign_zone(zone, keys=list(keys), inception=inception, expiration=expiration)  # type: ignore[arg-type]
         return
-    _sign_nsec3(zone, keys, inception, expiration)
+    _sign_nsec3(zone, keys, inception, expiration, opt_out=nsec3_opt_out)
 
 
 def _add_ds(parent: dns.zone.Zone, child: dns.name.Name, ksk: dns.rdata.Rdata, fault: Fault) -> None:
@@ -206,7 +209,7 @@ def _view(zones: Mapping[dns.name.Name, dns.zone.Zone], parents: Mapping[dns.nam
 # -- NSEC3 with opt-out (RFC 5155 §7.1), which dnspython's sign_zone does not do yet -------------
 
 def _sign_nsec3(zone: dns.zone.Zone, keys: tuple[KeyPair, ...], inception: datetime,
-                expiration: datetime, *, salt: bytes = b"", iterations: int = 0) -> None:
+                expiration: datetime, *, opt_out: bool, salt: bytes = b"", iterations: int = 0) -> None:
     origin = zone.origin
     assert origin is not None
     soa = zone.get_rdataset(origin, dns.rdatatype.SOA)
@@ -226,7 +229,7 @@ def _sign_nsec3(zone: dns.zone.Zone, keys: tuple[KeyPair, ...], inception: datet
             node = zone.nodes[name]
             types = {rds.rdtype for rds in node.rdatasets}
             signed = {t for t in types if name not in cuts or t == dns.rdatatype.DS}
-            if name in cuts and dns.rdatatype.DS not in types:
+            if opt_out and name in cuts and dns.rdatatype.DS not in types:
                 continue  # opt-out: unsigned delegations get no NSEC3 (RFC 5155 §6)
             for rdtype in signed:
                 rdataset = node.get_rdataset(dns.rdataclass.IN, rdtype)
@@ -238,7 +241,8 @@ def _sign_nsec3(zone: dns.zone.Zone, keys: tuple[KeyPair, ...], inception: datet
             while parent != origin:  # empty non-terminals get an NSEC3 too
                 parent = parent.parent()
                 chain.setdefault(parent, set())
-        _nsec3_chain(txn, origin, chain, soa[0].minimum, salt, iterations, zsks, inception, expiration)
+        flags = 0x01 if opt_out else 0x00
+        _nsec3_chain(txn, origin, chain, soa[0].minimum, (flags, salt, iterations), zsks, inception, expiration)
 
 
 def _sign_rrset(txn: object, name: dns.name.Name, rdataset: dns.rdataset.Rdataset, signers: list[KeyPair],
@@ -250,14 +254,15 @@ def _sign_rrset(txn: object, name: dns.name.Name, rdataset: dns.rdataset.Rdatase
 
 
 def _nsec3_chain(txn: object, origin: dns.name.Name, chain: Mapping[dns.name.Name, set[int]], ttl: int,
-                 salt: bytes, iterations: int, signers: list[KeyPair], inception: datetime,
+                 params: tuple[int, bytes, int], signers: list[KeyPair], inception: datetime,
                  expiration: datetime) -> None:
+    flags, salt, iterations = params
     hashed = sorted((base64.b32hexdecode(dns.dnssec.nsec3_hash(n, salt, iterations, 1)), types)
                     for n, types in chain.items())
     for index, (digest, types) in enumerate(hashed):
         following = hashed[(index + 1) % len(hashed)][0]
         windows = Bitmap.from_rdtypes(sorted(types)).windows if types else ()  # type: ignore[arg-type]
-        rdata = NSEC3(dns.rdataclass.IN, dns.rdatatype.NSEC3, 1, 0x01, iterations, salt, following, windows)
+        rdata = NSEC3(dns.rdataclass.IN, dns.rdatatype.NSEC3, 1, flags, iterations, salt, following, windows)
         owner = dns.name.Name((base64.b32hexencode(digest).lower().rstrip(b"="),) + origin.labels)
         rdataset = dns.rdataset.from_rdata(ttl, rdata)
         txn.add(owner, rdataset)  # type: ignore[attr-defined]

@@ -69,11 +69,13 @@ class Link:
     step: str
     status: Status
     detail: str
+    evidence: Evidence = field(init=False, repr=False, compare=False)
 
-    def evidence(self) -> Evidence:
-        return Evidence("dnssec", f"{self.step} [{self.status.value}]: {self.detail}",
-                        {"zone": self.zone, "step": self.step, "status": self.status.value,
-                         "detail": self.detail})
+    def __post_init__(self) -> None:
+        # Built once, so that findings sharing this step share one Evidence object.
+        object.__setattr__(self, "evidence", Evidence(
+            "dnssec", f"{self.step} [{self.status.value}]: {self.detail}",
+            {"zone": self.zone, "step": self.step, "status": self.status.value, "detail": self.detail}))
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ class Validation:
 
     @property
     def evidence(self) -> tuple[Evidence, ...]:
-        return tuple(a.evidence for a in self.answers) + tuple(link.evidence() for link in self.links)
+        return tuple(a.evidence for a in self.answers) + tuple(link.evidence for link in self.links)
 
 
 class _Need(Exception):

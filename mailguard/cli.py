@@ -147,7 +147,7 @@ def scan(domains: tuple[str, ...], domains_file: Path | None, concurrency: int,
         fail_usage(str(exc))
     config = build_config(nameservers, timeout, deadline=deadline, dkim_selectors=dkim_selectors,
                           measures=measures, ca_bundle=ca_bundle, trust_anchor=trust_anchor,
-                          fail_on=fail_on, lang=lang)  # type: ignore[arg-type]
+                          fail_on=fail_on, lang=lang)
     if trust_anchor is not None:
         check_trust_anchor(trust_anchor)
     source = itertools.chain(names, read_domains(domains_file) if domains_file else ())

@@ -15,11 +15,13 @@ import asyncio
 import struct
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 import dns.exception
 import dns.flags
 import dns.message
 import dns.name
+import dns.node
 import dns.rcode
 import dns.rdataclass
 import dns.rdataset
@@ -162,7 +164,7 @@ class LabDns:
             response.flags |= dns.flags.AD
         return response
 
-    def _resolve(self, qname: dns.name.Name, rdtype: int, response: dns.message.Message,
+    def _resolve(self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, response: dns.message.Message,
                  *, want_dnssec: bool, depth: int = 0,
                  seen: list[tuple[dns.name.Name, dns.name.Name, int]] | None = None) -> None:
         index = self._index
@@ -231,7 +233,7 @@ class LabDns:
                 self._add(response.authority, owner, rdataset, node, proofs.rdtype, True)
                 present.add((owner, proofs.rdtype))
 
-    def _wildcard(self, zone: dns.zone.Zone, qname: dns.name.Name) -> dns.zone.Node | None:
+    def _wildcard(self, zone: dns.zone.Zone, qname: dns.name.Name) -> dns.node.Node | None:
         """The wildcard at ``qname``'s closest encloser (RFC 4592 §3.3.1), if there is one."""
         return zone.get_node(self._wildcard_source(zone, qname))
 
@@ -244,15 +246,15 @@ class LabDns:
 
     @staticmethod
     def _add(section: list[dns.rrset.RRset], owner: dns.name.Name, rdataset: dns.rdataset.Rdataset,
-             node: dns.zone.Node, rdtype: int, want_dnssec: bool) -> None:
+             node: dns.node.Node, rdtype: dns.rdatatype.RdataType, want_dnssec: bool) -> None:
         rrset = dns.rrset.RRset(owner, dns.rdataclass.IN, rdataset.rdtype)
-        rrset.update(rdataset)
+        rrset.update(rdataset)  # type: ignore[no-untyped-call]
         section.append(rrset)
         if want_dnssec:
             sigs = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
             if sigs is not None:
                 sig_rrset = dns.rrset.RRset(owner, dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
-                sig_rrset.update(sigs)
+                sig_rrset.update(sigs)  # type: ignore[no-untyped-call]
                 section.append(sig_rrset)
 
     def _add_soa(self, zone: dns.zone.Zone, response: dns.message.Message, want_dnssec: bool) -> None:
@@ -287,21 +289,24 @@ class LabDns:
         server = self
 
         class Udp(asyncio.DatagramProtocol):
+            transport: asyncio.DatagramTransport
+
             def connection_made(self, transport: asyncio.BaseTransport) -> None:
-                self.transport = transport
+                # Python 3.11's selector transport does not subclass DatagramTransport.
+                self.transport = cast(asyncio.DatagramTransport, transport)
 
             def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
                 wire = server._answer_wire(data, "udp")
                 if wire is None:
                     return
-                sendto = self.transport.sendto  # type: ignore[attr-defined]
+                sendto = self.transport.sendto
                 if server.delay:
                     loop.call_later(server.delay, sendto, wire, addr)
                 else:
                     sendto(wire, addr)
 
         transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=(self.host, self.port))
-        self._transport = transport  # type: ignore[assignment]
+        self._transport = transport
         self.port = transport.get_extra_info("sockname")[1]
         self._tcp = await asyncio.start_server(self._tcp_client, self.host, self.port)
 

@@ -271,7 +271,7 @@ def _answer(
               dns.rcode.SERVFAIL: SERVFAIL, dns.rcode.REFUSED: REFUSED}.get(rcode, ERROR)
     if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         try:
-            chain = response.resolve_chaining()
+            chain = response.resolve_chaining()  # type: ignore[attr-defined]  # a QueryMessage
         except dns.exception.DNSException as exc:
             return _failure(name, rdtype, where, ERROR, f"unusable answer: {_describe(exc)}", started, stamp)
         for rrset in response.answer:

@@ -57,7 +57,10 @@ class UdpMux:
         if self._opening is None:
             self._opening = asyncio.ensure_future(self._connect())
         await asyncio.shield(self._opening)
-        assert self._transport is not None
+        if self._transport is None:
+            # Closed again between connecting and now: an ICMP error failed the queries of
+            # the new socket (many queries in flight to a dead resolver race here).
+            raise ResolverUnreachable("socket closed")
         return self._transport
 
     async def _connect(self) -> None:
@@ -96,7 +99,7 @@ class UdpMux:
                 transport.sendto(wire)
                 done, _ = await asyncio.wait([future], timeout=timeout / 2)
             if not done:
-                raise dns.exception.Timeout(timeout=timeout)
+                raise dns.exception.Timeout(timeout=timeout)  # type: ignore[no-untyped-call]
             return future.result()
         finally:
             self._pending.pop(query_id, None)

@@ -244,13 +244,19 @@ class ChainValidator:
         answer = self._get(zone, "DNSKEY")
         dnskeys, sigs = _answer_rrset(answer, zone, dns.rdatatype.DNSKEY)
         step = f"DNSKEY {_text(zone)}"
+        # Keys that do not match the anchor say more about the resolver than about the domain
+        # (it serves another root: a lab, an intercepting network): indeterminate, not bogus.
         if dnskeys is None:
-            raise self._bogus(zone, step, "dnskey-missing", f"the anchored zone {_text(zone)} has no DNSKEY")
+            detail = f"the resolver gave no DNSKEY for the anchored zone {_text(zone)}"
+            self._link(zone, step, Status.INDETERMINATE, detail)
+            raise _Done(Status.INDETERMINATE, "anchor-mismatch", detail)
         trusted = [k for k in dnskeys if _anchored(k, zone, self.anchors)]
         if not trusted:
-            raise self._bogus(zone, step, "anchor-mismatch",
-                              f"no DNSKEY of {_text(zone)} ({_tags(dnskeys)}) matches the trust anchor "
-                              f"{self.anchors.describe()}")
+            detail = (f"no DNSKEY of {_text(zone)} ({_tags(dnskeys)}) matches the trust anchor "
+                      f"{self.anchors.describe()}: the resolver does not serve that zone (a private "
+                      "root needs --trust-anchor)")
+            self._link(zone, step, Status.INDETERMINATE, detail)
+            raise _Done(Status.INDETERMINATE, "anchor-mismatch", detail)
         return self._keyset(zone, dnskeys, sigs, trusted, f"the trust anchor {self.anchors.describe()}")
 
     def _keyset(self, zone: dns.name.Name, dnskeys: dns.rrset.RRset, sigs: dns.rrset.RRset | None,

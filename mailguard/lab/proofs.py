@@ -46,7 +46,7 @@ class ZoneProofs:
         return proofs if proofs.nsec or proofs.nsec3 else None
 
     @property
-    def rdtype(self) -> int:
+    def rdtype(self) -> dns.rdatatype.RdataType:
         return dns.rdatatype.NSEC3 if self.nsec3 else dns.rdatatype.NSEC
 
     # -- what goes in the answer ------------------------------------------------------------

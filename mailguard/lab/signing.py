@@ -23,6 +23,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import dns.dnssec
 import dns.name
@@ -33,8 +34,9 @@ import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 import dns.zone
-from dns.dnssecalgs import PrivateECDSAP256SHA256, PrivateED25519
 from dns.dnssecalgs.base import GenericPrivateKey
+from dns.dnssecalgs.ecdsa import PrivateECDSAP256SHA256
+from dns.dnssecalgs.eddsa import PrivateED25519
 from dns.rdtypes.ANY.NSEC3 import NSEC3
 from dns.rdtypes.ANY.NSEC3PARAM import NSEC3PARAM
 from dns.rdtypes.util import Bitmap
@@ -65,7 +67,7 @@ ROOT_ZONE = """$TTL 86400
 """
 
 SIGNATURE_LIFETIME = timedelta(days=30)
-KeyPair = tuple[GenericPrivateKey, dns.rdata.Rdata]
+KeyPair = tuple[GenericPrivateKey, Any]  # the private key and its DNSKEY rdata
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ def _sign(zone: dns.zone.Zone, keys: tuple[KeyPair, ...], fault: Fault, now: dat
     """Sign with NSEC (``nsec3_opt_out`` None) or NSEC3 with or without opt-out."""
     inception, expiration = _validity(fault, now)
     if nsec3_opt_out is None:
-        dns.dnssec.sign_zone(zone, keys=list(keys), inception=inception, expiration=expiration)  # type: ignore[arg-type]
+        dns.dnssec.sign_zone(zone, keys=list(keys), inception=inception, expiration=expiration)
         return
     _sign_nsec3(zone, keys, inception, expiration, opt_out=nsec3_opt_out)
 
@@ -164,7 +166,7 @@ def _add_ds(parent: dns.zone.Zone, child: dns.name.Name, ksk: dns.rdata.Rdata, f
     key = ksk
     if fault is Fault.DS_MISMATCH:  # the digest of a key the child never publishes
         key = PrivateED25519.generate().public_key().to_dnskey(flags=257)
-    ds = dns.dnssec.make_ds(child, key, "SHA256")  # type: ignore[arg-type]
+    ds = dns.dnssec.make_ds(child, key, "SHA256")
     with parent.writer() as txn:
         txn.add(child, 3600, ds)
 
@@ -197,9 +199,7 @@ def _view(zones: Mapping[dns.name.Name, dns.zone.Zone], parents: Mapping[dns.nam
     for origin in sorted(zones, key=len):  # parents before children
         parent = parents[origin]
         fault = faults.get(origin)
-        if parent is not None and parent in bogus:
-            bogus.add(origin)
-        elif fault in (Fault.EXPIRED, Fault.DS_MISMATCH):
+        if parent is not None and parent in bogus or fault in (Fault.EXPIRED, Fault.DS_MISMATCH):
             bogus.add(origin)
         elif fault is not None and (parent is None or parent in secure):
             secure.add(origin)
@@ -219,7 +219,8 @@ def _sign_nsec3(zone: dns.zone.Zone, keys: tuple[KeyPair, ...], inception: datet
     with zone.writer() as txn:
         for _, dnskey in keys:
             txn.add(origin, soa.ttl, dnskey)
-        txn.add(origin, 0, NSEC3PARAM(dns.rdataclass.IN, dns.rdatatype.NSEC3PARAM, 1, 0, iterations, salt))
+        param = NSEC3PARAM(dns.rdataclass.IN, dns.rdatatype.NSEC3PARAM, 1, 0, iterations, salt)  # type: ignore[no-untyped-call]
+        txn.add(origin, 0, param)
     cuts = {n for n in zone.nodes if n != origin and zone.get_rdataset(n, dns.rdatatype.NS) is not None}
     chain: dict[dns.name.Name, set[int]] = {}
     with zone.writer() as txn:
@@ -248,7 +249,7 @@ def _sign_nsec3(zone: dns.zone.Zone, keys: tuple[KeyPair, ...], inception: datet
 def _sign_rrset(txn: object, name: dns.name.Name, rdataset: dns.rdataset.Rdataset, signers: list[KeyPair],
                 origin: dns.name.Name, inception: datetime, expiration: datetime) -> None:
     for private, dnskey in signers:
-        rrsig = dns.dnssec.sign((name, rdataset), private, origin, dnskey,  # type: ignore[arg-type]
+        rrsig = dns.dnssec.sign((name, rdataset), private, origin, dnskey,
                                 inception=inception, expiration=expiration, origin=origin)
         txn.add(name, rdataset.ttl, rrsig)  # type: ignore[attr-defined]
 
@@ -262,7 +263,8 @@ def _nsec3_chain(txn: object, origin: dns.name.Name, chain: Mapping[dns.name.Nam
     for index, (digest, types) in enumerate(hashed):
         following = hashed[(index + 1) % len(hashed)][0]
         windows = Bitmap.from_rdtypes(sorted(types)).windows if types else ()  # type: ignore[arg-type]
-        rdata = NSEC3(dns.rdataclass.IN, dns.rdatatype.NSEC3, 1, flags, iterations, salt, following, windows)
+        rdata = NSEC3(dns.rdataclass.IN, dns.rdatatype.NSEC3, 1, flags, iterations, salt,  # type: ignore[no-untyped-call]
+                      following, windows)
         owner = dns.name.Name((base64.b32hexencode(digest).lower().rstrip(b"="),) + origin.labels)
         rdataset = dns.rdataset.from_rdata(ttl, rdata)
         txn.add(owner, rdataset)  # type: ignore[attr-defined]

@@ -154,7 +154,10 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
     return done()
 
 
-async def _host_results(net: Net, domain: str, anchors: TrustAnchors) -> tuple[list[str], dict[str, list[NameResult]], str]:
+HostResults = tuple[list[str], dict[str, list[NameResult]], str]
+
+
+async def _host_results(net: Net, domain: str, anchors: TrustAnchors) -> HostResults:
     """The MX hosts (from the MX measure's query, or from the DO/CD answer when a validating
     resolver refused the bogus MX RRset) and the validation of their A and AAAA RRsets."""
     answer, parsed = await mx.mx_hosts(net, domain)

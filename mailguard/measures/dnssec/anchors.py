@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dns.exception
 import dns.name
@@ -28,8 +29,8 @@ class TrustAnchors:
     """The anchored zone and the DS digests and DNSKEYs a key of it must match (either is enough)."""
 
     zone: str
-    ds: tuple[dns.rdata.Rdata, ...]
-    dnskeys: tuple[dns.rdata.Rdata, ...]
+    ds: tuple[Any, ...]  # dns.rdtypes.ANY.DS.DS
+    dnskeys: tuple[Any, ...]  # dns.rdtypes.ANY.DNSKEY.DNSKEY
     source: str = ""
 
     def describe(self) -> str:
@@ -38,10 +39,10 @@ class TrustAnchors:
         return f"{self.zone} ({', '.join(tags)})"
 
 
-def _key_tag(rdata: dns.rdata.Rdata) -> int:
+def _key_tag(rdata: Any) -> int:
     import dns.dnssec
 
-    return dns.dnssec.key_id(rdata)  # type: ignore[arg-type]
+    return dns.dnssec.key_id(rdata)
 
 
 def parse_anchors(text: str, source: str = "") -> TrustAnchors:

@@ -28,6 +28,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import dns.dnssec
 import dns.exception
@@ -367,7 +368,10 @@ class ChainValidator:
 
 # -- small pure helpers --------------------------------------------------------------------------
 
-def _answer_rrset(answer: DnsAnswer, name: dns.name.Name, rdtype: int) -> tuple[dns.rrset.RRset | None, dns.rrset.RRset | None]:
+RRsetAndSigs = tuple[dns.rrset.RRset | None, dns.rrset.RRset | None]
+
+
+def _answer_rrset(answer: DnsAnswer, name: dns.name.Name, rdtype: int) -> RRsetAndSigs:
     if answer.message is None:
         return None, None
     rrset = find_rrset(answer.message.answer, name, rdtype)
@@ -390,8 +394,8 @@ def _rdataset(like: dns.rrset.RRset, rdatas: list[object]) -> dns.rdataset.Rdata
     return out
 
 
-def _tags(keys: object) -> str:
-    return ", ".join(str(dns.dnssec.key_id(k)) for k in keys) or "none"  # type: ignore[attr-defined]
+def _tags(keys: Any) -> str:
+    return ", ".join(str(dns.dnssec.key_id(k)) for k in keys) or "none"
 
 
 def _ds_text(ds: dns.rrset.RRset) -> str:
@@ -408,15 +412,15 @@ def _supported(ds: object) -> bool:
     return ds.digest_type in (1, 2, 4)  # type: ignore[attr-defined]
 
 
-def _ds_matches(ds: object, key: object, owner: dns.name.Name) -> bool:
+def _ds_matches(ds: Any, key: Any, owner: dns.name.Name) -> bool:
     """Does ``key`` hash to the digest ``ds`` holds (RFC 4034 §5.1.4)?"""
-    if ds.key_tag != dns.dnssec.key_id(key) or ds.algorithm != key.algorithm:  # type: ignore[attr-defined]
+    if ds.key_tag != dns.dnssec.key_id(key) or ds.algorithm != key.algorithm:
         return False
     try:
-        made = dns.dnssec.make_ds(owner, key, ds.digest_type, validating=True)  # type: ignore[arg-type,attr-defined]
+        made = dns.dnssec.make_ds(owner, key, ds.digest_type, validating=True)
     except (dns.exception.DNSException, ValueError):
         return False
-    return made.digest == ds.digest  # type: ignore[attr-defined]
+    return bool(made.digest == ds.digest)
 
 
 def _anchored(key: object, zone: dns.name.Name, anchors: TrustAnchors) -> bool:

@@ -74,8 +74,12 @@ def bitmap_types(windows: Iterable[tuple[int, bytes]]) -> frozenset[int]:
     return frozenset(types)
 
 
+def type_name(rdtype: int) -> str:
+    return dns.rdatatype.to_text(rdtype)  # type: ignore[arg-type]
+
+
 def type_names(types: Iterable[int]) -> str:
-    return " ".join(dns.rdatatype.to_text(t) for t in sorted(types)) or "no types"
+    return " ".join(type_name(t) for t in sorted(types)) or "no types"
 
 
 def collect(message: dns.message.Message | None, zone: dns.name.Name, keys: dns.rdataset.Rdataset,
@@ -116,7 +120,7 @@ def _match_types(owner: dns.name.Name, types: frozenset[int], rdtype: int, via: 
     """A record matching the name itself: NODATA unless it lists the type (or a CNAME)."""
     if rdtype in types or (dns.rdatatype.CNAME in types and rdtype != dns.rdatatype.CNAME):
         return Denial(UNPROVEN, f"{via} at {owner} lists {type_names(types)}: it does not deny "
-                                f"{dns.rdatatype.to_text(rdtype)}", types, via)
+                                f"{type_name(rdtype)}", types, via)
     at_cut = dns.rdatatype.NS in types and dns.rdatatype.SOA not in types
     if at_cut and rdtype != dns.rdatatype.DS:
         # RFC 6840 §4.1: the parent's record at a delegation speaks only for the DS type.
@@ -129,8 +133,8 @@ def _match_types(owner: dns.name.Name, types: frozenset[int], rdtype: int, via: 
 def _nsec_covers(owner: dns.name.Name, following: dns.name.Name, name: dns.name.Name) -> bool:
     """``name`` falls strictly between an NSEC's owner and its next name (canonical order)."""
     if owner < following:
-        return owner < name < following
-    return name > owner or name < following  # the last NSEC wraps around to the apex
+        return bool(owner < name < following)
+    return bool(name > owner or name < following)  # the last NSEC wraps around to the apex
 
 
 def _usable_cover(owner: dns.name.Name, rdata: object, name: dns.name.Name) -> bool:

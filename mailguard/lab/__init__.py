@@ -18,8 +18,11 @@ import dns.zone
 
 from ..config import LOOPBACK_ONLY, Config
 from .dns_server import LabDns, load_zone_dir, load_zone_text
+from .mail import mail_servers
+from .pki import LabPki
 from .runner import BackgroundLoop
 from .signing import DEFAULT_SIGNING, DnssecView, Fault, SignedLab, sign_lab
+from .smtp_server import LabSmtp, MailServer
 
 ZONES = Path(__file__).parent / "zones"
 DEMO_DOMAINS = ("good.test", "weak.test", "broken.test", "nomail.test")
@@ -36,35 +39,42 @@ class Lab:
         self.signing = {**DEFAULT_SIGNING, **(signing or {})}
         self.loop: BackgroundLoop | None = None
         self.dns: LabDns | None = None
+        self.files: Path | None = None
+        self.pki: LabPki | None = None
+        self.smtp: LabSmtp | None = None
         self.signed: SignedLab | None = None
         self.trust_anchor: Path | None = None
-        self._tmp: Path | None = None
 
     def start(self) -> Lab:
+        self.files = Path(tempfile.mkdtemp(prefix="mailguard-lab-"))
+        self.pki = LabPki(self.files)
+        # The zones are signed now, with keys made now; the lab root's DS is the trust anchor.
         self.signed = sign_lab(self.zones, self.signing, now=datetime.now(UTC))
-        self._tmp = Path(tempfile.mkdtemp(prefix="mailguard-lab-"))
-        self.trust_anchor = self._tmp / "lab-root-anchor.txt"
+        self.trust_anchor = self.files / "lab-root-anchor.txt"
         self.trust_anchor.write_text("; the lab root's KSK, made at Lab start\n" + self.signed.anchor_text)
         self.loop = BackgroundLoop().start()
         self.dns = LabDns(self.signed.zones, delay=self.dns_delay, dnssec=self.signed.view).start(self.loop)
+        self.smtp = LabSmtp(mail_servers(self.pki)).start(self.loop)
         return self
 
     def stop(self) -> None:
+        if self.smtp is not None:
+            self.smtp.stop()
         if self.dns is not None:
             self.dns.stop()
         if self.loop is not None:
             self.loop.stop()
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-        self.dns = self.loop = None
-        self._tmp = None
+        if self.files is not None:
+            shutil.rmtree(self.files, ignore_errors=True)
+        self.dns = self.loop = self.smtp = self.pki = self.files = self.trust_anchor = None
 
     def config(self, **overrides: Any) -> Config:
-        """A Config that scans this lab: its resolver, loopback only, short timeouts, and the lab
-        root's DNSSEC trust anchor."""
-        assert self.dns is not None, "start the lab first"
+        """A Config that scans this lab: its resolver, loopback only, short timeouts, its SMTP port,
+        its CA and its DNSSEC root anchor."""
+        assert self.dns is not None and self.smtp is not None and self.pki is not None, "start the lab first"
         base = Config(nameservers=((self.dns.host, self.dns.port),), allowed_networks=LOOPBACK_ONLY,
-                      timeout=2.0, deadline=20.0, trust_anchor=self.trust_anchor)
+                      timeout=2.0, deadline=20.0, smtp_port=self.smtp.port, ca_bundle=self.pki.bundle_path,
+                      trust_anchor=self.trust_anchor)
         return dataclasses.replace(base, **overrides)
 
     def __enter__(self) -> Lab:
@@ -74,4 +84,7 @@ class Lab:
         self.stop()
 
 
-__all__ = ["DEMO_DOMAINS", "DnssecView", "Fault", "Lab", "LabDns", "load_zone_dir", "load_zone_text"]
+__all__ = [
+    "DEMO_DOMAINS", "DnssecView", "Fault", "Lab", "LabDns", "LabPki", "LabSmtp", "MailServer",
+    "load_zone_dir", "load_zone_text",
+]

@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import dnssec, mx
+from . import dnssec, mx, starttls
 
 
 class Measure(Protocol):
@@ -27,6 +27,7 @@ class Measure(Protocol):
 
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
+    starttls,
     dnssec,
 )
 

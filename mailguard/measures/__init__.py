@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import dnssec, mx, starttls
+from . import dane, dnssec, mx, starttls
 
 
 class Measure(Protocol):
@@ -29,6 +29,7 @@ REGISTRY: tuple[ModuleType, ...] = (
     mx,
     starttls,
     dnssec,
+    dane,
 )
 
 

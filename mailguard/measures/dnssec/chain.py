@@ -296,9 +296,10 @@ class ChainValidator:
                               f"no DS for {_text(child)}, and the denial is not proven: {proof.detail}")
         if proof.kind == deny.OPT_OUT or (proof.kind == deny.NODATA and proof.delegation):
             self._link(zone, step, Status.INSECURE, f"unsigned delegation: {proof.detail}")
+            how = f"{proof.via} opt-out" if proof.kind == deny.OPT_OUT else proof.via
             raise _Done(Status.INSECURE, "unsigned-delegation",
-                        f"{_text(child)} is delegated without DS from the signed zone {_text(zone)}: "
-                        f"{proof.detail}", insecure_at=_text(child))
+                        f"{_text(child)} is delegated from the signed zone {_text(zone)} without a DS "
+                        f"record (proven by {how})", insecure_at=_text(child))
         if proof.kind == deny.NXDOMAIN:
             self._link(zone, step, Status.SECURE, f"{_text(child)} does not exist: {proof.detail}")
             return "nxdomain"

@@ -115,6 +115,10 @@ def main() -> None:
               help="Seconds for a whole domain's scan; what is unfinished is reported as not tested.")
 @click.option("--dkim-selector", "dkim_selectors", multiple=True, metavar="SELECTOR",
               help="DKIM selector to check, besides the common ones (repeatable).")
+@click.option("--eml", "eml_files", multiple=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A message the domain sent (repeatable): its DKIM signatures are verified and "
+                   "its selectors checked.")
 @click.option("--measure", "measures", multiple=True, metavar="NAME",
               help="Run only this measure (repeatable); see `mailguard measures`.")
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -134,9 +138,9 @@ def main() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence under each table.")
 def scan(domains: tuple[str, ...], domains_file: Path | None, concurrency: int,
          nameservers: tuple[str, ...], timeout: float, deadline: float,
-         dkim_selectors: tuple[str, ...], measures: tuple[str, ...], ca_bundle: Path | None,
-         trust_anchor: Path | None, fmt: str, summary: str | None, fail_on: str, lang: str,
-         quiet: bool, verbose: bool) -> None:
+         dkim_selectors: tuple[str, ...], eml_files: tuple[Path, ...], measures: tuple[str, ...],
+         ca_bundle: Path | None, trust_anchor: Path | None, fmt: str, summary: str | None,
+         fail_on: str, lang: str, quiet: bool, verbose: bool) -> None:
     """Scan DOMAINS (and those in --domains-file) and report every measure with its evidence."""
     if not domains and domains_file is None:
         fail_usage("give at least one DOMAIN or --domains-file FILE")
@@ -145,9 +149,10 @@ def scan(domains: tuple[str, ...], domains_file: Path | None, concurrency: int,
         total = len(names) + (sum(1 for _ in read_domains(domains_file)) if domains_file else 0)
     except InputError as exc:
         fail_usage(str(exc))
+    check_messages_readable(eml_files)
     config = build_config(nameservers, timeout, deadline=deadline, dkim_selectors=dkim_selectors,
-                          measures=measures, ca_bundle=ca_bundle, trust_anchor=trust_anchor,
-                          fail_on=fail_on, lang=lang)
+                          eml_files=eml_files, measures=measures, ca_bundle=ca_bundle,
+                          trust_anchor=trust_anchor, fail_on=fail_on, lang=lang)
     if trust_anchor is not None:
         check_trust_anchor(trust_anchor)
     source = itertools.chain(names, read_domains(domains_file) if domains_file else ())
@@ -267,6 +272,78 @@ def print_summary(tally: BatchTally, kind: str, *, to_stderr: bool) -> None:
                err=to_stderr)
 
 
+def check_messages_readable(paths: Sequence[Path]) -> None:
+    """Refuse (exit 2) a --eml file that is not a mail message, before any query is sent."""
+    from .dkim.check import read_message
+
+    for path in paths:
+        try:
+            read_message(path)
+        except InputError as exc:
+            fail_usage(str(exc))
+
+
+@main.group()
+def dkim() -> None:
+    """DKIM tools."""
+
+
+DKIM_VERIFY_EXIT_HELP = """\b
+Exit codes:
+  0  at least one signature verified (pass)
+  1  no signature verified (fail, permerror, or no DKIM-Signature at all)
+  2  bad input (an unreadable file, not a mail message)
+  3  no resolver: no key lookup got an answer
+"""
+
+
+@dkim.command("verify", epilog=DKIM_VERIFY_EXIT_HELP)
+@click.argument("message", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@network_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="Show the key lookup's evidence per signature.")
+def dkim_verify(message: Path, nameservers: tuple[str, ...], timeout: float, fmt: str,
+                verbose: bool) -> None:
+    """Verify every DKIM-Signature of MESSAGE (an .eml file), fetching keys from the DNS.
+
+    Per signature the result word comes first (pass, fail, permerror, temperror), then the
+    facts: d=, s=, the algorithm, the key and its size, the signed headers, l=, t= and x=, and
+    whether d= aligns with the From domain for DMARC (strict and relaxed).
+    """
+    from .dkim.check import MessageReport, read_message, verify_message
+    from .dkim.verify import TEMPERROR
+    from .net import Net
+    from .render import dkim_verify as render_verify
+
+    try:
+        parsed = read_message(message)
+    except InputError as exc:
+        fail_usage(str(exc))
+    config = build_config(nameservers, timeout)
+
+    async def go() -> MessageReport:
+        net = Net(config)
+        try:
+            return await verify_message(net, parsed, message.name)
+        finally:
+            await net.aclose()
+
+    try:
+        report = asyncio.run(go())
+    except NoResolver as exc:
+        click.echo(f"mailguard: {exc}", err=True)
+        sys.exit(EXIT_UNSCANNABLE)
+    click.echo(render_verify.render_json(report) if fmt == "json"
+               else render_verify.render_text(report, verbose=verbose), nl=False)
+    if report.passed:
+        sys.exit(EXIT_OK)
+    if report.verifications and all(v.result == TEMPERROR for v in report.verifications):
+        click.echo("mailguard: no key lookup got an answer; choose a resolver with --nameserver",
+                   err=True)
+        sys.exit(EXIT_UNSCANNABLE)
+    sys.exit(EXIT_FINDINGS)
+
+
 @main.command("measures")
 def list_measures() -> None:
     """List the measures mailguard can run."""
@@ -282,13 +359,14 @@ def list_measures() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence under each table.")
 def demo(fmt: str, verbose: bool) -> None:
     """Start the local lab and scan its demo domains: what mailguard shows, with no internet at all."""
-    from .lab import DEMO_DOMAINS, Lab
+    from .lab import DEMO_DKIM_SELECTORS, DEMO_DOMAINS, Lab
 
     with Lab() as lab:
         click.echo(f"lab resolver on {lab.dns.address if lab.dns else '?'}; scanning "
                    f"{', '.join(DEMO_DOMAINS)}", err=True)
         output = Output(fmt, lang="en", verbose=verbose, many=True)
-        run_batch(DEMO_DOMAINS, lab.config(), len(DEMO_DOMAINS), output, Progress(0, enabled=False))
+        config = lab.config(dkim_selectors=DEMO_DKIM_SELECTORS)
+        run_batch(DEMO_DOMAINS, config, len(DEMO_DOMAINS), output, Progress(0, enabled=False))
         output.close()
     sys.exit(EXIT_OK)
 

@@ -86,9 +86,7 @@ def test_wrong_name_is_a_name_failure_not_missing_starttls(lab: Lab) -> None:
         ("untrusted.tls.test", "TLS-CERT-UNTRUSTED", "fail"),
     ],
 )
-def test_bad_certificates_are_reported_with_starttls_working(
-    lab: Lab, domain: str, code: str, verdict: str
-) -> None:
+def test_bad_certificates_are_reported_with_starttls_working(lab: Lab, domain: str, code: str, verdict: str) -> None:
     result = scan(lab, domain)
     found = by_code(result)
     assert found[code] == {verdict}
@@ -206,8 +204,61 @@ def test_cli_rejects_a_ca_bundle_without_certificates(lab: Lab, tmp_path) -> Non
 
     bad = tmp_path / "bad.pem"
     bad.write_text("not a certificate\n")
-    result = CliRunner().invoke(
-        main, ["scan", "good.test", "--nameserver", lab.dns.address, "--ca-bundle", str(bad)]
-    )
+    result = CliRunner().invoke(main, ["scan", "good.test", "--nameserver", lab.dns.address, "--ca-bundle", str(bad)])
     assert result.exit_code == 2
     assert "CA bundle" in result.output and "Traceback" not in result.output
+
+
+def hostile(behaviour: str) -> tuple[object, float]:
+    """Probe an SMTP server that misbehaves on the wire; return (observation, seconds taken)."""
+    from mailguard.config import LOOPBACK_ONLY, Config
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            if behaviour == "flood":  # endless bytes, never a line end
+                while True:
+                    writer.write(b"2" * 65536)
+                    await writer.drain()
+            elif behaviour == "drip":  # one byte of a valid banner at a time, just under the timeout
+                for byte in b"220 slow.example ESMTP\r\n":
+                    writer.write(bytes([byte]))
+                    await writer.drain()
+                    await asyncio.sleep(0.25)
+            elif behaviour == "not-smtp":
+                writer.write(b"SSH-2.0-OpenSSH_9.6\r\n")
+                await writer.drain()
+                await reader.read(100)
+        except (OSError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.transport.abort()
+
+    async def go() -> tuple[object, float]:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        net = Net(Config(nameservers=(("127.0.0.1", 53),), allowed_networks=LOOPBACK_ONLY, timeout=0.4))
+        started = time.monotonic()
+        try:
+            return await net.smtp.probe("mx.hostile.test", "127.0.0.1", port), time.monotonic() - started
+        finally:
+            await net.aclose()
+            server.close()
+
+    return asyncio.run(go())  # type: ignore[no-any-return]
+
+
+def test_a_flood_without_line_ends_is_cut_off() -> None:
+    obs, elapsed = hostile("flood")
+    assert obs.status == "protocol-error" and "longer than" in obs.error  # type: ignore[attr-defined]
+    assert elapsed < 2
+
+
+def test_a_dripping_server_ends_at_the_session_cap() -> None:
+    obs, elapsed = hostile("drip")
+    assert obs.status == "timeout"  # type: ignore[attr-defined]
+    assert elapsed < 0.4 * 8 + 1.5
+
+
+def test_something_else_on_port_25_is_not_smtp() -> None:
+    obs, _ = hostile("not-smtp")
+    assert obs.status == "protocol-error" and obs.stage == "banner"  # type: ignore[attr-defined]

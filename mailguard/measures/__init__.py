@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import dane, dnssec, mx, starttls
+from . import dane, dkim, dmarc, dnssec, mx, starttls
 
 
 class Measure(Protocol):
@@ -27,7 +27,9 @@ class Measure(Protocol):
 
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
+    dmarc,
     starttls,
+    dkim,
     dnssec,
     dane,
 )

@@ -176,7 +176,7 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
                 )
             )
         targets += [(host, address) for address in addresses]
-    checked = await asyncio.gather(*(check_address(net, host, address, config) for host, address in targets))
+    checked = await asyncio.gather(*(probe_address(net, host, address, config) for host, address in targets))
     for found, ev, entry in checked:
         findings += found
         evidence += ev
@@ -186,7 +186,7 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
     return done()
 
 
-async def check_address(
+async def probe_address(
     net: Net, host: str, address: str, config: Config
 ) -> tuple[list[Finding], list[Evidence], dict[str, Any]]:
     """Everything about one MX host at one address: session, STARTTLS, TLS evaluation."""

@@ -351,9 +351,11 @@ class TlsProbe:
             return self.unfinished(host, address, port, sni, options, CANNOT_TEST, refusal, started, stamp)
         timeout = self.config.timeout
         try:
+            # asyncio's own handshake timeout is set later than ours, so that a stall always ends
+            # here as a timeout rather than as asyncio's "aborting the connection".
             async with asyncio.timeout(timeout):
                 await writer.start_tls(
-                    client_context(options), server_hostname=sni or None, ssl_handshake_timeout=timeout
+                    client_context(options), server_hostname=sni or None, ssl_handshake_timeout=timeout + 5
                 )
         except TimeoutError:
             return self.unfinished(

@@ -58,9 +58,9 @@ class UdpMux:
             self._opening = asyncio.ensure_future(self._connect())
         await asyncio.shield(self._opening)
         if self._transport is None:
-            # Closed again between connecting and now: an ICMP error failed the queries of
-            # the new socket (many queries in flight to a dead resolver race here).
-            raise ResolverUnreachable("socket closed")
+            # ICMP "unreachable" for a query sent on the new socket closed it before this waiter
+            # resumed: the resolver is unreachable for this query too.
+            raise ResolverUnreachable(f"{self.host}:{self.port}: socket closed while opening")
         return self._transport
 
     async def _connect(self) -> None:

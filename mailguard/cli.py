@@ -78,6 +78,17 @@ def network_options(func: Any) -> Any:
     return func
 
 
+def check_trust_anchor(path: Path) -> None:
+    """A bad --trust-anchor file is a usage error (exit 2), not a scan full of "not tested"."""
+    from .errors import ParseError
+    from .measures.dnssec.anchors import load_anchors
+
+    try:
+        load_anchors(path)
+    except (OSError, ParseError) as exc:
+        fail_usage(f"--trust-anchor {path}: {exc}")
+
+
 def build_config(nameservers: Sequence[str], timeout: float, **fields: Any) -> Config:
     try:
         servers = tuple(parse_nameserver(n) for n in nameservers)
@@ -168,7 +179,8 @@ def _given(ctx: click.Context, name: str) -> bool:
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Extra trusted root certificates (PEM) for TLS checks.")
 @click.option("--trust-anchor", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="DNSSEC trust anchor file replacing the IANA root anchors.")
+              help="DNSSEC trust anchor file (DS and/or DNSKEY records in zone-file format) "
+                   "replacing the IANA root anchors.")
 @click.option("--format", "fmt", multiple=True, metavar="LIST",
               help="On the terminal: text (default), json, or jsonl (one document a line, as each "
                    "domain finishes). As report files: html, md, json (comma-separated or repeated, "
@@ -248,6 +260,8 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
         # Wired when statement reading lands (the promises work): say so rather than ignore it.
         click.echo("mailguard: statements/checks_dir in the config file are not used by this version",
                    err=True)
+    if trust_anchor is not None:
+        check_trust_anchor(trust_anchor)
     source = itertools.chain(names, read_domains(domains_file) if domains_file else ())
     batch = total > 1
     summary = summary or ("table" if batch else "none")

@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import dkim, dmarc, mtasts, mx, starttls, tlsrpt
+from . import dane, dkim, dmarc, dnssec, mtasts, mx, starttls, tlsrpt
 from .web import caa, headers, hsts, reach, redirects, securitytxt
 from .web import tls as web_tls
 
@@ -41,6 +41,8 @@ REGISTRY: tuple[ModuleType, ...] = (
     headers,
     securitytxt,
     caa,
+    dnssec,
+    dane,
 )
 
 

@@ -368,3 +368,16 @@ class LabDns:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class LabDnsMirror(LabDns):
+    """The same DNS server listening on another address (``::1`` beside ``127.0.0.1``, on the
+    same port): every question is answered by ``primary``, so its zones, silences, subclassed
+    ``handle`` and DNSSEC view apply to both, and a name server's IPv6 address can be asked."""
+
+    def __init__(self, primary: LabDns, *, host: str = "::1") -> None:
+        super().__init__((), host=host, port=primary.port, delay=primary.delay)
+        self.primary = primary
+
+    def handle(self, query: dns.message.Message, transport: str) -> dns.message.Message | None:
+        return self.primary.handle(query, transport)

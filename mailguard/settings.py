@@ -17,6 +17,10 @@
     measures = []                   # empty: all
     ca_bundle = "extra-roots.pem"
     trust_anchor = "root-anchors.xml"
+    rpki_vrps = "vrps.json"         # RPKI: a JSON export of rpki-client or Routinator
+    rpki_url = "http://routinator.example:8323/"  # ... or a Routinator HTTP service
+    bimi_selectors = ["brand"]      # BIMI selectors besides default
+    bimi_ca = "vmc-roots.pem"       # the roots mark certificates (VMC/CMC) are checked against
 
 Read with :mod:`tomllib`; an unknown key or a value of the wrong type is an error that names the
 key (exit code 2), so a typo never silently falls back to a default. Options given on the
@@ -55,11 +59,15 @@ class RunSettings:
     measures: tuple[str, ...] = ()
     ca_bundle: Path | None = None
     trust_anchor: Path | None = None
+    rpki_vrps: Path | None = None
+    rpki_url: str | None = None
+    bimi_selectors: tuple[str, ...] = ()
+    bimi_ca: Path | None = None
     source: Path | None = None
 
 
-_LISTS = {"domains", "statements", "formats", "nameservers", "dkim_selectors", "measures"}
-_PATHS = {"checks_dir", "report_dir", "sign_key", "ca_bundle", "trust_anchor"}
+_LISTS = {"domains", "statements", "formats", "nameservers", "dkim_selectors", "measures", "bimi_selectors"}
+_PATHS = {"checks_dir", "report_dir", "sign_key", "ca_bundle", "trust_anchor", "rpki_vrps", "bimi_ca"}
 _NUMBERS = {"timeout": (0.1, 120.0), "deadline": (1.0, 3600.0)}
 _CHOICES = {"lang": ("en", "nl"), "fail_on": ("warn", "fail")}
 KNOWN = tuple(f.name for f in fields(RunSettings) if f.name != "source")
@@ -114,6 +122,6 @@ def _value(key: str, value: Any, base: Path, path: Path) -> Any:
         if value not in _CHOICES[key]:
             raise bad(" or ".join(repr(c) for c in _CHOICES[key]))
         return value
-    if not isinstance(value, str):  # signer
+    if not isinstance(value, str):  # signer, rpki_url
         raise bad("a string")
     return value

@@ -118,6 +118,8 @@ def bimi_site(marks: MarkCa, other: MarkCa) -> Site:
         "/nottiny.svg": svg(NOT_TINY_PS_LOGO),
         "/notsquare.svg": svg(NOT_SQUARE_LOGO),
         "/big.svg": svg(BIG_LOGO),
+        "/stall.svg": Reply(stall=True),
+        "/stall.pem": Reply(stall=True),
         "/huge.svg": Reply(200, (("Content-Type", SVG),), GOOD_LOGO[:200], endless=True),
         "/good-test.svg": svg(logo("good.test")),
         "/good.pem": pem(marks.issue([case], GOOD_LOGO)),

@@ -224,7 +224,7 @@ class Validator:
     error: str = ""
 
 
-async def validator(net: Net, source: Source) -> Validator:
+async def validator(net: Net, source: Source, *, cap: int = MAX_VRP_DOWNLOAD) -> Validator:
     if source.kind == "file":
         try:
             table = load_vrps(Path(source.location))
@@ -236,7 +236,7 @@ async def validator(net: Net, source: Source) -> Validator:
         return Validator(source, table, (evidence,))
     if source.kind == "api":
         return Validator(source, None, ())
-    response = await net.http.fetch(source.location, max_body=MAX_VRP_DOWNLOAD)
+    response = await net.http.fetch(source.location, max_body=cap)
     if not response.ok:
         return Validator(source, None, (response.evidence,), f"{response.status}: {response.error}")
     if response.code != 200 or response.truncated:

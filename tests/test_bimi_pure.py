@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -185,26 +186,20 @@ def test_hostile_or_broken_xml_is_refused_with_a_position(svg, message):
 
 def test_good_logo_fed_cut_short_never_crashes():
     for end in range(0, len(labbimi.GOOD_LOGO), 7):
-        try:
+        with contextlib.suppress(ParseError):
             check_svg(labbimi.GOOD_LOGO[:end])
-        except ParseError:
-            pass
 
 
 @given(st.binary(max_size=400))
 def test_svg_check_never_crashes_on_junk(data):
-    try:
+    with contextlib.suppress(ParseError):
         check_svg(data)
-    except ParseError:
-        pass
 
 
 @given(st.text(alphabet="<>/=\"' svgtiyle:#&;xabc", max_size=200))
 def test_svg_check_never_crashes_on_markup_like_text(text):
-    try:
+    with contextlib.suppress(ParseError):
         check_svg(text.encode())
-    except ParseError:
-        pass
 
 
 @pytest.mark.parametrize(("text", "box"), [("0 0 100 100", (0, 0, 100, 100)), ("0,0,1e2,1E2", (0, 0, 100, 100)),

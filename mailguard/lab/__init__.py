@@ -17,9 +17,9 @@ from typing import Any
 import dns.zone
 
 from ..config import LOOPBACK_ONLY, Config
+from .bimi import MarkCa
 from .dns_server import BIND_ATTEMPTS, LabDns, LabDnsMirror, load_zone_dir, load_zone_text
 from .http_server import LabWeb, Site, pki_source
-from .bimi import MarkCa
 from .mail import ipv6_loopback, mail_servers
 from .peers import ORIGIN6_ZONE, ORIGIN_ZONE, peers_sites, write_vrps
 from .pki import LabPki

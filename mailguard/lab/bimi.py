@@ -98,7 +98,8 @@ class MarkCa:
         self.bundle_path = directory / f"{label}-ca.pem"
         self.bundle_path.write_bytes(self.root.public_bytes(serialization.Encoding.PEM))
 
-    def _ca(self, name: x509.Name, key: ec.EllipticCurvePrivateKey, parent: x509.Certificate | None) -> x509.Certificate:
+    def _ca(self, name: x509.Name, key: ec.EllipticCurvePrivateKey,
+            parent: x509.Certificate | None) -> x509.Certificate:
         signer = self.root_key if parent is not None else key
         builder = (
             x509.CertificateBuilder().subject_name(name).issuer_name(parent.subject if parent else name)

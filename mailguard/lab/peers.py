@@ -29,7 +29,8 @@ from .bimi import (
     MarkCa,
     logo,
 )
-from .http_server import NOT_FOUND, Reply, Route as WebRoute, Site, page, text
+from .http_server import NOT_FOUND, Reply, Site, page, text
+from .http_server import Route as WebRoute
 from .mail import ipv6_loopback
 from .web import site_routes
 

@@ -13,7 +13,8 @@ MESSAGES = {
     "BIMI-NONE": Message("no BIMI record at {name} (BIMI is optional: no brand logo is shown)",
                          "geen BIMI-record op {name} (BIMI is optioneel: er wordt geen merklogo getoond)", DRAFT),
     "BIMI-LOOKUP-FAILED": Message("the BIMI record at {name} could not be looked up ({status}): not tested",
-                                  "het BIMI-record op {name} kon niet worden opgevraagd ({status}): niet getest", DRAFT),
+                                  "het BIMI-record op {name} kon niet worden opgevraagd ({status}): niet getest",
+                                  DRAFT),
     "BIMI-RECORD": Message("BIMI record at {name}: {record}", "BIMI-record op {name}: {record}", DRAFT),
     "BIMI-MULTIPLE": Message("{count} BIMI records at {name}: receivers ignore them all",
                              "{count} BIMI-records op {name}: ontvangers negeren ze allemaal", DRAFT),
@@ -36,9 +37,10 @@ MESSAGES = {
                             "het logo ({url}) is SVG Tiny PS, vierkant, met titel {title!r}, {size} bytes", SVG_PS),
     "BIMI-LOGO-UNREACHABLE": Message("the logo could not be fetched from {url} ({error}): not tested",
                                      "het logo kon niet worden opgehaald van {url} ({error}): niet getest", DRAFT),
-    "BIMI-LOGO-CERT": Message("the logo's host {url} has no valid certificate ({error}): receivers will not fetch it",
-                              "de host van het logo {url} heeft geen geldig certificaat ({error}): ontvangers halen het "
-                              "niet op", DRAFT),
+    "BIMI-LOGO-CERT": Message("the logo's host {url} has no valid certificate ({error}): receivers will not "
+                              "fetch it",
+                              "de host van het logo {url} heeft geen geldig certificaat ({error}): ontvangers "
+                              "halen het niet op", DRAFT),
     "BIMI-LOGO-HTTP": Message("fetching the logo {url} gave HTTP {http_code}, not the logo",
                               "het ophalen van het logo {url} gaf HTTP {http_code}, niet het logo", DRAFT),
     "BIMI-LOGO-TOO-BIG": Message("the logo {url} is larger than {cap} bytes: not read further, not checked",

@@ -61,7 +61,7 @@ class BimiRecord:
 def is_bimi_record(text: str) -> bool:
     """Does this TXT record claim to be a BIMI record (``v=BIMI1`` first)? Others are discarded."""
     head = text.lstrip(_WSP)
-    if not head[:1] == "v":
+    if head[:1] != "v":
         return False
     rest = head[1:].lstrip(_WSP)
     if not rest.startswith("="):
@@ -132,7 +132,7 @@ def parse_record(text: str) -> BimiRecord:
 def _uri_problems(tag: str, uri: str) -> list[tuple[str, str]]:
     """l= and a= take HTTPS URIs only (the draft's only transport)."""
     scheme, sep, rest = uri.partition("://")
-    if not sep or not rest or "/" == rest[:1] or " " in uri:
+    if not sep or not rest or rest[:1] == "/" or " " in uri:
         return [("not-a-uri", f"{tag}={uri[:100]}")]
     if scheme.lower() != "https":
         return [("not-https", f"{tag}={uri[:100]}")]

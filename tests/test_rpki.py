@@ -213,3 +213,18 @@ def test_cli_refuses_a_file_and_a_url_together(lab, tmp_path):
     result = invoke("scan", "good.test", "--nameserver", lab.dns.address, "--rpki-vrps", str(lab.vrps),
                     "--rpki-url", "http://routinator.example:8323/json")
     assert result.exit_code == 2 and "not both" in result.output
+
+
+def test_config_file_keys(tmp_path, lab):
+    from mailguard.settings import parse
+
+    settings = parse({"rpki_vrps": "vrps.json", "bimi_ca": "roots.pem", "bimi_selectors": ["brand"],
+                      "rpki_url": "http://127.0.0.1:8323/json"}, tmp_path / "mailguard.toml")
+    assert settings.rpki_vrps == tmp_path / "vrps.json" and settings.bimi_ca == tmp_path / "roots.pem"
+    assert settings.bimi_selectors == ("brand",) and settings.rpki_url == "http://127.0.0.1:8323/json"
+    assert lab.vrps is not None
+    config = tmp_path / "mailguard.toml"
+    config.write_text(f'rpki_vrps = "{lab.vrps}"\nreport_dir = "{tmp_path / "reports"}"\n')
+    result = invoke("scan", "rpkinotfound.peers.test", "--config", str(config), "--nameserver", lab.dns.address,
+                    "--measure", "rpki", "--rpki-origin-zone", "origin.asn.peers.test")
+    assert "RPKI [warn]" in result.output and "has no ROA" in result.output, result.output

@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import mx
+from . import mx, spf
 
 
 class Measure(Protocol):
@@ -27,6 +27,7 @@ class Measure(Protocol):
 
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
+    spf,
 )
 
 

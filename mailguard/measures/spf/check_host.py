@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from ...errors import ParseError
 from ...model import Evidence
 from ...net import Net
-from .grammar import Mechanism, Modifier, MacroString, parse_explanation, parse_record, select_records
+from .grammar import MacroString, Mechanism, Modifier, parse_explanation, parse_record, select_records
 from .lookups import (
     Machine,
     Question,

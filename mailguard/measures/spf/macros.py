@@ -83,7 +83,8 @@ def expand_macro(macro: Macro, context: MacroContext) -> str:
 
 
 def _split(value: str, delimiters: str) -> list[str]:
-    parts, current = [], []
+    parts: list[str] = []
+    current: list[str] = []
     for char in value:
         if char in delimiters:
             parts.append("".join(current))

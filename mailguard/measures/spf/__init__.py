@@ -27,8 +27,8 @@ import time
 from typing import Any
 
 from ... import messages
-from ...errors import ParseError
 from ...config import Config
+from ...errors import ParseError
 from ...findings import finding, result
 from ...messages import Message
 from ...model import Area, Evidence, Finding, MeasureResult, Verdict

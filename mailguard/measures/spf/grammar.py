@@ -376,7 +376,7 @@ def _domain_spec(record: str, text: str, at: int, *, what: str,
     dot = bare.rfind(".")
     if dot < 0 or not _TOPLABEL.match(bare[dot + 1:]):
         raise ParseError(f"{text!r} does not end in '.' and a valid top-level label or in a macro "
-                         "(RFC 7208 §7.1 domain-end)", record, at + max(dot, 0))
+                         "(RFC 7208 §7.1 domain-end)", record, at + dot + 1)
     return spec
 
 

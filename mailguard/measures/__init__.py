@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import mx, spf
+from . import dmarc, mx, spf, starttls
 
 
 class Measure(Protocol):
@@ -28,6 +28,8 @@ class Measure(Protocol):
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
     spf,
+    dmarc,
+    starttls,
 )
 
 

@@ -33,6 +33,7 @@ from .measures.spf.lookups import parse_ip
 from .measures.spf.macros import IpAddress
 from .model import SEVERITY, ScanReport, Verdict
 from .names import normalize_domain
+from .net import Net
 from .net.dns import parse_nameserver
 from .render import json as render_json
 from .render import text as render_text

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Iterator
 
 import dns.name
-import pytest
 
 from mailguard.lab import Lab, load_zone_text
 from mailguard.measures.spf import SpfResult, evaluate
@@ -33,8 +32,8 @@ REVERSE_V6 = """$TTL 300
 SILENT = "silent.spf.test"
 
 
-@pytest.fixture(scope="module")
-def spf_lab() -> Iterator[Lab]:
+def running_spf_lab() -> Iterator[Lab]:
+    """The lab for a module-scoped ``spf_lab`` fixture: ``yield from running_spf_lab()``."""
     zones = [load_zone_text("2.0.192.in-addr.arpa", REVERSE_V4),
              load_zone_text("8.b.d.0.1.0.0.2.ip6.arpa", REVERSE_V6)]
     with Lab(extra_zones=zones) as running:

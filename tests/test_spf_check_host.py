@@ -14,7 +14,12 @@ from mailguard.measures.spf import Result
 from mailguard.measures.spf.check_host import check_host, identity
 from mailguard.measures.spf.lookups import Reply, drive_sync, parse_ip
 
-from .spf_support import check, spf_lab  # noqa: F401  (fixture)
+from .spf_support import check, running_spf_lab
+
+
+@pytest.fixture(scope="module")
+def spf_lab():
+    yield from running_spf_lab()
 
 P, F, S, N = Result.PASS, Result.FAIL, Result.SOFTFAIL, Result.NEUTRAL
 NONE, TEMP, PERM = Result.NONE, Result.TEMPERROR, Result.PERMERROR

@@ -12,7 +12,12 @@ from click.testing import CliRunner
 
 from mailguard.cli import main
 
-from .spf_support import spf_lab  # noqa: F401  (fixture)
+from .spf_support import running_spf_lab
+
+
+@pytest.fixture(scope="module")
+def spf_lab():
+    yield from running_spf_lab()
 
 
 def spf(lab, *args, timeout="2"):

@@ -9,7 +9,12 @@ from mailguard.measures.spf.lookups import Reply, drive_sync
 from mailguard.measures.spf.walker import MAX_RECORDS, walk
 
 from .conftest import codes, run_measure
-from .spf_support import spf_lab  # noqa: F401  (fixture)
+from .spf_support import running_spf_lab
+
+
+@pytest.fixture(scope="module")
+def spf_lab():
+    yield from running_spf_lab()
 
 
 def measure(lab, domain, **overrides):

@@ -13,9 +13,10 @@ evaluation, e.g. ``"-all"``, following redirects; None without one), ``all_quali
 (``fail``/``softfail``/``neutral``/``pass``/None), ``permerror`` (receivers get permerror for
 every sender), ``null_mx`` and ``loops``.
 
-Judgement of ``~all``: pass. Soft-fail is what RFC 7489 §10.1 and M3AAWG advise beside DMARC
-(an SPF ``-all`` can make a receiver reject at SMTP time, before DKIM and DMARC are
-evaluated, breaking forwarded mail that DKIM would have saved), and internet.nl passes both.
+Judgement of ``~all``: pass, as internet.nl does. RFC 7489 §10.1 warns that an SPF ``-all``
+can make a receiver reject at SMTP time, before DKIM and DMARC are evaluated (losing forwarded
+mail that DKIM would have saved), so soft-fail beside an enforcing DMARC policy is the common
+and advised setting.
 Whether spoofed mail is actually refused is DMARC's verdict, made by the DMARC measure; a
 domain that sends no mail at all (null MX) is the exception: it is expected to say ``-all``.
 """

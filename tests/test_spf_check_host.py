@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailguard.measures.spf import Result
 from mailguard.measures.spf.check_host import check_host, identity
@@ -255,6 +257,67 @@ def test_4_6_4_void_lookups_counted_per_term_not_per_query():
              ("example.org", "MX"): ["mx1.example.org", "mx2.example.org"]}
     outcome = drive_sync(check_host(parse_ip("192.0.2.7"), "example.org", "a@example.org"), _answers(table))
     assert outcome.result is F and outcome.void_lookups == 0
+
+
+@pytest.mark.parametrize(("table", "failing"), [
+    ({}, ("example.org", "TXT")),  # §4.4: the record lookup
+    ({("example.org", "TXT"): ["v=spf1 a:h.example.org -all"]}, ("h.example.org", "A")),  # §5
+    ({("example.org", "TXT"): ["v=spf1 include:i.example.org -all"]}, ("i.example.org", "TXT")),
+    ({("example.org", "TXT"): ["v=spf1 mx -all"], ("example.org", "MX"): ["m.example.org"]},
+     ("m.example.org", "A")),
+])
+def test_5_servfail_is_temperror(table, failing):
+    answer = _answers(table)
+
+    def with_servfail(question):
+        if (question.name, question.rdtype) == failing:
+            return Reply(question.name, question.rdtype, "servfail")
+        return answer(question)
+
+    outcome = drive_sync(check_host(parse_ip("192.0.2.7"), "example.org", "a@example.org"), with_servfail)
+    assert outcome.result is TEMP and "servfail" in outcome.reason
+
+
+def test_5_5_ptr_dns_error_is_no_match_not_temperror():
+    """§5.5: "If a DNS error occurs while doing the PTR RR lookup, then this mechanism fails to match"."""
+    table = {("example.org", "TXT"): ["v=spf1 ptr ?all"]}
+    answer = _answers(table)
+
+    def ptr_fails(question):
+        return Reply(question.name, "PTR", "timeout") if question.rdtype == "PTR" else answer(question)
+
+    outcome = drive_sync(check_host(parse_ip("192.0.2.7"), "example.org", "a@example.org"), ptr_fails)
+    assert outcome.result is N
+
+
+TOKENS = st.sampled_from([
+    "a", "mx", "ptr", "-all", "~all", "?all", "+all", "ip4:192.0.2.0/24", "ip6:2001:db8::/32",
+    "a:h.example.org/24", "mx:example.org//64", "exists:%{i}.x.example.org", "include:example.org",
+    "include:b.example.org", "include:c.example.org", "redirect=b.example.org", "redirect=c.example.org",
+    "exp=e.example.org", "include:%{l}.example.org", "a:%{d2}", "ptr:example.org", "foo=bar", "bad:term",
+])
+RECORDS = st.lists(TOKENS, max_size=12).map(lambda terms: " ".join(["v=spf1", *terms]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(["example.org", "b.example.org", "c.example.org"]),
+                       st.lists(RECORDS, min_size=1, max_size=2), min_size=1),
+       st.sampled_from(["192.0.2.7", "2001:db8::7"]))
+def test_hostile_trees_always_end_with_a_result(records, ip):
+    """Loops, fan-out, bad syntax, macros: the machine always ends, with one of the 7 results."""
+    table = {(name, "TXT"): texts for name, texts in records.items()}
+    table[("example.org", "MX")] = ["example.org", "b.example.org"]
+    table[("e.example.org", "TXT")] = ["%{i} denied by %{d}"]
+    asked = []
+
+    def answer(question):
+        asked.append(question)
+        return _answers(table)(question)
+
+    outcome = drive_sync(check_host(parse_ip(ip), "example.org", "a@example.org"), answer)
+    assert outcome.result in set(Result)
+    assert outcome.lookups <= 11 and outcome.void_lookups <= 3
+    assert len(asked) <= 1 + 11 * 12  # bounded by the limits, whatever the records say
 
 
 # -- the identity (pure) -----------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 from mailguard.measures import spf
 from mailguard.measures.spf.lookups import Reply, drive_sync
-from mailguard.measures.spf.walker import MAX_RECORDS, walk
+from mailguard.measures.spf.walker import MAX_QUERIED_TERMS, MAX_RECORDS, walk
 
 from .conftest import codes, run_measure
 from .spf_support import running_spf_lab
@@ -192,6 +192,23 @@ def test_walk_stops_at_its_bound_on_a_hostile_fan_out():
     assert tree.truncated and len(tree.records) == MAX_RECORDS
     assert tree.lookups > 10 and len(asked) == MAX_RECORDS
     assert spf.would_permerror(tree)
+
+
+def test_walk_bounds_the_lookups_of_a_huge_record():
+    """One record with 200 'a' terms: at most MAX_QUERIED_TERMS are looked up."""
+    asked = []
+
+    def answer(question):
+        asked.append(question)
+        if question.rdtype == "TXT":
+            terms = " ".join(f"a:h{i}.big.example" for i in range(200))
+            return Reply(question.name, "TXT", "ok", (f"v=spf1 {terms} -all",))
+        return Reply(question.name, question.rdtype, "ok", ("192.0.2.1",) if question.rdtype == "A" else ())
+
+    tree = drive_sync(walk("big.example"), answer)
+    assert tree.truncated and tree.lookups == 200
+    assert len(asked) == 1 + 2 * MAX_QUERIED_TERMS
+    assert "SPF-TRUNCATED" in {f.code for f in spf.judge(tree)}
 
 
 def test_walk_counts_void_per_address_family():

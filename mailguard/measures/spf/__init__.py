@@ -42,6 +42,7 @@ from .walker import (
     DYNAMIC,
     FAILED,
     INVALID,
+    MAX_QUERIED_TERMS,
     MAX_RECORDS,
     MX_OVER_LIMIT,
     NO_SPF,
@@ -97,9 +98,10 @@ MESSAGES = {
     "SPF-DYNAMIC": _M("{count} term(s) depend on the sender (macros) and were counted, not followed: {terms}",
                       "{count} term(en) hangen af van de afzender (macro's); geteld, niet gevolgd: {terms}",
                       "RFC 7208 §7"),
-    "SPF-TRUNCATED": _M("the include tree has more than {limit} records; the walk stopped there",
-                        "de include-boom heeft meer dan {limit} records; de analyse stopte daar",
-                        "RFC 7208 §4.6.4"),
+    "SPF-TRUNCATED": _M("the tree is too large to walk completely (more than {limit} records or "
+                        "{terms} lookups); the counts are lower bounds",
+                        "de boom is te groot om helemaal te doorlopen (meer dan {limit} records of "
+                        "{terms} opvragingen); de tellingen zijn ondergrenzen", "RFC 7208 §4.6.4"),
     "SPF-TREE-UNTESTED": _M("lookups in the include/redirect tree failed ({names}): the counts are "
                             "lower bounds", "opvragingen in de include/redirect-boom mislukten ({names}): "
                             "de tellingen zijn ondergrenzen", "RFC 7208 §5"),
@@ -264,7 +266,8 @@ def _limits(tree: Walk) -> list[Finding]:
         out.append(finding("SPF-DYNAMIC", "DNS lookup limit", Verdict.INFO, count=len(dynamic),
                            terms=", ".join(dynamic)))
     if tree.truncated:
-        out.append(finding("SPF-TRUNCATED", "DNS lookup limit", Verdict.INFO, limit=MAX_RECORDS))
+        out.append(finding("SPF-TRUNCATED", "DNS lookup limit", Verdict.INFO, limit=MAX_RECORDS,
+                           terms=MAX_QUERIED_TERMS))
     failed = [(r, t) for r, t in tree.terms() if t.status == FAILED]
     if failed:
         out.append(finding("SPF-TREE-UNTESTED", "DNS lookup limit", Verdict.NOT_TESTED,

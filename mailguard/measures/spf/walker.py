@@ -25,6 +25,7 @@ from .lookups import Machine, Question, Reply, is_query_name
 from .macros import MacroContext, expand_domain, uses_sender_data
 
 MAX_RECORDS = 40  # records fetched in one walk; bounds a hostile fan-out (10 lookups is the real limit)
+MAX_QUERIED_TERMS = 40  # a, mx and exists terms looked up in one walk, for the same reason
 MAX_MX_NAMES = 10  # §4.6.4
 
 # Term statuses in a walk.
@@ -160,6 +161,7 @@ class _Walker:
         self.domain = domain
         self.root = _Node(domain, "", None, (domain.lower(),))
         self.fetched = 1
+        self.queried = 0
         self.void4 = self.void6 = 0
         self.loops: list[str] = []
         self.truncated = False
@@ -240,7 +242,13 @@ class _Walker:
             return term
         if item.name == "include":
             self.follow(node, term, target, "include")
-        elif item.name == "a":
+            return term
+        if self.queried >= MAX_QUERIED_TERMS:
+            term.status, term.detail = NOT_FOLLOWED, f"not looked up: more than {MAX_QUERIED_TERMS} lookups"
+            self.truncated = True
+            return term
+        self.queried += 1
+        if item.name == "a":
             term.questions = (Question(target, "A"), Question(target, "AAAA"))
         elif item.name == "mx":
             term.questions = (Question(target, "MX"),)

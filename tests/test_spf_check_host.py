@@ -126,6 +126,9 @@ CASES = [
     ("7-macro-local-part", "192.0.2.11", "alice@macro.spf.test", "", P),
     ("7-macro-no-match", "192.0.2.11", "bob@macro.spf.test", "", F),
     ("7-macro-helo", "192.0.2.40", "a@helo-macro.spf.test", "helo.spf.test", P),
+    ("7.1-escapes-percent-space-url-space", "192.0.2.70", "a@escapes.spf.test", "", P),
+    ("7.3-upper-case-macro-url-escaped", "192.0.2.1", "a+b@upper-macro.spf.test", "", P),
+    ("7.3-upper-case-macro-no-match", "192.0.2.1", "a-b@upper-macro.spf.test", "", F),
     ("7-macro-invalid-helo-no-match", "192.0.2.40", "a@helo-macro.spf.test", "JUMPIN' JUPITER", F),
 ]
 

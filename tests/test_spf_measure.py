@@ -73,7 +73,8 @@ CASES = [
     ("plusall.spf.test", {"SPF-ALL-PASS": "fail"}),
     ("noall.spf.test", {"SPF-ALL-MISSING": "warn"}),
     ("redir.spf.test", {"SPF-ALL-FAIL": "pass", "SPF-LOOKUPS-OK": "pass"}),
-    ("redir-none.spf.test", {"SPF-TARGET-NO-SPF": "fail"}),
+    ("redir-none.spf.test", {"SPF-TARGET-NO-SPF": "fail", "SPF-ALL-MISSING": None}),
+    ("redir-noall.spf.test", {"SPF-ALL-MISSING": "warn"}),
     ("redir-all.spf.test", {"SPF-REDIRECT-IGNORED": "warn", "SPF-ALL-NEUTRAL": "warn"}),
     ("after-all.spf.test", {"SPF-AFTER-ALL": "warn"}),
     ("chain.spf.test", {"SPF-LOOKUPS-OVER": "fail"}),
@@ -225,3 +226,9 @@ def test_walk_counts_void_per_address_family():
     assert (tree.void_ipv4, tree.void_ipv6) == (0, 3)
     over = next(f for f in spf.judge(tree) if f.code == "SPF-VOID-OVER")
     assert over.params["family"] == " for IPv6 senders"
+
+
+def test_every_finding_carries_evidence(spf_lab):
+    for domain, _ in CASES:
+        for item in measure(spf_lab, domain, timeout=0.5).findings:
+            assert item.evidence, (domain, item.code)

@@ -83,16 +83,16 @@ MESSAGES = {
     "SPF-SYNTAX": _M("syntax error in the record at {domain}, position {position}: {error} (permerror)",
                      "syntaxfout in het record van {domain}, positie {position}: {error} (permerror)",
                      "RFC 7208 §4.6"),
-    "SPF-LOOKUPS-OK": _M("{lookups} DNS lookups over the include/redirect tree (limit 10)",
-                         "{lookups} DNS-opvragingen in de include/redirect-boom (grens 10)",
+    "SPF-LOOKUPS-OK": _M("DNS lookups over the include/redirect tree: {lookups} (limit 10)",
+                         "DNS-opvragingen in de include/redirect-boom: {lookups} (grens 10)",
                          "RFC 7208 §4.6.4"),
-    "SPF-LOOKUPS-NEAR": _M("{lookups} DNS lookups over the include/redirect tree: at the limit of 10; "
+    "SPF-LOOKUPS-NEAR": _M("DNS lookups over the include/redirect tree: {lookups}, at the limit of 10; "
                            "one more include and receivers return permerror",
-                           "{lookups} DNS-opvragingen in de include/redirect-boom: tegen de grens van 10; "
+                           "DNS-opvragingen in de include/redirect-boom: {lookups}, tegen de grens van 10; "
                            "nog één include en ontvangers geven permerror", "RFC 7208 §4.6.4"),
-    "SPF-LOOKUPS-OVER": _M("{lookups} DNS lookups over the include/redirect tree: more than 10, so "
+    "SPF-LOOKUPS-OVER": _M("DNS lookups over the include/redirect tree: {lookups}, more than 10, so "
                            "receivers return permerror for mail they cannot match earlier",
-                           "{lookups} DNS-opvragingen in de include/redirect-boom: meer dan 10, dus "
+                           "DNS-opvragingen in de include/redirect-boom: {lookups}, meer dan 10, dus "
                            "ontvangers geven permerror voor mail die niet eerder overeenkomt",
                            "RFC 7208 §4.6.4"),
     "SPF-DYNAMIC": _M("{count} term(s) depend on the sender (macros) and were counted, not followed: {terms}",
@@ -263,8 +263,8 @@ def _limits(tree: Walk) -> list[Finding]:
                            lookups=lookups))
     dynamic = [t.text for _r, t in tree.terms() if t.status == DYNAMIC]
     if dynamic:
-        out.append(finding("SPF-DYNAMIC", "DNS lookup limit", Verdict.INFO, count=len(dynamic),
-                           terms=", ".join(dynamic)))
+        out.append(finding("SPF-DYNAMIC", "DNS lookup limit", Verdict.INFO, evidence=all_records,
+                           count=len(dynamic), terms=", ".join(dynamic)))
     if tree.truncated:
         out.append(finding("SPF-TRUNCATED", "DNS lookup limit", Verdict.INFO, limit=MAX_RECORDS,
                            terms=MAX_QUERIED_TERMS))
@@ -295,7 +295,7 @@ def _void(tree: Walk) -> Finding:
     if count:
         return finding("SPF-VOID-SOME", "void lookup limit", Verdict.WARN, evidence=evidence,
                        count=count, terms=terms)
-    return finding("SPF-VOID-NONE", "void lookup limit", Verdict.PASS)
+    return finding("SPF-VOID-NONE", "void lookup limit", Verdict.PASS, evidence=tree.evidence)
 
 
 def _targets(tree: Walk) -> list[Finding]:
@@ -309,7 +309,7 @@ def _targets(tree: Walk) -> list[Finding]:
                                subject=record.domain, **params))
         elif term.status == INVALID:
             out.append(finding("SPF-TARGET-INVALID", f"{term.kind} target", Verdict.WARN,
-                               subject=record.domain, **params))
+                               evidence=_evidence(record), subject=record.domain, **params))
         elif term.status == MX_OVER_LIMIT:
             out.append(finding("SPF-MX-LIMIT", "MX names per mx", Verdict.FAIL, evidence=evidence,
                                subject=record.domain, **params))
@@ -320,7 +320,7 @@ def _policy(tree: Walk, null_mx: bool) -> list[Finding]:
     """What happens to mail from hosts the record does not list: the effective ``all``."""
     root = tree.root
     evidence = _evidence(*tree.records)
-    all_term, _where = tree.effective_all()
+    all_term, where = tree.effective_all()
     if null_mx:
         record = root.text or ""
         # RFC 7505 §4: nothing may send as a domain that receives nothing: "v=spf1 -all".
@@ -328,8 +328,7 @@ def _policy(tree: Walk, null_mx: bool) -> list[Finding]:
         code, verdict = ("SPF-NULL-MX-OK", Verdict.PASS) if strict else ("SPF-NULL-MX-WEAK", Verdict.WARN)
         return [finding(code, "all qualifier", verdict, evidence=evidence, domain=root.domain, record=record)]
     if all_term is None:
-        redirect_broken = root.record is not None and root.record.effective_redirect is not None
-        if redirect_broken:  # the redirect target's problems are reported as such
+        if where is None:  # a broken redirect chain: its problems are reported as such
             return []
         return [finding("SPF-ALL-MISSING", "all qualifier", Verdict.WARN, evidence=evidence)]
     code, verdict = _ALL_CODES[all_term.qualifier]

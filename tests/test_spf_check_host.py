@@ -6,15 +6,17 @@ a name that never answers.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailguard.measures.spf import Result
+from mailguard.measures.spf import Result, evaluate
 from mailguard.measures.spf.check_host import check_host, identity
 from mailguard.measures.spf.lookups import Reply, drive_sync, parse_ip
+from mailguard.net import Net
 
 from .spf_support import check, running_spf_lab
 
@@ -229,6 +231,20 @@ def test_4_4_timeout_is_temperror_within_the_timeout(spf_lab):
     started = time.monotonic()
     outcome = check(spf_lab, "192.0.2.10", "a@inc-temp.spf.test", timeout=0.5)
     assert outcome.result is TEMP and "timeout" in outcome.reason
+    assert time.monotonic() - started < 3
+
+
+def test_2_6_6_deadline_ends_as_temperror(spf_lab):
+    async def go():
+        net = Net(spf_lab.config(timeout=5))
+        try:
+            return await evaluate(net, parse_ip("192.0.2.10"), "a@silent.spf.test", deadline=0.3)
+        finally:
+            await net.aclose()
+
+    started = time.monotonic()
+    outcome = asyncio.run(go())
+    assert outcome.result is TEMP and "0.3 s" in outcome.reason
     assert time.monotonic() - started < 3
 
 

@@ -12,6 +12,7 @@ and exceeded limits ``permerror``. Nothing raises past :func:`check_host`.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import ipaddress
 from dataclasses import dataclass, replace
@@ -174,13 +175,22 @@ def check_host(ip: IpAddress, domain: str, sender: str, *, helo: str = "unknown"
 
 
 async def evaluate(net: Net, ip: IpAddress, mail_from: str, helo: str = "", *,
-                   receiver: str = "unknown") -> SpfResult:
-    """What a receiving server concludes for mail from ``ip`` with this MAIL FROM and HELO."""
+                   receiver: str = "unknown", deadline: float | None = None) -> SpfResult:
+    """What a receiving server concludes for mail from ``ip`` with this MAIL FROM and HELO.
+
+    Past ``deadline`` seconds the evaluation ends as temperror, a transient failure (§2.6.6).
+    """
     who = identity(mail_from, helo)
     machine = check_host(ip, who.domain, who.sender, helo=helo.strip() or "unknown",
                          identity_kind=who.kind, receiver=receiver,
                          timestamp=int(net.now().timestamp()))
-    return await drive(machine, net)
+    try:
+        async with asyncio.timeout(deadline):
+            return await drive(machine, net)
+    except TimeoutError:
+        return SpfResult(Result.TEMPERROR, None, f"the evaluation did not finish within {deadline:g} s",
+                         "RFC 7208 §2.6.6", str(ip), who.domain, who.sender, helo, who.kind, None,
+                         0, 0, (), ())
 
 
 class _Evaluation:

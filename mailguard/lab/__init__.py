@@ -24,6 +24,8 @@ from .smtp_server import LabSmtp, MailServer
 
 ZONES = Path(__file__).parent / "zones"
 DEMO_DOMAINS = ("good.test", "weak.test", "broken.test", "nomail.test")
+# Selectors of demo keys that no provider table holds, as a check profile would name them.
+DEMO_DKIM_SELECTORS = ("ed1", "old", "s512")
 
 
 class Lab:
@@ -70,5 +72,6 @@ class Lab:
 
 
 __all__ = [
-    "DEMO_DOMAINS", "Lab", "LabDns", "LabPki", "LabSmtp", "MailServer", "load_zone_dir", "load_zone_text",
+    "DEMO_DKIM_SELECTORS", "DEMO_DOMAINS", "Lab", "LabDns", "LabPki", "LabSmtp", "MailServer",
+    "load_zone_dir", "load_zone_text",
 ]

@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import dmarc, mx, spf, starttls
+from . import dkim, dmarc, mx, spf, starttls
 
 
 class Measure(Protocol):
@@ -30,6 +30,7 @@ REGISTRY: tuple[ModuleType, ...] = (
     spf,
     dmarc,
     starttls,
+    dkim,
 )
 
 

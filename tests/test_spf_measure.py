@@ -232,3 +232,11 @@ def test_every_finding_carries_evidence(spf_lab):
     for domain, _ in CASES:
         for item in measure(spf_lab, domain, timeout=0.5).findings:
             assert item.evidence, (domain, item.code)
+
+
+def test_recommendations_are_registered_for_the_privacy_officer():
+    from mailguard import advice
+
+    key, message = advice.recommendation_for("SPF-LOOKUPS-OVER")
+    assert key == "SPF-LOOKUPS-" and "10" in message.en and message.nl
+    assert advice.recommendation_for("SPF-MULTIPLE")[0] == "SPF-MULTIPLE"

@@ -27,7 +27,7 @@ import asyncio
 import time
 from typing import Any
 
-from ... import messages
+from ... import advice, messages
 from ...config import Config
 from ...errors import ParseError
 from ...findings import finding, result
@@ -164,6 +164,37 @@ MESSAGES = {
                                "RFC 7208 §6.1"),
 }
 messages.register(MESSAGES)
+
+# What to ask for, per code, for a reader who is not a mail administrator (see mailguard.advice).
+RECOMMENDATIONS = {
+    "SPF-MISSING": _M("Ask your mail administrator to publish one SPF record listing every service that "
+                      "sends mail in your name, ending in -all or ~all.",
+                      "Vraag uw mailbeheerder één SPF-record te publiceren met elke dienst die namens u "
+                      "mailt, eindigend op -all of ~all."),
+    "SPF-MISSING-NULL-MX": _M("This domain sends no mail: ask for the SPF record 'v=spf1 -all'.",
+                              "Dit domein verstuurt geen mail: vraag om het SPF-record 'v=spf1 -all'."),
+    "SPF-NULL-MX-WEAK": _M("This domain sends no mail: ask for the SPF record 'v=spf1 -all'.",
+                           "Dit domein verstuurt geen mail: vraag om het SPF-record 'v=spf1 -all'."),
+    "SPF-MULTIPLE": _M("Ask to merge the SPF records into one: with two, receivers ignore both.",
+                       "Vraag de SPF-records samen te voegen tot één: bij twee negeren ontvangers beide."),
+    "SPF-LOOKUPS-": _M("Ask to remove includes of services you no longer use, or replace them by their "
+                       "IP ranges: SPF allows at most 10 DNS lookups.",
+                       "Vraag includes van diensten die u niet meer gebruikt te verwijderen, of te vervangen "
+                       "door hun IP-reeksen: SPF staat hoogstens 10 DNS-opvragingen toe."),
+    "SPF-VOID-": _M("Ask to remove SPF terms that point at names that do not exist (or have no address).",
+                    "Vraag SPF-termen te verwijderen die naar niet-bestaande namen (of namen zonder adres) "
+                    "wijzen."),
+    "SPF-ALL-PASS": _M("Ask to replace '+all' by '-all' or '~all': '+all' lets anyone send as you.",
+                       "Vraag '+all' te vervangen door '-all' of '~all': met '+all' kan iedereen namens u "
+                       "mailen."),
+    "SPF-ALL-NEUTRAL": _M("Ask to end the SPF record in '-all' or '~all' instead of '?all'.",
+                          "Vraag het SPF-record te laten eindigen op '-all' of '~all' in plaats van '?all'."),
+    "SPF-ALL-MISSING": _M("Ask to end the SPF record in '-all' or '~all'.",
+                          "Vraag het SPF-record te laten eindigen op '-all' of '~all'."),
+    "SPF-PTR": _M("Ask to replace the 'ptr' mechanism by the senders' ip4/ip6 ranges.",
+                  "Vraag het 'ptr'-mechanisme te vervangen door de ip4/ip6-reeksen van de verzenders."),
+}
+advice.register(RECOMMENDATIONS)
 
 _ALL_CODES = {"-": ("SPF-ALL-FAIL", Verdict.PASS), "~": ("SPF-ALL-SOFTFAIL", Verdict.PASS),
               "?": ("SPF-ALL-NEUTRAL", Verdict.WARN), "+": ("SPF-ALL-PASS", Verdict.FAIL)}

@@ -164,6 +164,9 @@ def _given(ctx: click.Context, name: str) -> bool:
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A message the domain sent (repeatable): its DKIM signatures are verified and "
                    "its selectors checked.")
+@click.option("--web-host", "web_hosts", multiple=True, metavar="HOST",
+              help="A further web host to check besides the domain and www. (a contact form, a portal; "
+                   "repeatable).")
 @click.option("--measure", "measures", multiple=True, metavar="NAME",
               help="Run only this measure (repeatable); see `mailguard measures`.")
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -197,7 +200,8 @@ def _given(ctx: click.Context, name: str) -> bool:
 @click.pass_context
 def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None, concurrency: int,
          nameservers: tuple[str, ...], timeout: float, deadline: float,
-         dkim_selectors: tuple[str, ...], eml_files: tuple[Path, ...], measures: tuple[str, ...],
+         dkim_selectors: tuple[str, ...], eml_files: tuple[Path, ...], web_hosts: tuple[str, ...],
+         measures: tuple[str, ...],
          ca_bundle: Path | None, trust_anchor: Path | None, fmt: tuple[str, ...],
          report_formats: tuple[str, ...],
          report_dir: Path | None, config_file: Path | None, sign_key: Path | None, signer: str | None,
@@ -219,6 +223,7 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
         fail_usage("give at least one DOMAIN or --domains-file FILE (or a --config file with domains = [...])")
     try:
         names = [normalize_domain(d) for d in domains]
+        extra_hosts = tuple(normalize_domain(h) for h in web_hosts)
         total = len(names) + (sum(1 for _ in read_domains(domains_file)) if domains_file else 0)
     except InputError as exc:
         fail_usage(str(exc))
@@ -234,7 +239,7 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
                           pick("timeout", timeout, settings.timeout),
                           deadline=pick("deadline", deadline, settings.deadline),
                           dkim_selectors=pick("dkim_selectors", dkim_selectors, settings.dkim_selectors),
-                          eml_files=eml_files,
+                          eml_files=eml_files, web_hosts=extra_hosts,
                           measures=pick("measures", measures, settings.measures), ca_bundle=ca_bundle,
                           trust_anchor=trust_anchor, fail_on=fail_on, lang=chosen_lang or "en")
     formats = _formats(fmt)

@@ -17,10 +17,12 @@ import dns.zone
 
 from ..config import LOOPBACK_ONLY, Config
 from .dns_server import LabDns, load_zone_dir, load_zone_text
+from .http_server import LabWeb, Site, pki_source
 from .mail import mail_servers
 from .pki import LabPki
 from .runner import BackgroundLoop
 from .smtp_server import LabSmtp, MailServer
+from .web import lab_sites
 
 ZONES = Path(__file__).parent / "zones"
 DEMO_DOMAINS = ("good.test", "weak.test", "broken.test", "nomail.test")
@@ -29,8 +31,11 @@ DEMO_DKIM_SELECTORS = ("ed1", "old", "s512")
 
 
 class Lab:
-    def __init__(self, *, extra_zones: Iterable[dns.zone.Zone] = (), dns_delay: float = 0.0) -> None:
+    def __init__(self, *, extra_zones: Iterable[dns.zone.Zone] = (), dns_delay: float = 0.0,
+                 extra_sites: Iterable[Site] = ()) -> None:
         self.zones = load_zone_dir(ZONES) + list(extra_zones)
+        self.extra_sites = list(extra_sites)
+        self.web: LabWeb | None = None
         self.dns_delay = dns_delay
         self.loop: BackgroundLoop | None = None
         self.dns: LabDns | None = None
@@ -44,9 +49,13 @@ class Lab:
         self.files = Path(tempfile.mkdtemp(prefix="mailguard-lab-"))
         self.pki = LabPki(self.files)
         self.smtp = LabSmtp(mail_servers(self.pki)).start(self.loop)
+        sites = lab_sites(self.pki.now) + self.extra_sites
+        self.web = LabWeb(sites, pki_source(self.pki), self.files).start(self.loop)
         return self
 
     def stop(self) -> None:
+        if self.web is not None:
+            self.web.stop()
         if self.smtp is not None:
             self.smtp.stop()
         if self.dns is not None:
@@ -55,13 +64,15 @@ class Lab:
             self.loop.stop()
         if self.files is not None:
             shutil.rmtree(self.files, ignore_errors=True)
-        self.dns = self.loop = self.smtp = self.pki = self.files = None
+        self.dns = self.loop = self.smtp = self.pki = self.files = self.web = None
 
     def config(self, **overrides: Any) -> Config:
         """A Config that scans this lab: its resolver, loopback only, short timeouts."""
         assert self.dns is not None and self.smtp is not None and self.pki is not None, "start the lab first"
+        assert self.web is not None
         base = Config(nameservers=((self.dns.host, self.dns.port),), allowed_networks=LOOPBACK_ONLY,
-                      timeout=2.0, deadline=20.0, smtp_port=self.smtp.port, ca_bundle=self.pki.bundle_path)
+                      timeout=2.0, deadline=20.0, smtp_port=self.smtp.port, ca_bundle=self.pki.bundle_path,
+                      https_port=self.web.https_port, http_port=self.web.http_port)
         return dataclasses.replace(base, **overrides)
 
     def __enter__(self) -> Lab:
@@ -72,6 +83,6 @@ class Lab:
 
 
 __all__ = [
-    "DEMO_DKIM_SELECTORS", "DEMO_DOMAINS", "Lab", "LabDns", "LabPki", "LabSmtp", "MailServer",
+    "DEMO_DKIM_SELECTORS", "DEMO_DOMAINS", "Lab", "LabDns", "LabPki", "LabSmtp", "LabWeb", "MailServer", "Site",
     "load_zone_dir", "load_zone_text",
 ]

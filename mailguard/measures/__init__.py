@@ -14,7 +14,9 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import dkim, dmarc, mx, spf, starttls
+from . import dkim, dmarc, mtasts, mx, spf, starttls, tlsrpt
+from .web import caa, headers, hsts, reach, redirects, securitytxt
+from .web import tls as web_tls
 
 
 class Measure(Protocol):
@@ -31,6 +33,15 @@ REGISTRY: tuple[ModuleType, ...] = (
     dmarc,
     starttls,
     dkim,
+    mtasts,
+    tlsrpt,
+    reach,
+    redirects,
+    web_tls,
+    hsts,
+    headers,
+    securitytxt,
+    caa,
 )
 
 

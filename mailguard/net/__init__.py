@@ -7,6 +7,7 @@ never repeat a handshake:
 * ``net.dns``  :class:`~mailguard.net.dns.DnsClient`, questions and answers;
 * ``net.tls``  :class:`~mailguard.net.tls.TlsProbe`, TLS handshakes (direct, e.g. HTTPS);
 * ``net.smtp`` :class:`~mailguard.net.smtp.SmtpProbe`, SMTP sessions with STARTTLS;
+* ``net.http`` :class:`~mailguard.net.http.HttpClient`, HTTP(S) exchanges, redirects hop by hop;
 * ``net.limits`` the per-address connection bound (``config.max_concurrency_per_host``).
 """
 
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 
 from ..config import Config
 from .dns import DnsAnswer, DnsClient
+from .http import HttpClient, HttpResponse, RedirectChain
 from .limits import HostLimits
 from .smtp import SmtpObservation, SmtpProbe
 from .tls import TlsObservation, TlsProbe
@@ -37,11 +39,14 @@ class Net:
         self.limits = HostLimits(config.max_concurrency_per_host)
         self.tls = TlsProbe(config, now, self.limits)
         self.smtp = SmtpProbe(config, now, self.limits, self.tls)
+        self.http = HttpClient(config, self.dns, self.limits)
 
     async def aclose(self) -> None:
+        await self.http.aclose()
         self.smtp.close()
         self.tls.close()
         self.dns.close()
 
 
-__all__ = ["DnsAnswer", "DnsClient", "Net", "SmtpObservation", "SmtpProbe", "TlsObservation", "TlsProbe"]
+__all__ = ["DnsAnswer", "DnsClient", "HttpClient", "HttpResponse", "Net", "RedirectChain",
+           "SmtpObservation", "SmtpProbe", "TlsObservation", "TlsProbe"]

@@ -35,8 +35,12 @@ from .batch import BatchTally, read_domains, scan_many
 from .compare import compare
 from .config import Config
 from .errors import InputError, MailguardError, NoResolver
+from .measures.spf import Result, SpfResult, evaluate
+from .measures.spf.lookups import parse_ip
+from .measures.spf.macros import IpAddress
 from .model import SEVERITY, Fulfilment, ScanReport, Verdict
 from .names import normalize_domain
+from .net import Net
 from .net.dns import parse_nameserver
 from .render import diff as render_diff
 from .render import json as render_json
@@ -472,6 +476,83 @@ def print_summary(tally: BatchTally, kind: str, *, to_stderr: bool) -> None:
     click.echo(f"{tally.domains} domain(s), {tally.unscannable} not scannable, "
                f"{tally.failing} with findings at or above the threshold, {tally.rate:.1f} domains/s",
                err=to_stderr)
+
+
+SPF_EXIT_HELP = """\b
+Exit codes:
+  0  evaluated: the result word is on the first line of the output
+  2  bad usage or input (e.g. an invalid IP address)
+  3  no resolver reachable
+"""
+
+
+@main.command("spf", epilog=SPF_EXIT_HELP)
+@click.option("--ip", "ip_text", required=True, metavar="IP", help="The SMTP client's address.")
+@click.option("--sender", default="", metavar="ADDR",
+              help="The MAIL FROM address; empty for a bounce, then postmaster@HELO is checked.")
+@click.option("--helo", default="", metavar="NAME", help="The HELO/EHLO name the client gave.")
+@network_options
+@click.option("-v", "--verbose", is_flag=True, help="Show the evaluation trace with its DNS evidence.")
+def spf_command(ip_text: str, sender: str, helo: str, nameservers: tuple[str, ...], timeout: float,
+                verbose: bool) -> None:
+    """Evaluate SPF as a receiving mail server would (RFC 7208 check_host()).
+
+    Prints the result first (pass, fail, softfail, neutral, none, temperror, permerror), then
+    the domain's explanation if it gave one.
+    """
+    try:
+        ip = parse_ip(ip_text)
+    except ValueError:
+        fail_usage(f"invalid IP address {ip_text!r}")
+    if not sender.strip().strip("<>").strip() and not helo.strip():
+        fail_usage("give --sender, or --helo for a bounce (empty MAIL FROM)")
+    config = build_config(nameservers, timeout)
+    outcome = _run_spf(config, ip, sender, helo)
+    click.echo(outcome.result.value)
+    if outcome.explanation is not None:
+        click.echo(outcome.explanation)
+    if verbose:
+        click.echo(_spf_trace(outcome))
+
+
+async def _evaluate_spf(config: Config, ip: IpAddress, sender: str, helo: str) -> SpfResult:
+    net = Net(config)
+    try:
+        outcome = await evaluate(net, ip, sender, helo, deadline=config.deadline)
+        if outcome.result is Result.TEMPERROR and not await _resolver_answers(net):
+            raise NoResolver(f"no answer from the resolver ({', '.join(net.dns.resolver_names)})")
+        return outcome
+    finally:
+        await net.aclose()
+
+
+async def _resolver_answers(net: Net) -> bool:
+    """Whether the resolver answers at all (a REFUSED is an answer): temperror vs. exit code 3."""
+    probe = await net.dns.query(".", "NS")
+    return probe.status not in ("timeout", "error")
+
+
+def _run_spf(config: Config, ip: IpAddress, sender: str, helo: str) -> SpfResult:
+    try:
+        return asyncio.run(_evaluate_spf(config, ip, sender, helo))
+    except NoResolver as exc:
+        click.echo(f"mailguard: {exc}. Choose a resolver with --nameserver.", err=True)
+        sys.exit(EXIT_UNSCANNABLE)
+    except MailguardError as exc:
+        click.echo(f"mailguard: {exc}", err=True)
+        sys.exit(EXIT_USAGE if isinstance(exc, InputError) else EXIT_UNSCANNABLE)
+
+
+def _spf_trace(outcome: SpfResult) -> str:
+    lines = [f"reason: {outcome.reason} ({outcome.rfc})",
+             f"identity: {outcome.identity}  sender={outcome.sender}  domain={outcome.domain}  "
+             f"ip={outcome.ip}  helo={outcome.helo}",
+             f"lookups: {outcome.lookups} of 10, void lookups: {outcome.void_lookups} of 2",
+             "trace:"]
+    for step in outcome.trace:
+        lines.append(f"{'  ' * (step.depth + 1)}{step.domain}: {step.text}")
+        lines.extend(f"{'  ' * (step.depth + 3)}{e.summary}" for e in step.evidence)
+    return "\n".join(lines)
 
 
 def check_messages_readable(paths: Sequence[Path]) -> None:

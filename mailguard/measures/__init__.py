@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import dane, dkim, dmarc, dnssec, mtasts, mx, starttls, tlsrpt
+from . import dane, dkim, dmarc, dnssec, mtasts, mx, spf, starttls, tlsrpt
 from .web import caa, headers, hsts, reach, redirects, securitytxt
 from .web import tls as web_tls
 
@@ -29,6 +29,7 @@ class Measure(Protocol):
 
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
+    spf,
     dmarc,
     starttls,
     dkim,

@@ -1,0 +1,527 @@
+"""Verdicts on promises: what the measures found, read against what the statement promised.
+
+Pure: (promises, measure results) in, :class:`~mailguard.model.PromiseResult` records out. Each
+verdict follows from findings the report also shows, and its reasoning is a message-table entry
+(English and Dutch) that names the fact that decided it and quotes the statement's words.
+
+A promise rests on measures by name (:data:`KIND_MEASURES`). A measure that is not in the report
+makes the promise "not tested" ("measure not available"), never a crash; a measure that could not
+observe anything makes it "not tested" too. Kinds no outside scan can see (2FA, firewalls,
+backups...) are "not verifiable from outside". Measures whose facts this module knows (SPF,
+DMARC, DKIM) are read from their ``data``; for the others the verdict follows the worst finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import messages
+from ..messages import Message
+from ..model import Finding, Fulfilment, MeasureResult, Promise, PromiseResult, Verdict
+from . import patterns
+
+# The measures each verifiable kind rests on, by registry name; the first present ones are used.
+KIND_MEASURES: Mapping[str, tuple[str, ...]] = {
+    "spf": ("spf",),
+    "dkim": ("dkim",),
+    "dmarc": ("dmarc",),
+    "mail-tls": ("starttls", "smtp", "mail-tls", "mailtls"),
+    "dane": ("dane",),
+    "mta-sts": ("mtasts", "mta-sts", "mta_sts"),
+    "dnssec": ("dnssec",),
+    "https": ("https", "web", "hsts", "redirect", "webtls", "web-tls"),
+}
+
+# What a kind that cannot be verified from outside is, in both languages.
+UNVERIFIABLE: Mapping[str, tuple[str, str]] = {
+    "2fa": ("Two-factor authentication", "Tweestapsverificatie"),
+    "firewall": ("A firewall", "Een firewall"),
+    "antivirus": ("Virus scanning", "Virusscanning"),
+    "backup": ("Backups", "Back-ups"),
+    "encryption-at-rest": ("Encryption of stored data", "Versleuteling van opgeslagen gegevens"),
+    "audit": ("Regular checks of the measures", "Regelmatige controle van de maatregelen"),
+    "access-control": ("Access control", "Toegangsbeheer"),
+    "pseudonymisation": ("Pseudonymisation", "Pseudonimisering"),
+    "training": ("Staff training and confidentiality", "Training en geheimhouding van medewerkers"),
+    "monitoring": ("Logging and monitoring", "Logging en monitoring"),
+    "security-measures": ("Organisational and technical measures", "Organisatorische en technische maatregelen"),
+}
+
+# The verdicts' names in both languages, for renderers.
+FULFILMENT_TEXT: Mapping[Fulfilment, tuple[str, str]] = {
+    Fulfilment.UPHELD: ("upheld", "nagekomen"),
+    Fulfilment.PARTLY: ("partly upheld", "gedeeltelijk nagekomen"),
+    Fulfilment.NOT_UPHELD: ("not upheld", "niet nagekomen"),
+    Fulfilment.NOT_VERIFIABLE: ("not verifiable from outside", "van buitenaf niet te controleren"),
+    Fulfilment.NOT_TESTED: ("not tested", "niet getest"),
+}
+
+M = Message
+MESSAGES: Mapping[str, Message] = {
+    "PROMISE-NOT-VERIFIABLE": M(
+        "{what_en} cannot be seen from outside: ask for evidence (a policy, a settings screen, an audit report)",
+        "{what_nl} is van buitenaf niet te zien: vraag om bewijs (een beleid, een schermafdruk van de "
+        "instellingen, een auditrapport)"),
+    "PROMISE-PROCESSORS-SCOPE": M(
+        "{claim} is about the processors' systems, which this scan does not cover",
+        "{claim} gaat over de systemen van de verwerkers, die deze scan niet controleert"),
+    "PROMISE-MEASURE-MISSING": M(
+        "measure not available: this mailguard has no {measures} measure, so {claim} was not tested",
+        "maatregel niet beschikbaar: deze mailguard heeft geen {measures}-meting, dus {claim} is niet getest"),
+    "PROMISE-NOT-OBSERVED": M(
+        "{measure} could not be observed ({why}), so {claim} was not tested",
+        "{measure} kon niet worden waargenomen ({why}), dus {claim} is niet getest"),
+    "PROMISE-FINDINGS-PASS": M(
+        "{measure}: all {count} check(s) passed, so {claim} is upheld",
+        "{measure}: alle {count} controle(s) geslaagd, dus {claim} wordt nagekomen"),
+    "PROMISE-FINDINGS-WARN": M(
+        "{measure}: {problems_en}; so {claim} is only partly upheld",
+        "{measure}: {problems_nl}; {claim} wordt dus maar gedeeltelijk nagekomen"),
+    "PROMISE-FINDINGS-FAIL": M(
+        "{measure}: {problems_en}; so {claim} is not upheld",
+        "{measure}: {problems_nl}; {claim} wordt dus niet nagekomen"),
+    "PROMISE-FINDINGS-UNTESTED": M(
+        "{measure}: {problems_en}; until that can be observed, {claim} is not tested",
+        "{measure}: {problems_nl}; zolang dat niet is waar te nemen, is {claim} niet getest"),
+    # DMARC (RFC 7489 §6.3, p= and sp=; §6.6.4 pct=)
+    "PROMISE-DMARC-MISSING": M(
+        "no DMARC record is published: nothing tells receivers to refuse mail forged in your name, "
+        "so {claim} is not upheld",
+        "er is geen DMARC-record gepubliceerd: niets vraagt ontvangers om mail die in uw naam is vervalst "
+        "te weigeren, dus {claim} wordt niet nagekomen"),
+    "PROMISE-DMARC-INVALID": M(
+        "the DMARC record is not valid, so receivers ignore it: {claim} is not upheld",
+        "het DMARC-record is ongeldig, dus ontvangers negeren het: {claim} wordt niet nagekomen"),
+    "PROMISE-DMARC-NONE": M(
+        "DMARC is published with p=none: it does not stop others from sending mail in your name, "
+        "so {claim} is not upheld",
+        "DMARC staat op p=none: dat houdt niemand tegen die mail in uw naam verstuurt, dus {claim} "
+        "wordt niet nagekomen"),
+    "PROMISE-DMARC-MONITOR": M(
+        "DMARC is published, but with p=none it only reports: mail forged in your name is still "
+        "delivered; {claim} is partly upheld (p={required} or stricter is needed)",
+        "DMARC is gepubliceerd, maar met p=none alleen ter rapportage: vervalste mail in uw naam komt "
+        "nog steeds aan; {claim} wordt gedeeltelijk nagekomen (p={required} of strenger is nodig)"),
+    "PROMISE-DMARC-WEAKER": M(
+        "DMARC is published with p={policy}, weaker than the p={required} that {claim} calls for: "
+        "forged mail goes to the spam folder instead of being refused; partly upheld",
+        "DMARC staat op p={policy}, zwakker dan de p={required} die {claim} vraagt: vervalste mail "
+        "belandt in de spammap in plaats van te worden geweigerd; gedeeltelijk nagekomen"),
+    "PROMISE-DMARC-SUBDOMAINS": M(
+        "DMARC is published with p={policy}, but sp={subdomain_policy} lets mail forged in the name of "
+        "subdomains through; {claim} is partly upheld",
+        "DMARC staat op p={policy}, maar sp={subdomain_policy} laat mail die in naam van subdomeinen is "
+        "vervalst door; {claim} wordt gedeeltelijk nagekomen"),
+    "PROMISE-DMARC-PCT": M(
+        "DMARC p={policy} applies to only {pct}% of the failing mail (pct={pct}); {claim} is partly upheld",
+        "DMARC p={policy} geldt voor maar {pct}% van de afgekeurde mail (pct={pct}); {claim} wordt "
+        "gedeeltelijk nagekomen"),
+    "PROMISE-DMARC-UPHELD": M(
+        "DMARC is published with p={policy}: receivers {action} mail that fails SPF and DKIM in your "
+        "name, so {claim} is upheld",
+        "DMARC staat op p={policy}: ontvangers {action_nl} mail in uw naam die niet door SPF en DKIM "
+        "komt, dus {claim} wordt nagekomen"),
+    # SPF (RFC 7208 §5.1 all, §4.6.4 lookup limit, §2.6.7 permerror)
+    "PROMISE-SPF-MISSING": M(
+        "no SPF record is published, so {claim} is not upheld",
+        "er is geen SPF-record gepubliceerd, dus {claim} wordt niet nagekomen"),
+    "PROMISE-SPF-INVALID": M(
+        "the SPF record cannot be evaluated ({why}): receivers treat it as a permanent error, so {claim} "
+        "is not upheld",
+        "het SPF-record is niet te evalueren ({why}): ontvangers zien dat als permanente fout, dus {claim} "
+        "wordt niet nagekomen"),
+    "PROMISE-SPF-OPEN": M(
+        "the SPF record ends in {all}: it allows any server to send mail in your name, so {claim} is not "
+        "upheld",
+        "het SPF-record eindigt op {all}: daarmee mag elke server mail in uw naam versturen, dus {claim} "
+        "wordt niet nagekomen"),
+    "PROMISE-SPF-SOFT": M(
+        "the SPF record ends in {all}, milder than the {required} that {claim} calls for; partly upheld",
+        "het SPF-record eindigt op {all}, milder dan de {required} die {claim} vraagt; gedeeltelijk nagekomen"),
+    "PROMISE-SPF-SENDER-MISSING": M(
+        "{processor} sends {sends} for you, but {include} is not in your SPF record: that mail fails SPF; "
+        "{claim} is partly upheld",
+        "{processor} verstuurt {sends_nl} voor u, maar {include} staat niet in uw SPF-record: die mail "
+        "zakt voor SPF; {claim} wordt gedeeltelijk nagekomen"),
+    "PROMISE-SPF-NO-DMARC": M(
+        "SPF is published ({all}), but without a DMARC policy of quarantine or reject receivers need not "
+        "refuse mail that fails it, so {claim} is only partly upheld",
+        "SPF is gepubliceerd ({all}), maar zonder DMARC-beleid quarantine of reject hoeven ontvangers "
+        "mail die erdoor zakt niet te weigeren, dus {claim} wordt maar gedeeltelijk nagekomen"),
+    "PROMISE-SPF-UPHELD": M(
+        "SPF is published and ends in {all}, so {claim} is upheld",
+        "SPF is gepubliceerd en eindigt op {all}, dus {claim} wordt nagekomen"),
+    # DKIM (RFC 6376 §3.6; RFC 8301 §3.2 key sizes)
+    "PROMISE-DKIM-NO-DOMAINKEY": M(
+        "_domainkey.{domain} does not exist, so no DKIM key is published under any selector: {claim} is "
+        "not upheld",
+        "_domainkey.{domain} bestaat niet, er staat dus onder geen enkele selector een DKIM-sleutel: "
+        "{claim} wordt niet nagekomen"),
+    "PROMISE-DKIM-UNKNOWN-SELECTOR": M(
+        "no DKIM key was found under the selectors tried; DKIM cannot be proven absent without the "
+        "selector, so {claim} was not tested: add the selector to the profile (dkim_selectors)",
+        "onder de geprobeerde selectors is geen DKIM-sleutel gevonden; zonder de selector is niet te "
+        "bewijzen dat DKIM ontbreekt, dus {claim} is niet getest: zet de selector in het profiel "
+        "(dkim_selectors)"),
+    "PROMISE-DKIM-NONE-USABLE": M(
+        "DKIM key records are published ({selectors}), but none holds a key receivers can use, so {claim} "
+        "is not upheld",
+        "er zijn DKIM-sleutelrecords ({selectors}), maar geen met een sleutel die ontvangers kunnen "
+        "gebruiken, dus {claim} wordt niet nagekomen"),
+    "PROMISE-DKIM-WEAK": M(
+        "the DKIM key(s) ({selectors}) have {bits} bits, fewer than the {required} that {claim} calls for; "
+        "partly upheld",
+        "de DKIM-sleutel(s) ({selectors}) hebben {bits} bits, minder dan de {required} die {claim} vraagt; "
+        "gedeeltelijk nagekomen"),
+    "PROMISE-DKIM-TESTING": M(
+        "the DKIM key(s) ({selectors}) are in test mode (t=y): receivers may ignore failures; {claim} is "
+        "partly upheld",
+        "de DKIM-sleutel(s) ({selectors}) staan in testmodus (t=y): ontvangers mogen fouten negeren; "
+        "{claim} wordt gedeeltelijk nagekomen"),
+    "PROMISE-DKIM-PROCESSOR-MISSING": M(
+        "{processor} sends {sends} for you, but no DKIM key is published under its selector(s) "
+        "{selectors}: that mail is not signed for your domain; {claim} is partly upheld",
+        "{processor} verstuurt {sends_nl} voor u, maar onder zijn selector(s) {selectors} staat geen "
+        "DKIM-sleutel: die mail is niet voor uw domein ondertekend; {claim} wordt gedeeltelijk nagekomen"),
+    "PROMISE-DKIM-UPHELD": M(
+        "DKIM keys are published ({selectors}), so {claim} is upheld",
+        "er zijn DKIM-sleutels gepubliceerd ({selectors}), dus {claim} wordt nagekomen"),
+}
+messages.register(MESSAGES)
+
+_STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
+_ACTION = {"quarantine": ("quarantine", "plaatsen in quarantaine"), "reject": ("refuse", "weigeren")}
+_SENDS_NL = {"the company's own e-mail": "de eigen e-mail van het bedrijf",
+             "invoices and payment reminders": "facturen en betalingsherinneringen", "invoices": "facturen",
+             "newsletters": "nieuwsbrieven", "transactional mail": "transactionele e-mail",
+             "support replies": "antwoorden op supportvragen"}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One reason for a verdict; the worst issues decide, the rest are listed after them."""
+
+    verdict: Fulfilment
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
+
+
+_RANK = {Fulfilment.NOT_UPHELD: 4, Fulfilment.PARTLY: 3, Fulfilment.NOT_TESTED: 2, Fulfilment.UPHELD: 1,
+         Fulfilment.NOT_VERIFIABLE: 0}
+
+Judge = Callable[[Promise, Mapping[str, MeasureResult], dict[str, Any]], list[Issue]]
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+def judge(promises: Iterable[Promise], measures: Iterable[MeasureResult]) -> tuple[PromiseResult, ...]:
+    """A verdict on every promise, from the measures in the report."""
+    by_name = {m.name: m for m in measures}
+    return tuple(judge_one(p, by_name) for p in promises)
+
+
+def judge_one(promise: Promise, by_name: Mapping[str, MeasureResult]) -> PromiseResult:
+    base = {"claim": quote(promise)}
+    if promise.kind not in patterns.VERIFIABLE:
+        what = UNVERIFIABLE.get(promise.kind, (promise.kind, promise.kind))
+        return _result(promise, [Issue(Fulfilment.NOT_VERIFIABLE, "PROMISE-NOT-VERIFIABLE",
+                                       {**base, "what_en": what[0], "what_nl": what[1]})], ())
+    if promise.settings.get("scope") == "processors":
+        return _result(promise, [Issue(Fulfilment.NOT_VERIFIABLE, "PROMISE-PROCESSORS-SCOPE", base)], ())
+    names = KIND_MEASURES.get(promise.kind, ())
+    present = {n: by_name[n] for n in names if n in by_name}
+    if not present:
+        return _result(promise, [Issue(Fulfilment.NOT_TESTED, "PROMISE-MEASURE-MISSING",
+                                       {**base, "measures": "/".join(names[:2])})], ())
+    consulted = tuple(present)
+    unobserved = [m for m in present.values() if _unobserved(m)]
+    if len(unobserved) == len(present):
+        first = unobserved[0]
+        why = next((f.reason for f in first.findings), "no result")
+        return _result(promise, [Issue(Fulfilment.NOT_TESTED, "PROMISE-NOT-OBSERVED",
+                                       {**base, "measure": first.title, "why": why}, first.findings)], consulted)
+    context = dict(base)
+    specific = _JUDGES.get(promise.kind)
+    issues = specific(promise, {**by_name, **present}, context) if specific else []
+    if not issues:
+        issues = _by_findings(list(present.values()), context)
+    return _result(promise, issues, consulted + _extra_measures(promise, by_name))
+
+
+def render_reason(result: PromiseResult, lang: str = "en") -> str:
+    """The reasoning of a verdict in ``lang``: the deciding issue, then any others after it."""
+    text = messages.render(result.code, result.params, lang)
+    also = [messages.render(a["code"], a["params"], lang) for a in result.params.get("also", ())]
+    if also:
+        text += ("; ook: " if lang == "nl" else "; also: ") + "; ".join(also)
+    return text
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def _result(promise: Promise, issues: list[Issue], measures: tuple[str, ...]) -> PromiseResult:
+    ranked = sorted(issues, key=lambda i: -_RANK[i.verdict])
+    main, rest = ranked[0], [i for i in ranked[1:] if i.verdict in (Fulfilment.PARTLY, Fulfilment.NOT_UPHELD,
+                                                                     Fulfilment.NOT_TESTED)]
+    params = dict(main.params)
+    if rest:
+        params["also"] = [{"code": i.code, "params": dict(i.params)} for i in rest]
+    findings = tuple(dict.fromkeys(f for i in [main, *rest] for f in i.findings))
+    result = PromiseResult(promise=promise, verdict=main.verdict, code=main.code, reason="", params=params,
+                           measures=tuple(dict.fromkeys(measures)), findings=findings)
+    return PromiseResult(promise=promise, verdict=main.verdict, code=main.code,
+                         reason=render_reason(result, "en"), params=params, measures=result.measures,
+                         findings=findings)
+
+
+def _unobserved(measure: MeasureResult) -> bool:
+    """Nothing was observed: every finding is "not tested" (a timeout, SERVFAIL, the deadline)."""
+    return all(f.verdict == Verdict.NOT_TESTED for f in measure.findings)
+
+
+def _extra_measures(promise: Promise, by_name: Mapping[str, MeasureResult]) -> tuple[str, ...]:
+    if promise.kind == "spf" and promise.settings.get("purpose") and "dmarc" in by_name:
+        return ("dmarc",)
+    return ()
+
+
+def quote(promise: Promise, max_words: int = 16) -> str:
+    """The statement's words a verdict quotes: the whole sentence, or the part around what it promises."""
+    sentence = promise.sentence.strip()
+    if sentence.startswith("baseline:"):
+        return "the " + re.sub(r"\s*\(internet\.nl[^)]*\)", "", sentence)
+    words = sentence.split()
+    if len(words) <= max_words:
+        return f"“{sentence}”"
+    anchor = _anchor(sentence, promise)
+    at = len(sentence[:anchor].split()) if anchor is not None else 0
+    start = max(0, min(at - 5, len(words) - max_words))
+    part = " ".join(words[start:start + max_words])
+    return f"“{'…' if start else ''}{part}{'…' if start + max_words < len(words) else ''}”"
+
+
+def _anchor(sentence: str, promise: Promise) -> int | None:
+    purpose = promise.settings.get("purpose")
+    lists = {"best": patterns.BEST, "anti-spoofing": patterns.ANTI_SPOOFING}
+    if purpose in lists:
+        match = patterns.compile_list(lists[purpose]).search(sentence)
+        if match:
+            return match.start()
+    for regex in patterns.compile_kinds().get(promise.kind, ()):
+        match = regex.search(sentence)
+        if match:
+            return match.start()
+    return None
+
+
+def _problems(findings: Sequence[Finding], lang: str, limit: int = 3) -> str:
+    texts = [messages.render(f.code, f.params, lang) if lang != "en" else f.reason for f in findings]
+    shown = "; ".join(dict.fromkeys(texts[:limit]))
+    more = len(texts) - limit
+    return shown + (f" (+{more})" if more > 0 else "")
+
+
+def _by_findings(present: list[MeasureResult], context: dict[str, Any]) -> list[Issue]:
+    """Where no specific reading exists: the worst finding of the measures decides."""
+    findings = [f for m in present for f in m.findings]
+    measure = "/".join(m.title for m in present)
+    for verdict, fulfilment, code in ((Verdict.FAIL, Fulfilment.NOT_UPHELD, "PROMISE-FINDINGS-FAIL"),
+                                      (Verdict.WARN, Fulfilment.PARTLY, "PROMISE-FINDINGS-WARN"),
+                                      (Verdict.NOT_TESTED, Fulfilment.NOT_TESTED, "PROMISE-FINDINGS-UNTESTED")):
+        hits = [f for f in findings if f.verdict == verdict]
+        if hits:
+            return [Issue(fulfilment, code, {**context, "measure": measure, "problems_en": _problems(hits, "en"),
+                                             "problems_nl": _problems(hits, "nl")}, tuple(hits))]
+    passed = [f for f in findings if f.verdict == Verdict.PASS]
+    return [Issue(Fulfilment.UPHELD, "PROMISE-FINDINGS-PASS", {**context, "measure": measure,
+                                                                "count": len(passed)}, tuple(passed))]
+
+
+def _data(measure: MeasureResult | None, *keys: str) -> Any:
+    """The first of ``keys`` present in the measure's data (names differ between versions)."""
+    if measure is None:
+        return None
+    for key in keys:
+        if key in measure.data and measure.data[key] is not None:
+            return measure.data[key]
+    return None
+
+
+def _coded(measure: MeasureResult, *fragments: str) -> tuple[Finding, ...]:
+    return tuple(f for f in measure.findings if any(fr in f.code for fr in fragments))
+
+
+# --- DMARC ----------------------------------------------------------------------------------
+
+def dmarc_facts(measure: MeasureResult | None) -> dict[str, Any] | None:
+    """Policy facts from the DMARC measure's data: found, valid, policy, subdomain_policy, pct."""
+    if measure is None or _unobserved(measure):
+        return None
+    record = _data(measure, "record", "policy_record")
+    nested = record if isinstance(record, Mapping) else {}
+    policy = _data(measure, "policy", "p") or nested.get("p") or nested.get("policy")
+    found = _data(measure, "found", "published")
+    if found is None:
+        found = bool(record) or policy is not None
+    return {
+        "found": bool(found),
+        "valid": _data(measure, "valid") if _data(measure, "valid") is not None else policy is not None,
+        "policy": str(policy).lower() if policy else None,
+        "subdomain_policy": (_data(measure, "subdomain_policy", "sp") or nested.get("sp") or None),
+        "pct": _int(_data(measure, "pct") or nested.get("pct"), 100),
+    }
+
+
+def _int(item: Any, default: int) -> int:
+    try:
+        return int(item)
+    except (TypeError, ValueError):
+        return default
+
+
+def _judge_dmarc(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
+    measure = by_name["dmarc"]
+    facts = dmarc_facts(measure)
+    if facts is None:
+        return []
+    deciding = tuple(f for f in measure.findings if f.verdict != Verdict.INFO)[:4]
+    required = str(promise.settings.get("dmarc_policy", "quarantine"))
+    purpose = promise.settings.get("purpose", "")
+    policy = facts["policy"]
+    if not facts["found"]:
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DMARC-MISSING", context, deciding)]
+    if not facts["valid"] or policy not in _STRENGTH:
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DMARC-INVALID", context, deciding)]
+    params = {**context, "policy": policy, "required": required, "pct": facts["pct"]}
+    if _STRENGTH[policy] < _STRENGTH.get(required, 1):
+        if policy == "none":
+            return [Issue(Fulfilment.NOT_UPHELD if purpose else Fulfilment.PARTLY,
+                          "PROMISE-DMARC-NONE" if purpose else "PROMISE-DMARC-MONITOR", params, deciding)]
+        return [Issue(Fulfilment.PARTLY, "PROMISE-DMARC-WEAKER", params, deciding)]
+    issues = []
+    sp = str(facts["subdomain_policy"] or policy).lower()
+    if sp in _STRENGTH and _STRENGTH[sp] < _STRENGTH.get(required, 1):
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DMARC-SUBDOMAINS", {**params, "subdomain_policy": sp},
+                            deciding))
+    if facts["pct"] < 100 and policy != "none":
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DMARC-PCT", params, deciding))
+    action = _ACTION.get(policy, ("accept", "accepteren"))
+    issues.append(Issue(Fulfilment.UPHELD, "PROMISE-DMARC-UPHELD",
+                        {**params, "action": action[0], "action_nl": action[1]}, deciding))
+    return issues
+
+
+def dmarc_enforces(by_name: Mapping[str, MeasureResult]) -> bool | None:
+    """True when DMARC is quarantine or reject, False when it is missing or none, None when unknown."""
+    facts = dmarc_facts(by_name.get("dmarc"))
+    if facts is None:
+        return None
+    return bool(facts["found"] and facts["valid"] and _STRENGTH.get(facts["policy"] or "", 0) >= 1)
+
+
+# --- SPF ------------------------------------------------------------------------------------
+
+def spf_facts(measure: MeasureResult | None) -> dict[str, Any] | None:
+    """found, error (why it cannot be evaluated), all (e.g. "-all"), includes (every domain the
+    record includes or redirects to, at any depth)."""
+    if measure is None or _unobserved(measure):
+        return None
+    record = _data(measure, "record")
+    found = _data(measure, "found", "published")
+    all_term = _data(measure, "all", "all_qualifier", "all_term")
+    if isinstance(all_term, str) and all_term in "+-~?" and all_term:
+        all_term = f"{all_term}all"
+    includes = _data(measure, "includes", "included", "include_domains") or []
+    return {
+        "found": bool(found) if found is not None else bool(record),
+        "error": _data(measure, "error", "permerror"),
+        "all": all_term,
+        "includes": [str(i).lower().rstrip(".") for i in includes],
+    }
+
+
+def _judge_spf(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
+    measure = by_name["spf"]
+    facts = spf_facts(measure)
+    if facts is None or (facts["found"] and facts["all"] is None and not facts["error"]):
+        return []  # facts this module cannot read: judge by the findings
+    deciding = tuple(f for f in measure.findings if f.verdict != Verdict.INFO)[:4]
+    if not facts["found"]:
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-MISSING", context, deciding)]
+    if facts["error"]:
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-INVALID", {**context, "why": str(facts["error"])},
+                      deciding)]
+    params = {**context, "all": facts["all"], "required": promise.settings.get("spf_all", "~all")}
+    if facts["all"] in {"+all", "?all", "all"}:
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-OPEN", params, deciding)]
+    issues = []
+    if params["required"] == "-all" and facts["all"] != "-all":
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-SPF-SOFT", params, deciding))
+    for processor in promise.settings.get("processors", ()):
+        include = str(processor.get("spf_include") or "").lower()
+        if include and include not in facts["includes"]:
+            issues.append(Issue(Fulfilment.PARTLY, "PROMISE-SPF-SENDER-MISSING",
+                                {**params, **_processor_params(processor), "include": include}, deciding))
+    for sender in promise.settings.get("senders", ()):
+        if "/" not in sender and ":" not in sender and not sender[:1].isdigit() and \
+                sender.lower() not in facts["includes"]:
+            issues.append(Issue(Fulfilment.PARTLY, "PROMISE-SPF-SENDER-MISSING",
+                                {**params, "processor": sender, "sends": "mail", "sends_nl": "mail",
+                                 "include": sender.lower()}, deciding))
+    if promise.settings.get("purpose") and dmarc_enforces(by_name) is False:
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-SPF-NO-DMARC", params,
+                            deciding + tuple(by_name["dmarc"].findings[:2])))
+    issues.append(Issue(Fulfilment.UPHELD, "PROMISE-SPF-UPHELD", params, deciding))
+    return issues
+
+
+def _processor_params(processor: Mapping[str, Any]) -> dict[str, Any]:
+    sends = str(processor.get("sends") or "mail")
+    return {"processor": processor.get("name", "?"), "sends": sends, "sends_nl": _SENDS_NL.get(sends, sends)}
+
+
+# --- DKIM -----------------------------------------------------------------------------------
+
+def _judge_dkim(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
+    measure = by_name["dkim"]
+    keys = _data(measure, "keys")
+    if not isinstance(keys, list):
+        return []
+    usable = [k for k in keys if k.get("usable")]
+    params = {**context, "domain": promise.domains[0] if promise.domains else ""}
+    if not keys:
+        absent = _coded(measure, "NO-DOMAINKEY")
+        if absent:
+            return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DKIM-NO-DOMAINKEY", params, absent)]
+        untested = tuple(f for f in measure.findings if f.verdict == Verdict.NOT_TESTED)
+        return [Issue(Fulfilment.NOT_TESTED, "PROMISE-DKIM-UNKNOWN-SELECTOR", params,
+                      untested or tuple(measure.findings))]
+    names = ", ".join(dict.fromkeys(str(k.get("selector")) for k in (usable or keys)))
+    params["selectors"] = names
+    key_findings = tuple(f for f in measure.findings if f.code.startswith("DKIM-KEY"))
+    if not usable:
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DKIM-NONE-USABLE", params, key_findings)]
+    issues = []
+    required = int(promise.settings.get("dkim_min_bits", 1024))
+    rsa_bits = [int(k["bits"]) for k in usable if k.get("key_type") == "rsa" and k.get("bits")]
+    if rsa_bits and len(rsa_bits) == len(usable) and max(rsa_bits) < required:
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DKIM-WEAK",
+                            {**params, "bits": max(rsa_bits), "required": required}, key_findings))
+    if all(k.get("testing") for k in usable):
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DKIM-TESTING", params, key_findings))
+    published = {str(k.get("selector")).lower() for k in usable}
+    for processor in promise.settings.get("processors", ()):
+        selectors = [s.lower() for s in processor.get("dkim_selectors", ())]
+        if selectors and not published & set(selectors):
+            issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DKIM-PROCESSOR-MISSING",
+                                {**params, **_processor_params(processor), "selectors": ", ".join(selectors)},
+                                key_findings))
+    issues.append(Issue(Fulfilment.UPHELD, "PROMISE-DKIM-UPHELD", params, key_findings))
+    return issues
+
+
+_JUDGES: Mapping[str, Judge] = {"dmarc": _judge_dmarc, "spf": _judge_spf, "dkim": _judge_dkim}

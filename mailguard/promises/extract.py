@@ -157,8 +157,8 @@ def classify_domains(text: str, emails: list[str], hosts: list[str], source_host
             counts[domain] = counts.get(domain, 0) + 1 + squeezed.count(label)
     company = tuple(sorted(counts, key=lambda d: (-counts[d], d)))
     web_hosts = tuple(h for d in company for h in web.get(d, []))
-    others = tuple(sorted({d for d in web if d not in counts} |
-                          {d for d in (registrable(e.split("@", 1)[1]) for e in emails) if d and d not in counts}))
+    named = {registrable(h) for h in hosts} | {registrable(e.split("@", 1)[1]) for e in emails}
+    others = tuple(sorted(d for d in named if d and d not in counts))
     own_emails = tuple(dict.fromkeys(e for e in emails if registrable(e.split("@", 1)[1]) in counts))
     return StatementDomains(company, web_hosts, own_emails, others)
 
@@ -173,6 +173,7 @@ _THIRD_PARTY = patterns.compile_list(patterns.THIRD_PARTY)
 _GENERIC_TLS = re.compile(r"\b(?:SSL|TLS)\b", re.IGNORECASE)
 _WEB_WORDS = re.compile(r"https|website|web ?site|\bsite\b|browser|webpagina|portal|formulier|\bform\b|"
                         r"certifica|verbinding|connection|persoonsgegevens|personal data", re.IGNORECASE)
+_HSTS = re.compile(r"\bHSTS\b|Strict-Transport-Security", re.IGNORECASE)
 _TABLE_ROW = re.compile(r"\|.*\|")
 
 
@@ -214,7 +215,7 @@ def settings_for(kind: str, sentence: str, shared: str = "") -> dict[str, Any]:
         settings["min_tls"] = "1.2"
         if kind == "https":
             settings["require_redirect"] = True
-            settings["require_hsts"] = best
+            settings["require_hsts"] = best or bool(_HSTS.search(sentence))
         else:
             settings["require_valid_certificate"] = best
     if purpose:

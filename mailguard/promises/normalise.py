@@ -104,7 +104,7 @@ def continues(previous: str, line: str, *, gap: int, usual_gap: int, wrap_width:
     """Does ``line`` continue the sentence of ``previous`` (a wrapped line) or start anew?"""
     if _BULLET_LINE.match(line) or not line[0].isalnum() and line[0] not in "(\"'‘“":
         return False
-    if previous.endswith("-") and len(previous) > 1 and previous[-2].isalpha():
+    if previous.endswith("-") and len(previous) > 1 and previous[-2].isalnum():
         return line[0].isalpha()  # a word hyphenated at the line end
     last_word = previous.rsplit(" ", 1)[-1].lower()
     if previous[-1] in _TERMINAL:
@@ -122,7 +122,7 @@ def continues(previous: str, line: str, *, gap: int, usual_gap: int, wrap_width:
 
 def join_lines(previous: str, line: str) -> str:
     """Join two lines, undoing a hyphenation at the end of the first."""
-    if previous.endswith("-") and len(previous) > 1 and previous[-2].isalpha():
+    if previous.endswith("-") and len(previous) > 1 and previous[-2].isalnum():
         stem = re.search(r"(\S+)-$", previous)
         word = stem.group(1) if stem else ""
         first = line.split(" ", 1)[0].lower()

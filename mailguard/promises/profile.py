@@ -124,7 +124,7 @@ _BASELINE: tuple[tuple[str, str, dict[str, Any]], ...] = (
 
 def baseline(domain: str) -> Profile:
     """The profile a scan uses when there is neither a statement nor a profile for ``domain``."""
-    promises = tuple(Promise(kind, sentence, (domain,), settings) for kind, sentence, settings in _BASELINE)
+    promises = tuple(Promise(kind, sentence, (), settings) for kind, sentence, settings in _BASELINE)
     return Profile(domains=(domain,), promises=promises, baseline=True, statement="baseline")
 
 

@@ -13,6 +13,7 @@ import logging
 import time
 from datetime import UTC, datetime
 from types import ModuleType
+from typing import Any
 
 from . import messages
 from ._version import __version__
@@ -23,7 +24,7 @@ from .messages import Message
 from .model import MeasureResult, ScanReport, Verdict
 from .names import normalize_domain
 from .net import Net
-from .net.dns import NXDOMAIN, REFUSED, TIMEOUT, ERROR
+from .net.dns import ERROR, NXDOMAIN, REFUSED, TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,10 @@ async def _preflight(net: Net, domain: str) -> str | None:
     return f"{_UNSCANNABLE[answer.status]} ({answer.resolver}{detail})"
 
 
-async def _run_one(measure: ModuleType, net: Net, domain: str, config: Config, deadline: float) -> MeasureResult:
+async def _run_one(measure: ModuleType, net: Net, domain: str, config: Config,
+                   deadline: float) -> MeasureResult:
     started = time.monotonic()
+    params: dict[str, Any]
     try:
         async with asyncio.timeout_at(deadline):
             return await measure.run(net, domain, config)  # type: ignore[no-any-return]

@@ -15,11 +15,13 @@ import asyncio
 import struct
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 import dns.exception
 import dns.flags
 import dns.message
 import dns.name
+import dns.node
 import dns.rcode
 import dns.rdataclass
 import dns.rdataset
@@ -123,10 +125,12 @@ class LabDns:
             return None
         response = dns.message.make_response(query)
         response.flags |= dns.flags.RA
-        self._resolve(question.name, question.rdtype, response, want_dnssec=query.want_dnssec())
+        # The DO bit (RFC 3225); Message.want_dnssec() is a setter in dnspython, not a getter.
+        want_dnssec = bool(query.ednsflags & dns.flags.DO)
+        self._resolve(question.name, question.rdtype, response, want_dnssec=want_dnssec)
         return response
 
-    def _resolve(self, qname: dns.name.Name, rdtype: int, response: dns.message.Message,
+    def _resolve(self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, response: dns.message.Message,
                  *, want_dnssec: bool, depth: int = 0) -> None:
         index = self._index
         zone = index.zone_for(qname)
@@ -155,7 +159,7 @@ class LabDns:
             return
         self._add_soa(zone, response, want_dnssec)
 
-    def _wildcard(self, zone: dns.zone.Zone, qname: dns.name.Name) -> dns.zone.Node | None:
+    def _wildcard(self, zone: dns.zone.Zone, qname: dns.name.Name) -> dns.node.Node | None:
         """The wildcard at ``qname``'s closest encloser (RFC 4592 §3.3.1), if there is one."""
         assert zone.origin is not None
         encloser = qname.parent()
@@ -165,15 +169,15 @@ class LabDns:
 
     @staticmethod
     def _add(section: list[dns.rrset.RRset], owner: dns.name.Name, rdataset: dns.rdataset.Rdataset,
-             node: dns.zone.Node, rdtype: int, want_dnssec: bool) -> None:
+             node: dns.node.Node, rdtype: dns.rdatatype.RdataType, want_dnssec: bool) -> None:
         rrset = dns.rrset.RRset(owner, dns.rdataclass.IN, rdataset.rdtype)
-        rrset.update(rdataset)
+        rrset.update(rdataset)  # type: ignore[no-untyped-call]
         section.append(rrset)
         if want_dnssec:
             sigs = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
             if sigs is not None:
                 sig_rrset = dns.rrset.RRset(owner, dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
-                sig_rrset.update(sigs)
+                sig_rrset.update(sigs)  # type: ignore[no-untyped-call]
                 section.append(sig_rrset)
 
     def _add_soa(self, zone: dns.zone.Zone, response: dns.message.Message, want_dnssec: bool) -> None:
@@ -208,21 +212,24 @@ class LabDns:
         server = self
 
         class Udp(asyncio.DatagramProtocol):
+            transport: asyncio.DatagramTransport
+
             def connection_made(self, transport: asyncio.BaseTransport) -> None:
-                self.transport = transport
+                # Python 3.11's selector transport does not subclass DatagramTransport.
+                self.transport = cast(asyncio.DatagramTransport, transport)
 
             def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
                 wire = server._answer_wire(data, "udp")
                 if wire is None:
                     return
-                sendto = self.transport.sendto  # type: ignore[attr-defined]
+                sendto = self.transport.sendto
                 if server.delay:
                     loop.call_later(server.delay, sendto, wire, addr)
                 else:
                     sendto(wire, addr)
 
         transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=(self.host, self.port))
-        self._transport = transport  # type: ignore[assignment]
+        self._transport = transport
         self.port = transport.get_extra_info("sockname")[1]
         self._tcp = await asyncio.start_server(self._tcp_client, self.host, self.port)
 

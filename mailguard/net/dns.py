@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from ..config import Config
 from ..errors import InputError, NoResolver
 from ..model import Evidence
 from .guard import address_allowed
+from .udpmux import UdpMux
 
 # Statuses of a DnsAnswer. The first three are answers; the rest mean "could not be tested".
 OK, NODATA, NXDOMAIN = "ok", "nodata", "nxdomain"
@@ -37,6 +39,7 @@ SERVFAIL, REFUSED, TIMEOUT, ERROR = "servfail", "refused", "timeout", "error"
 ANSWERED = frozenset({OK, NODATA, NXDOMAIN})
 
 MAX_RECORDS_IN_EVIDENCE = 200  # a huge RRset is still bounded in a report
+DEFAULT_CACHE_SIZE = 20_000  # answers kept; a batch of 100,000 domains must not grow without bound
 
 
 @dataclass(frozen=True)
@@ -142,9 +145,14 @@ def system_nameservers() -> tuple[tuple[str, int], ...]:
 
 
 class DnsClient:
-    """Asks questions, caches answers, and turns each answer into evidence."""
+    """Asks questions, caches answers, and turns each answer into evidence.
 
-    def __init__(self, config: Config) -> None:
+    The cache keeps the ``cache_size`` most recently used answers: within one domain's scan
+    every question is asked once, and across a batch the popular ones (a provider's SPF
+    include) stay while finished domains' answers make room.
+    """
+
+    def __init__(self, config: Config, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         servers = config.nameservers or system_nameservers()
         if not servers:
             raise NoResolver("no nameserver configured and none found in /etc/resolv.conf")
@@ -154,7 +162,9 @@ class DnsClient:
         self.nameservers = servers
         self.timeout = config.timeout
         self.payload = config.edns_payload
-        self._cache: dict[tuple[str, str, bool, bool], asyncio.Future[DnsAnswer]] = {}
+        self._cache: OrderedDict[tuple[str, str, bool, bool], asyncio.Future[DnsAnswer]] = OrderedDict()
+        self._cache_size = cache_size
+        self._muxes = {server: UdpMux(*server) for server in servers}
         self.queries_sent = 0
 
     @property
@@ -168,17 +178,29 @@ class DnsClient:
         if future is None:
             future = asyncio.ensure_future(self._ask(key[0], key[1], dnssec, cd))
             self._cache[key] = future
+            self._evict()
+        else:
+            self._cache.move_to_end(key)
         return await asyncio.shield(future)
+
+    def _evict(self) -> None:
+        while len(self._cache) > self._cache_size:
+            key, oldest = next(iter(self._cache.items()))
+            if not oldest.done():
+                return  # everything older is still in flight; let the cache overshoot a little
+            del self._cache[key]
 
     async def query_many(self, questions: Iterable[tuple[str, str]]) -> list[DnsAnswer]:
         """Ask several independent questions concurrently."""
         return list(await asyncio.gather(*(self.query(n, t) for n, t in questions)))
 
     def close(self) -> None:
-        """Cancel questions still in flight (after a deadline)."""
+        """Cancel questions still in flight (after a deadline) and close the sockets."""
         for future in self._cache.values():
             if not future.done():
                 future.cancel()
+        for mux in self._muxes.values():
+            mux.close()
 
     async def _ask(self, name: str, rdtype: str, dnssec: bool, cd: bool) -> DnsAnswer:
         started = time.monotonic()
@@ -196,9 +218,7 @@ class DnsClient:
             self.queries_sent += 1
             try:
                 async with asyncio.timeout(self.timeout):
-                    response, used_tcp = await dns.asyncquery.udp_with_fallback(
-                        query, host, timeout=self.timeout, port=port
-                    )
+                    response, used_tcp = await self._exchange(query, host, port)
             except (TimeoutError, dns.exception.Timeout):
                 last = _failure(name, rdtype, _where(host, port), TIMEOUT,
                                 f"no answer within {self.timeout:g} s", started, stamp)
@@ -210,6 +230,15 @@ class DnsClient:
             return _answer(name, rdtype, _where(host, port), response, used_tcp, started, stamp)
         assert last is not None
         return last
+
+
+    async def _exchange(self, query: dns.message.Message, host: str, port: int) -> tuple[dns.message.Message, bool]:
+        """UDP over the shared socket; over TCP again when the answer is truncated (RFC 7766)."""
+        response = await self._muxes[(host, port)].ask(query, self.timeout)
+        if not response.flags & dns.flags.TC:
+            return response, False
+        tcp = await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
+        return tcp, True
 
 
 def _where(host: str, port: int) -> str:
@@ -238,7 +267,7 @@ def _answer(
               dns.rcode.SERVFAIL: SERVFAIL, dns.rcode.REFUSED: REFUSED}.get(rcode, ERROR)
     if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         try:
-            chain = response.resolve_chaining()
+            chain = response.resolve_chaining()  # type: ignore[attr-defined]  # a QueryMessage
         except dns.exception.DNSException as exc:
             return _failure(name, rdtype, where, ERROR, f"unusable answer: {_describe(exc)}", started, stamp)
         for rrset in response.answer:

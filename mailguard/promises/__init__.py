@@ -13,8 +13,13 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..batch import unscannable
 from ..config import Config
+from ..errors import InvalidDomain
 from ..model import Fulfilment, Promise, ScanReport
+from ..names import normalize_domain
+from ..net import Net
+from ..scanner import scan_domain
 from . import profile as profiles
 from . import verdicts
 from .extract import Analysis, analyse
@@ -48,6 +53,46 @@ def profile_for(domain: str, *, explicit: Profile | None = None, checks_dir: Pat
     return profiles.baseline(domain)
 
 
+class PromiseScan:
+    """Scans one domain with the promises that hold for it, for :func:`mailguard.batch.scan_many`.
+
+    The profile is chosen per domain (:func:`profile_for`, each file read once), adds its DKIM
+    selectors and web hosts to the scan's settings, and its promises are judged on the finished
+    report; the scanner itself knows nothing of promises.
+    """
+
+    def __init__(self, *, explicit: Profile | None = None, checks_dir: Path | None = None) -> None:
+        self.explicit = explicit
+        self.checks_dir = checks_dir
+        self._index: dict[str, Path] | None = None
+        self._loaded: dict[Path, Profile] = {}
+
+    def profile(self, domain: str) -> Profile:
+        if self.explicit is not None:
+            return self.explicit
+        path = self._paths().get(domain)
+        if path is None:
+            return profiles.baseline(domain)
+        if path not in self._loaded:
+            self._loaded[path] = profiles.load(path)
+        return self._loaded[path]
+
+    def _paths(self) -> dict[str, Path]:
+        """Domain -> profile file, from the file names and from each file's ``domains``."""
+        if self._index is None:
+            self._index = profiles.index(self.checks_dir) if self.checks_dir is not None else {}
+        return self._index
+
+    async def scan(self, name: str, config: Config, net: Net) -> ScanReport:
+        try:
+            domain = normalize_domain(name)
+        except InvalidDomain as exc:
+            return unscannable(name, str(exc))
+        profile = self.profile(domain)
+        report = await scan_domain(domain, config_for(profile, config), net=net)
+        return attach(report, profile)
+
+
 def config_for(profile: Profile, config: Config) -> Config:
     """The scan settings a profile adds: its DKIM selectors (and its processors') and web hosts."""
     selectors = tuple(dict.fromkeys(config.dkim_selectors + profiles.dkim_selectors(profile)))
@@ -68,5 +113,5 @@ def broken(report: ScanReport) -> bool:
     return any(r.verdict == Fulfilment.NOT_UPHELD for r in report.promises)
 
 
-__all__ = ["Profile", "ReadStatement", "Statement", "attach", "broken", "config_for", "profile_for", "profiles",
+__all__ = ["Profile", "PromiseScan", "ReadStatement", "Statement", "attach", "broken", "config_for", "profile_for", "profiles",
            "read", "verdicts"]

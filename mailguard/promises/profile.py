@@ -356,16 +356,29 @@ def find(checks_dir: Path, domain: str) -> Path | None:
     direct = profile_path(checks_dir, domain)
     if direct.is_file():
         return direct
+    return index(checks_dir).get(domain)
+
+
+def index(checks_dir: Path) -> dict[str, Path]:
+    """Every domain the profiles in ``checks_dir`` are for: by file name, else by ``domains``.
+
+    A file that cannot be read is indexed by its name only, so that using it reports the error."""
+    found: dict[str, Path] = {}
     if not checks_dir.is_dir():
-        return None
-    for candidate in sorted(checks_dir.glob("*.toml")):
+        return found
+    files = sorted(checks_dir.glob("*.toml"))
+    for path in files:
+        found[path.name[:-len(".toml")].lower()] = path
+    for path in files:
         try:
-            doc = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             continue
-        if domain in [str(d).lower() for d in doc.get("domains", []) if isinstance(d, str)]:
-            return candidate
-    return None
+        names = doc.get("domains", [])
+        for name in names if isinstance(names, list) else []:
+            if isinstance(name, str):
+                found.setdefault(name.lower().rstrip("."), path)
+    return found
 
 
 def save(profile: Profile, checks_dir: Path, *, overwrite: bool = False) -> Path:

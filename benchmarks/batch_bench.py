@@ -1,0 +1,239 @@
+"""The batch benchmark (issue #6). Not a test: run it with ``benchmarks/run.sh``.
+
+In one run it
+  1. generates N lab domains (benchmarks/zones.py) and serves them from the lab DNS server in a
+     process of its own, adding a fixed delay to every answer (default 20 ms, a real round trip);
+  2. scans N = 100, 1,000, 10,000 domains with mailguard's DNS measures as a user would
+     (`mailguard scan --domains-file ... --format jsonl`), measuring domains/s, peak memory and
+     questions per domain;
+  3. scans one domain (critical.test) in-process, several times, and compares its wall time with
+     its critical-path bound: the longest chain of dependent round trips times the delay;
+  4. runs checkdmarc (installed in its own virtual environment by run.sh) on the same domains
+     against the same server, and reports mailguard's speed as a ratio to it.
+
+run.sh runs all of this inside a fresh network namespace that has only a loopback interface, so
+no tool in the benchmark can send a packet off the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import zones  # noqa: E402
+
+DNS_MEASURES = ("mx", "spf", "dmarc", "dkim", "tlsrpt")
+
+
+def available_measures() -> list[str]:
+    from mailguard.measures import by_name
+
+    known = by_name()
+    return [m for m in DNS_MEASURES if m in known]
+
+
+# -- the DNS server process -------------------------------------------------------------------
+class Server:
+    def __init__(self, zone_file: Path, host: str, port: int, delay: float) -> None:
+        self.host, self.port = host, port
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "dns_server.py"), str(zone_file), "--host", host,
+             "--port", str(port), "--delay", str(delay)],
+            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready"):
+            raise SystemExit(f"benchmark DNS server did not start: {line!r}")
+
+    def queries(self) -> int:
+        import dns.message
+        import dns.query
+
+        query = dns.message.make_query("stats.control.", "TXT")
+        answer = dns.query.udp(query, self.host, port=self.port, timeout=5)
+        return int(answer.answer[0][0].strings[0])
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def run_child(argv: list[str], stdout_path: Path) -> tuple[float, int, int]:
+    """Run a command; return wall seconds, peak RSS in MiB (of that process alone), exit code."""
+    with stdout_path.open("w") as out:
+        started = time.monotonic()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - started
+    return wall, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+
+
+# -- mailguard, many domains ------------------------------------------------------------------
+def bench_mailguard(server: Server, n: int, work: Path, concurrency: int, measures: list[str]) -> dict:
+    domains = work / f"domains-{n}.txt"
+    domains.write_text("\n".join(zones.domain_names(n)) + "\n")
+    before = server.queries()
+    argv = [sys.executable, "-m", "mailguard", "scan", "--domains-file", str(domains),
+            "--nameserver", f"{server.host}:{server.port}", "--format", "jsonl", "--quiet",
+            "--concurrency", str(concurrency), "--timeout", "5"]
+    for m in measures:
+        argv += ["--measure", m]
+    wall, rss, code = run_child(argv, work / f"mailguard-{n}.jsonl")
+    lines = (work / f"mailguard-{n}.jsonl").read_text().splitlines()
+    asked = server.queries() - before
+    return {"tool": "mailguard", "domains": n, "seconds": round(wall, 2), "domains_per_s": round(n / wall, 1),
+            "peak_rss_mib": rss, "queries_per_domain": round(asked / n, 1), "results": len(lines),
+            "exit_code": code}
+
+
+def bench_checkdmarc(server: Server, checkdmarc: Path, n: int, work: Path) -> dict:
+    domains = work / f"domains-{n}.txt"
+    domains.write_text("\n".join(zones.domain_names(n)) + "\n")
+    before = server.queries()
+    # The domain file goes first: -n and -o each take several values.
+    argv = [str(checkdmarc), str(domains), "-t", "5", "-f", "json", "-n", server.host,
+            "-o", str(work / f"cd-{n}.json")]
+    wall, rss, code = run_child(argv, work / f"cd-{n}.out")
+    asked = server.queries() - before
+    return {"tool": "checkdmarc 6.0.4", "domains": n, "seconds": round(wall, 2),
+            "domains_per_s": round(n / wall, 2), "peak_rss_mib": rss,
+            "queries_per_domain": round(asked / n, 1), "exit_code": code}
+
+
+# -- one domain against its critical path -----------------------------------------------------
+def single_domain(delay: float, runs: int) -> dict:
+    """Runs in a child process: its own lab server on a thread, logging when questions arrive."""
+    from mailguard.config import LOOPBACK_ONLY, Config
+    from mailguard.lab.dns_server import LabDns, load_zone_text
+    from mailguard.scanner import scan_domain
+
+    arrivals: list[float] = []
+
+    class LoggingDns(LabDns):
+        def handle(self, query, transport):  # type: ignore[no-untyped-def]
+            arrivals.append(time.monotonic())
+            return super().handle(query, transport)
+
+    text = zones.zone_text(1)
+    with LoggingDns([load_zone_text("test", text)], delay=delay) as server:
+        config = Config(nameservers=((server.host, server.port),), allowed_networks=LOOPBACK_ONLY,
+                        timeout=5, measures=tuple(available_measures()))
+        asyncio.run(scan_domain("d0.test", config))  # warm the imports, as a batch would
+        walls, waves = [], []
+        for _ in range(runs):
+            arrivals.clear()
+            started = time.monotonic()
+            report = asyncio.run(scan_domain("critical.test", config))
+            walls.append(time.monotonic() - started)
+            waves.append(count_waves(sorted(arrivals), delay))
+    wall = statistics.median(walls)
+    bound = zones.CRITICAL_CHAIN * delay
+    return {"domain": "critical.test", "measures": [m.name for m in report.measures],
+            "median_seconds": round(wall, 4), "designed_chain": zones.CRITICAL_CHAIN,
+            "observed_rounds": max(waves), "bound_seconds": round(bound, 4),
+            "ratio_to_bound": round(wall / bound, 2)}
+
+
+def count_waves(times: list[float], delay: float) -> int:
+    """Rounds of dependent questions: a question arriving a delay after the round began starts one."""
+    rounds, start = 0, None
+    for t in times:
+        if start is None or t - start > delay * 0.6:
+            rounds, start = rounds + 1, t
+    return rounds
+
+
+# -- the report -------------------------------------------------------------------------------
+def markdown(results: dict) -> str:
+    rows = ["| tool | domains | seconds | domains/s | peak RSS (MiB) | questions/domain |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for r in results["batch"] + results["checkdmarc"]:
+        rows.append(f"| {r['tool']} | {r['domains']:,} | {r['seconds']} | {r['domains_per_s']} | "
+                    f"{r['peak_rss_mib']} | {r['queries_per_domain']} |")
+    s = results["single"]
+    lines = rows + [
+        "",
+        f"Single domain ({s['domain']}, measures {', '.join(s['measures'])}): median "
+        f"{s['median_seconds'] * 1000:.1f} ms for a critical path of {s['designed_chain']} round trips "
+        f"x {results['delay'] * 1000:.0f} ms = {s['bound_seconds'] * 1000:.0f} ms "
+        f"(ratio {s['ratio_to_bound']}; rounds observed at the server: {s['observed_rounds']}).",
+    ]
+    for key, value in results.get("ratios", {}).items():
+        lines.append(f"{key}: {value}")
+    lines.append(f"Machine: {results['machine']}. Command: `{results['command']}`")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--delay", type=float, default=0.02)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--checkdmarc", type=Path, help="path to a checkdmarc executable")
+    parser.add_argument("--checkdmarc-domains", type=int, default=100,
+                        help="domains given to checkdmarc (it is sequential; its rate does not depend on N)")
+    parser.add_argument("--host", default="127.0.0.153")
+    parser.add_argument("--port", type=int, default=53)
+    parser.add_argument("--runs", type=int, default=7, help="single-domain repetitions")
+    parser.add_argument("--single-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    if args.single_child:
+        print(json.dumps(single_domain(args.delay, args.runs)))
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    measures = available_measures()
+    results: dict = {"delay": args.delay, "measures": measures, "batch": [], "checkdmarc": [],
+                     "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                     "command": "benchmarks/run.sh " + " ".join(sys.argv[1:])}
+    single = subprocess.run([sys.executable, __file__, "--single-child", "--delay", str(args.delay),
+                             "--runs", str(args.runs)], capture_output=True, text=True, check=True)
+    results["single"] = json.loads(single.stdout)
+    print(f"single domain: {results['single']}", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        zone_file = work / "test.zone"
+        zone_file.write_text(zones.zone_text(max(sizes + [args.checkdmarc_domains])))
+        server = Server(zone_file, args.host, args.port, args.delay)
+        try:
+            for n in sizes:
+                r = bench_mailguard(server, n, work, args.concurrency, measures)
+                print(f"mailguard: {r}", file=sys.stderr)
+                results["batch"].append(r)
+            if args.checkdmarc:
+                r = bench_checkdmarc(server, args.checkdmarc, args.checkdmarc_domains, work)
+                print(f"checkdmarc: {r}", file=sys.stderr)
+                results["checkdmarc"].append(r)
+        finally:
+            server.stop()
+    by_n = {r["domains"]: r for r in results["batch"]}
+    ratios = {}
+    if results["checkdmarc"] and 1000 in by_n:
+        ratios["mailguard / checkdmarc speed at 1,000 domains"] = round(
+            by_n[1000]["domains_per_s"] / results["checkdmarc"][0]["domains_per_s"], 1)
+    if 1000 in by_n and 10000 in by_n:
+        ratios["peak memory 10,000 / 1,000 domains"] = round(
+            by_n[10000]["peak_rss_mib"] / by_n[1000]["peak_rss_mib"], 2)
+    results["ratios"] = ratios
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""One UDP socket per resolver, shared by every query in flight, answers matched by query id.
+
+Opening a socket per query costs more CPU than the query itself once hundreds of domains are in
+flight (see PERFORMANCE.md); a connected socket also hears ICMP "port unreachable", so a dead
+resolver fails every waiting query at once instead of each waiting out its timeout.
+An answer is accepted only if its id AND question match a query in flight (RFC 5452 §9.1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+
+import dns.exception
+import dns.message
+
+RECEIVE_BUFFER = 4 * 1024 * 1024
+MAX_DATAGRAM = 65535
+
+
+class ResolverUnreachable(OSError):
+    """The kernel reported the resolver's address or port unreachable."""
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    def __init__(self, mux: UdpMux) -> None:
+        self.mux = mux
+
+    def datagram_received(self, data: bytes, addr: object) -> None:
+        self.mux._received(data)
+
+    def error_received(self, exc: Exception) -> None:
+        self.mux._fail_all(ResolverUnreachable(str(exc)))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.mux._fail_all(ResolverUnreachable("socket closed"))
+
+
+class UdpMux:
+    """Queries to one resolver over one connected UDP socket."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._transport: asyncio.DatagramTransport | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._opening: asyncio.Future[None] | None = None
+        self._pending: dict[int, tuple[dns.message.Message, asyncio.Future[dns.message.Message]]] = {}
+
+    async def _open(self) -> asyncio.DatagramTransport:
+        if self._loop is not asyncio.get_running_loop():
+            self.close()  # a socket belongs to the loop that opened it
+            self._opening = None
+            self._loop = asyncio.get_running_loop()
+        if self._transport is not None and not self._transport.is_closing():
+            return self._transport
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(self._connect())
+        await asyncio.shield(self._opening)
+        assert self._transport is not None
+        return self._transport
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            sock.setblocking(False)
+            sock.connect((self.host, self.port))
+        except OSError:
+            sock.close()
+            self._opening = None
+            raise
+        transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), sock=sock)
+        self._transport = transport
+        self._opening = None
+
+    async def ask(self, query: dns.message.Message, timeout: float) -> dns.message.Message:
+        """Send ``query`` (its id is replaced) and wait for the matching answer.
+
+        One retransmission at half the timeout covers a lost datagram on real networks.
+        Raises dns.exception.Timeout, ResolverUnreachable or OSError.
+        """
+        transport = await self._open()
+        loop = asyncio.get_running_loop()
+        query_id = self._free_id()
+        query.id = query_id
+        wire = query.to_wire()
+        future: asyncio.Future[dns.message.Message] = loop.create_future()
+        self._pending[query_id] = (query, future)
+        try:
+            transport.sendto(wire)
+            done, _ = await asyncio.wait([future], timeout=timeout / 2)
+            if not done:
+                transport.sendto(wire)
+                done, _ = await asyncio.wait([future], timeout=timeout / 2)
+            if not done:
+                raise dns.exception.Timeout(timeout=timeout)  # type: ignore[no-untyped-call]
+            return future.result()
+        finally:
+            self._pending.pop(query_id, None)
+            if not future.done():
+                future.cancel()
+
+    def _free_id(self) -> int:
+        while True:
+            candidate = random.getrandbits(16)
+            if candidate not in self._pending:
+                return candidate
+
+    def _received(self, data: bytes) -> None:
+        if len(data) < 12:
+            return
+        entry = self._pending.get(int.from_bytes(data[:2], "big"))
+        if entry is None:
+            return
+        query, future = entry
+        if future.done():
+            return
+        try:
+            response = dns.message.from_wire(data, question_only=False)
+        except dns.exception.DNSException:
+            # Truncated answers may not parse past the header; let the caller retry over TCP.
+            try:
+                response = dns.message.from_wire(data, question_only=True)
+            except dns.exception.DNSException:
+                return
+        if not query.is_response(response):
+            return  # a forged or stale answer: ignore it and keep waiting
+        future.set_result(response)
+
+    def _fail_all(self, exc: Exception) -> None:
+        for _query, future in list(self._pending.values()):
+            if not future.done():
+                future.set_exception(exc)
+        self.close()
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None

@@ -1,0 +1,165 @@
+"""Many domains: bounded concurrency, one shared cache, streaming output, stalls, Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from mailguard.batch import read_domains, scan_many
+from mailguard.cli import main
+from mailguard.config import LOOPBACK_ONLY, Config
+from mailguard.lab import Lab, LabDns, load_zone_text
+from mailguard.scanner import scan_domain
+
+SHARED = """$TTL 300
+@ IN SOA ns.fleet.test. h.fleet.test. 1 2 3 4 5
+@ IN NS ns.fleet.test.
+ns IN A 127.0.0.1
+mx IN A 127.0.0.40
+"""
+
+
+def customer_zone(i: int) -> str:
+    return f"""$TTL 300
+@ IN SOA ns.c{i}.test. h.c{i}.test. 1 2 3 4 5
+@ IN NS ns.c{i}.test.
+ns IN A 127.0.0.1
+@ IN MX 10 mx.fleet.test.
+"""
+
+
+class CountingDns(LabDns):
+    """Counts questions and the most answers it ever owed at once (= domains in flight)."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.asked: dict[str, int] = {}
+
+    def handle(self, query, transport):
+        name = query.question[0].name.to_text()
+        self.asked[name] = self.asked.get(name, 0) + 1
+        return super().handle(query, transport)
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    zones = [load_zone_text("fleet.test", SHARED)] + [load_zone_text(f"c{i}.test", customer_zone(i))
+                                                      for i in range(30)]
+    with Lab(extra_zones=zones) as lab:
+        yield lab
+
+
+def collect(domains, config, concurrency):
+    async def go():
+        return [r async for r in scan_many(domains, config, concurrency=concurrency)]
+
+    return asyncio.run(go())
+
+
+def test_every_domain_reported_once(fleet):
+    names = [f"c{i}.test" for i in range(30)]
+    reports = collect(names, fleet.config(measures=("mx",)), concurrency=7)
+    assert sorted(r.domain for r in reports) == sorted(names)
+    assert all(r.error is None and r.measures[0].status.value == "pass" for r in reports)
+
+
+def test_shared_host_is_asked_once_per_run():
+    zones = [load_zone_text("fleet.test", SHARED)] + [load_zone_text(f"c{i}.test", customer_zone(i))
+                                                      for i in range(10)]
+    with CountingDns(zones) as server:
+        config = Config(nameservers=((server.host, server.port),), allowed_networks=LOOPBACK_ONLY,
+                        timeout=2, measures=("mx",))
+        collect([f"c{i}.test" for i in range(10)], config, concurrency=10)
+    assert server.asked["mx.fleet.test."] == 2  # A and AAAA, once each for ten domains
+
+
+def test_concurrency_is_bounded(fleet):
+    in_flight = peak = 0
+
+    async def counting(name, config, net):
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            return await scan_domain(name, config, net=net)
+        finally:
+            in_flight -= 1
+
+    async def go():
+        names = [f"c{i}.test" for i in range(30)]
+        config = fleet.config(measures=("mx",))
+        return [r async for r in scan_many(names, config, concurrency=4, scan=counting)]
+
+    assert len(asyncio.run(go())) == 30
+    assert 1 < peak <= 4
+
+
+def test_a_stalling_domain_costs_only_its_own_deadline(fleet):
+    fleet.dns.silent.add(__import__("dns.name").name.from_text("c0.test"))
+    try:
+        started = time.monotonic()
+        reports = collect([f"c{i}.test" for i in range(20)],
+                          fleet.config(measures=("mx",), timeout=1.0, deadline=2.0), concurrency=5)
+        elapsed = time.monotonic() - started
+    finally:
+        fleet.dns.silent.clear()
+    stalled = next(r for r in reports if r.domain == "c0.test")
+    assert stalled.error and "no answer" in stalled.error
+    assert sum(r.error is None for r in reports) == 19
+    assert elapsed < 4  # the stall overlaps the other domains instead of adding to them
+
+
+def test_read_domains_skips_comments_blanks_and_repeats(tmp_path):
+    path = tmp_path / "d.txt"
+    path.write_text("# customers\nexample.nl\n\nexample.nl  # again\nExample.NL\nother.nl # x\n")
+    assert list(read_domains(path)) == ["example.nl", "other.nl"]
+
+
+def test_jsonl_streams_one_document_per_domain_and_csv_summary(fleet, tmp_path):
+    path = tmp_path / "domains.txt"
+    path.write_text("".join(f"c{i}.test\n" for i in range(5)) + "not..valid\n")
+    result = CliRunner().invoke(main, ["scan", "--domains-file", str(path), "--nameserver",
+                                       fleet.dns.address, "--format", "jsonl", "--summary", "csv",
+                                       "--measure", "mx"])
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(d["domain"] for d in lines) == sorted([f"c{i}.test" for i in range(5)] + ["not..valid"])
+    assert next(d for d in lines if d["domain"] == "not..valid")["error"].startswith("invalid domain")
+    assert "domain,error,mx" in result.stderr
+    assert result.exit_code == 1  # one domain could not be scanned
+
+
+def test_batch_of_unscannable_domains_exits_3(tmp_path):
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = CliRunner().invoke(main, ["scan", "a.example", "b.example", "--nameserver",
+                                       f"127.0.0.1:{port}", "--timeout", "1", "-q"])
+    assert result.exit_code == 3
+
+
+def test_ctrl_c_keeps_finished_results():
+    zones = [load_zone_text(f"c{i}.test", customer_zone(i)) for i in range(40)]
+    with Lab(extra_zones=zones, dns_delay=0.15) as lab:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mailguard", "scan", *[f"c{i}.test" for i in range(40)],
+             "--nameserver", lab.dns.address, "--format", "jsonl", "--concurrency", "1",
+             "--measure", "mx"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=20)
+    lines = [first, *rest.splitlines()]
+    assert proc.returncode == 130, err
+    assert "finished result(s) kept" in err
+    assert all(json.loads(line)["domain"].endswith(".test") for line in lines if line.strip())
+    assert 1 <= len([line for line in lines if line.strip()]) < 40

@@ -13,6 +13,7 @@ DMARC, DKIM) are read from their ``data``; for the others the verdict follows th
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,11 +29,12 @@ KIND_MEASURES: Mapping[str, tuple[str, ...]] = {
     "spf": ("spf",),
     "dkim": ("dkim",),
     "dmarc": ("dmarc",),
-    "mail-tls": ("starttls", "smtp", "mail-tls", "mailtls"),
+    "mail-tls": ("starttls",),
     "dane": ("dane",),
-    "mta-sts": ("mtasts", "mta-sts", "mta_sts"),
+    "mta-sts": ("mta-sts",),
     "dnssec": ("dnssec",),
-    "https": ("https", "web", "hsts", "redirect", "webtls", "web-tls"),
+    # the website: reachable over https, its certificate and TLS, http -> https, HSTS
+    "https": ("web-https", "web-tls", "web-redirect", "hsts"),
 }
 
 # What a kind that cannot be verified from outside is, in both languages.
@@ -119,6 +121,10 @@ MESSAGES: Mapping[str, Message] = {
         "DMARC p={policy} applies to only {pct}% of the failing mail (pct={pct}); {claim} is partly upheld",
         "DMARC p={policy} geldt voor maar {pct}% van de afgekeurde mail (pct={pct}); {claim} wordt "
         "gedeeltelijk nagekomen"),
+    "PROMISE-DMARC-TESTING": M(
+        "DMARC p={policy} is in test mode (t=y): receivers apply {applied} instead; {claim} is partly upheld",
+        "DMARC p={policy} staat in testmodus (t=y): ontvangers passen {applied} toe; {claim} wordt "
+        "gedeeltelijk nagekomen"),
     "PROMISE-DMARC-UPHELD": M(
         "DMARC is published with p={policy}: receivers {action} mail that fails SPF and DKIM in your "
         "name, so {claim} is upheld",
@@ -138,6 +144,16 @@ MESSAGES: Mapping[str, Message] = {
         "upheld",
         "het SPF-record eindigt op {all}: daarmee mag elke server mail in uw naam versturen, dus {claim} "
         "wordt niet nagekomen"),
+    "PROMISE-SPF-NO-ALL": M(
+        "the SPF record has no 'all' term, so mail from any other server gets 'neutral': nothing is "
+        "refused, and {claim} is not upheld",
+        "het SPF-record heeft geen 'all'-term, dus mail van elke andere server krijgt 'neutral': niets "
+        "wordt geweigerd, en {claim} wordt niet nagekomen"),
+    "PROMISE-SPF-INCLUDE-OPEN": M(
+        "the SPF record includes {include}, which ends in +all: any server passes SPF in your name, so "
+        "{claim} is not upheld",
+        "het SPF-record neemt {include} op, dat eindigt op +all: elke server komt in uw naam door SPF, dus "
+        "{claim} wordt niet nagekomen"),
     "PROMISE-SPF-SOFT": M(
         "the SPF record ends in {all}, milder than the {required} that {claim} calls for; partly upheld",
         "het SPF-record eindigt op {all}, milder dan de {required} die {claim} vraagt; gedeeltelijk nagekomen"),
@@ -189,6 +205,60 @@ MESSAGES: Mapping[str, Message] = {
     "PROMISE-DKIM-UPHELD": M(
         "DKIM keys are published ({selectors}), so {claim} is upheld",
         "er zijn DKIM-sleutels gepubliceerd ({selectors}), dus {claim} wordt nagekomen"),
+    # DNSSEC (RFC 4033 §5, RFC 4035 §5)
+    "PROMISE-DNSSEC-SECURE": M(
+        "the domain is signed with DNSSEC and its answers validate, so {claim} is upheld",
+        "het domein is ondertekend met DNSSEC en de antwoorden valideren, dus {claim} wordt nagekomen"),
+    "PROMISE-DNSSEC-UNSIGNED": M(
+        "the domain is not signed with DNSSEC (its parent zone proves there is no DS record), so {claim} "
+        "is not upheld",
+        "het domein is niet ondertekend met DNSSEC (de bovenliggende zone bewijst dat er geen DS-record "
+        "is), dus {claim} wordt niet nagekomen"),
+    "PROMISE-DNSSEC-BOGUS": M(
+        "the domain's DNSSEC signatures do not validate: validating resolvers answer SERVFAIL, so {claim} "
+        "is not upheld",
+        "de DNSSEC-handtekeningen van het domein valideren niet: validerende resolvers antwoorden "
+        "SERVFAIL, dus {claim} wordt niet nagekomen"),
+    "PROMISE-DNSSEC-HOSTS": M(
+        "the domain is signed, but its mail server(s) {hosts} are not validly signed; {claim} is partly "
+        "upheld",
+        "het domein is ondertekend, maar mailserver(s) {hosts} niet geldig; {claim} wordt gedeeltelijk "
+        "nagekomen"),
+    # STARTTLS (RFC 3207)
+    "PROMISE-MAILTLS-NO-MAIL": M(
+        "the domain receives no mail (no MX or null MX): there is no transfer of mail to protect; {claim} "
+        "was not tested",
+        "het domein ontvangt geen mail (geen MX of null-MX): er is geen mailoverdracht te beveiligen; "
+        "{claim} is niet getest"),
+    "PROMISE-MAILTLS-MISSING": M(
+        "{hosts} do(es) not offer working STARTTLS: mail to it travels unencrypted, so {claim} is not upheld",
+        "{hosts} biedt geen werkende STARTTLS: mail ernaartoe gaat onversleuteld, dus {claim} wordt niet "
+        "nagekomen"),
+    "PROMISE-MAILTLS-OLD": M(
+        "STARTTLS works, but {hosts} negotiate(s) {version}, older than the TLS {required} that {claim} "
+        "calls for; partly upheld",
+        "STARTTLS werkt, maar {hosts} gebruikt {version}, ouder dan de TLS {required} die {claim} vraagt; "
+        "gedeeltelijk nagekomen"),
+    "PROMISE-MAILTLS-CERT": M(
+        "STARTTLS works, but the certificate of {hosts} is not valid for its name: a sender cannot tell "
+        "it from an impostor; {claim} is partly upheld",
+        "STARTTLS werkt, maar het certificaat van {hosts} is niet geldig voor de naam: een verzender kan "
+        "hem niet van een bedrieger onderscheiden; {claim} wordt gedeeltelijk nagekomen"),
+    "PROMISE-MAILTLS-WEAK": M(
+        "STARTTLS works on every mail server, but {problems_en}; {claim} is partly upheld",
+        "STARTTLS werkt op elke mailserver, maar {problems_nl}; {claim} wordt gedeeltelijk nagekomen"),
+    "PROMISE-MAILTLS-UPHELD": M(
+        "every mail server offers STARTTLS ({version}), so {claim} is upheld",
+        "elke mailserver biedt STARTTLS ({version}), dus {claim} wordt nagekomen"),
+    # MTA-STS (RFC 8461 §5)
+    "PROMISE-MTASTS-MODE": M(
+        "the MTA-STS policy is in mode {mode}, not {required}: senders do not refuse insecure delivery; "
+        "{claim} is partly upheld",
+        "het MTA-STS-beleid staat op {mode}, niet {required}: verzenders weigeren onveilige aflevering "
+        "niet; {claim} wordt gedeeltelijk nagekomen"),
+    "PROMISE-MTASTS-UPHELD": M(
+        "an MTA-STS policy in mode {mode} is published and served, so {claim} is upheld",
+        "er is een MTA-STS-beleid op {mode} gepubliceerd en opvraagbaar, dus {claim} wordt nagekomen"),
 }
 messages.register(MESSAGES)
 
@@ -232,7 +302,7 @@ def judge_one(promise: Promise, by_name: Mapping[str, MeasureResult]) -> Promise
                                        {**base, "what_en": what[0], "what_nl": what[1]})], ())
     if promise.settings.get("scope") == "processors":
         return _result(promise, [Issue(Fulfilment.NOT_VERIFIABLE, "PROMISE-PROCESSORS-SCOPE", base)], ())
-    names = KIND_MEASURES.get(promise.kind, ())
+    names = _relevant(promise, KIND_MEASURES.get(promise.kind, ()))
     present = {n: by_name[n] for n in names if n in by_name}
     if not present:
         return _result(promise, [Issue(Fulfilment.NOT_TESTED, "PROMISE-MEASURE-MISSING",
@@ -247,9 +317,26 @@ def judge_one(promise: Promise, by_name: Mapping[str, MeasureResult]) -> Promise
     context = dict(base)
     specific = _JUDGES.get(promise.kind)
     issues = specific(promise, {**by_name, **present}, context) if specific else []
-    if not issues:
+    if issues:
+        issues += _unexplained_failures(issues, list(present.values()), context)
+    else:
         issues = _by_findings(list(present.values()), context)
     return _result(promise, issues, consulted + _extra_measures(promise, by_name))
+
+
+def _unexplained_failures(issues: list[Issue], present: list[MeasureResult],
+                          context: dict[str, Any]) -> list[Issue]:
+    """A promise is never upheld beside a failed check its reading did not weigh: the failures
+    the measures report that no issue rests on make it partly upheld at best."""
+    if any(i.verdict == Fulfilment.NOT_UPHELD for i in issues):
+        return []
+    weighed = {id(f) for i in issues if i.verdict != Fulfilment.UPHELD for f in i.findings}
+    fails = [f for m in present for f in m.findings if f.verdict == Verdict.FAIL and id(f) not in weighed]
+    if not fails:
+        return []
+    return [Issue(Fulfilment.PARTLY, "PROMISE-FINDINGS-WARN",
+                  {**context, "measure": "/".join(m.title for m in present),
+                   "problems_en": _problems(fails, "en"), "problems_nl": _problems(fails, "nl")}, tuple(fails))]
 
 
 def render_reason(result: PromiseResult, lang: str = "en") -> str:
@@ -270,12 +357,25 @@ def _result(promise: Promise, issues: list[Issue], measures: tuple[str, ...]) ->
     params = dict(main.params)
     if rest:
         params["also"] = [{"code": i.code, "params": dict(i.params)} for i in rest]
-    findings = tuple(dict.fromkeys(f for i in [main, *rest] for f in i.findings))
+    unique: dict[int, Finding] = {}
+    for issue in [main, *rest]:
+        for found in issue.findings:
+            unique.setdefault(id(found), found)
+    findings = tuple(unique.values())
     result = PromiseResult(promise=promise, verdict=main.verdict, code=main.code, reason="", params=params,
                            measures=tuple(dict.fromkeys(measures)), findings=findings)
     return PromiseResult(promise=promise, verdict=main.verdict, code=main.code,
                          reason=render_reason(result, "en"), params=params, measures=result.measures,
                          findings=findings)
+
+
+def _relevant(promise: Promise, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The measures a promise rests on given its settings: HSTS and the redirect only when required."""
+    if promise.kind == "https":
+        skip = {"web-redirect"} if promise.settings.get("require_redirect") is False else set()
+        skip |= set() if promise.settings.get("require_hsts") else {"hsts"}
+        return tuple(n for n in names if n not in skip)
+    return names
 
 
 def _unobserved(measure: MeasureResult) -> bool:
@@ -318,8 +418,17 @@ def _anchor(sentence: str, promise: Promise) -> int | None:
     return None
 
 
+def _render_finding(finding: Finding, lang: str) -> str:
+    if lang == "en":
+        return finding.reason
+    try:
+        return messages.render(finding.code, finding.params, lang)
+    except KeyError:  # a code this mailguard does not know (a report from elsewhere)
+        return finding.reason
+
+
 def _problems(findings: Sequence[Finding], lang: str, limit: int = 3) -> str:
-    texts = [messages.render(f.code, f.params, lang) if lang != "en" else f.reason for f in findings]
+    texts = [_render_finding(f, lang) for f in findings]
     shown = "; ".join(dict.fromkeys(texts[:limit]))
     more = len(texts) - limit
     return shown + (f" (+{more})" if more > 0 else "")
@@ -361,6 +470,8 @@ def dmarc_facts(measure: MeasureResult | None) -> dict[str, Any] | None:
     """Policy facts from the DMARC measure's data: found, valid, policy, subdomain_policy, pct."""
     if measure is None or _unobserved(measure):
         return None
+    if not {"record", "policy", "p"} & set(measure.data):
+        return None  # a shape this module does not know: judge by the findings
     record = _data(measure, "record", "policy_record")
     nested = record if isinstance(record, Mapping) else {}
     policy = _data(measure, "policy", "p") or nested.get("p") or nested.get("policy")
@@ -373,6 +484,8 @@ def dmarc_facts(measure: MeasureResult | None) -> dict[str, Any] | None:
         "policy": str(policy).lower() if policy else None,
         "subdomain_policy": (_data(measure, "subdomain_policy", "sp") or nested.get("sp") or None),
         "pct": _int(_data(measure, "pct") or nested.get("pct"), 100),
+        "testing": bool(_data(measure, "testing")),
+        "applied": _data(measure, "applied_policy"),
     }
 
 
@@ -409,6 +522,9 @@ def _judge_dmarc(promise: Promise, by_name: Mapping[str, MeasureResult], context
                             deciding))
     if facts["pct"] < 100 and policy != "none":
         issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DMARC-PCT", params, deciding))
+    if facts["testing"]:
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DMARC-TESTING",
+                            {**params, "applied": facts["applied"] or "none"}, deciding))
     action = _ACTION.get(policy, ("accept", "accepteren"))
     issues.append(Issue(Fulfilment.UPHELD, "PROMISE-DMARC-UPHELD",
                         {**params, "action": action[0], "action_nl": action[1]}, deciding))
@@ -426,28 +542,49 @@ def dmarc_enforces(by_name: Mapping[str, MeasureResult]) -> bool | None:
 # --- SPF ------------------------------------------------------------------------------------
 
 def spf_facts(measure: MeasureResult | None) -> dict[str, Any] | None:
-    """found, error (why it cannot be evaluated), all (e.g. "-all"), includes (every domain the
-    record includes or redirects to, at any depth)."""
+    """found, error (why receivers get permerror), all (e.g. "-all"), includes (every domain the
+    record includes or redirects to, at any depth), networks (its ip4/ip6 terms)."""
     if measure is None or _unobserved(measure):
         return None
-    record = _data(measure, "record")
-    found = _data(measure, "found", "published")
-    all_term = _data(measure, "all", "all_qualifier", "all_term")
-    if isinstance(all_term, str) and all_term in "+-~?" and all_term:
-        all_term = f"{all_term}all"
-    includes = _data(measure, "includes", "included", "include_domains") or []
+    data = measure.data
+    if "record" not in data and "records" not in data:
+        return None
+    tree = [r for r in data.get("tree") or () if isinstance(r, Mapping)]
+    terms = [t for r in tree for t in r.get("terms") or () if isinstance(t, Mapping)]
+    error = None
+    if data.get("permerror"):
+        failing = [f.reason for f in measure.findings if f.verdict == Verdict.FAIL]
+        error = failing[0] if failing else "permerror"
     return {
-        "found": bool(found) if found is not None else bool(record),
-        "error": _data(measure, "error", "permerror"),
-        "all": all_term,
-        "includes": [str(i).lower().rstrip(".") for i in includes],
+        "found": bool(data.get("record") or data.get("records")),
+        "error": error,
+        "all": data.get("all"),
+        "includes": [str(r.get("domain", "")).lower().rstrip(".") for r in tree if r.get("via")],
+        "networks": [str(t.get("term", "")).split(":", 1)[1] for t in terms
+                     if t.get("kind") in ("ip4", "ip6") and ":" in str(t.get("term", ""))],
     }
+
+
+def _covers(networks: Iterable[str], sender: str) -> bool | None:
+    """Does an ip4/ip6 term cover ``sender`` (an address or network)? None: not an address."""
+    try:
+        wanted = ipaddress.ip_network(sender, strict=False)
+    except ValueError:
+        return None
+    for text in networks:
+        try:
+            network = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            continue
+        if network.version == wanted.version and wanted.subnet_of(network):  # type: ignore[arg-type]
+            return True
+    return False
 
 
 def _judge_spf(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
     measure = by_name["spf"]
     facts = spf_facts(measure)
-    if facts is None or (facts["found"] and facts["all"] is None and not facts["error"]):
+    if facts is None:
         return []  # facts this module cannot read: judge by the findings
     deciding = tuple(f for f in measure.findings if f.verdict != Verdict.INFO)[:4]
     if not facts["found"]:
@@ -456,7 +593,13 @@ def _judge_spf(promise: Promise, by_name: Mapping[str, MeasureResult], context: 
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-INVALID", {**context, "why": str(facts["error"])},
                       deciding)]
     params = {**context, "all": facts["all"], "required": promise.settings.get("spf_all", "~all")}
-    if facts["all"] in {"+all", "?all", "all"}:
+    if facts["all"] is None:
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-NO-ALL", params, deciding)]
+    open_include = _coded(measure, "INCLUDE-PLUS-ALL")
+    if open_include:
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-INCLUDE-OPEN",
+                      {**params, "include": open_include[0].params.get("domain", "?")}, open_include)]
+    if facts["all"] in {"+all", "?all"}:
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-OPEN", params, deciding)]
     issues = []
     if params["required"] == "-all" and facts["all"] != "-all":
@@ -467,11 +610,13 @@ def _judge_spf(promise: Promise, by_name: Mapping[str, MeasureResult], context: 
             issues.append(Issue(Fulfilment.PARTLY, "PROMISE-SPF-SENDER-MISSING",
                                 {**params, **_processor_params(processor), "include": include}, deciding))
     for sender in promise.settings.get("senders", ()):
-        if "/" not in sender and ":" not in sender and not sender[:1].isdigit() and \
-                sender.lower() not in facts["includes"]:
+        covered = _covers(facts["networks"], sender)
+        if covered is None:
+            covered = sender.lower().rstrip(".") in facts["includes"]
+        if not covered:
             issues.append(Issue(Fulfilment.PARTLY, "PROMISE-SPF-SENDER-MISSING",
                                 {**params, "processor": sender, "sends": "mail", "sends_nl": "mail",
-                                 "include": sender.lower()}, deciding))
+                                 "include": sender}, deciding))
     if promise.settings.get("purpose") and dmarc_enforces(by_name) is False:
         issues.append(Issue(Fulfilment.PARTLY, "PROMISE-SPF-NO-DMARC", params,
                             deciding + tuple(by_name["dmarc"].findings[:2])))
@@ -524,4 +669,93 @@ def _judge_dkim(promise: Promise, by_name: Mapping[str, MeasureResult], context:
     return issues
 
 
-_JUDGES: Mapping[str, Judge] = {"dmarc": _judge_dmarc, "spf": _judge_spf, "dkim": _judge_dkim}
+# --- DNSSEC ---------------------------------------------------------------------------------
+
+def _judge_dnssec(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
+    measure = by_name["dnssec"]
+    status = _data(measure, "status")
+    own = tuple(f for f in measure.findings if not f.subject)
+    if status == "insecure":
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DNSSEC-UNSIGNED", context, own)]
+    if status == "bogus":
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DNSSEC-BOGUS", context, own)]
+    if status != "secure":
+        return []  # indeterminate or unknown: the findings say why
+    hosts = _data(measure, "hosts") or {}
+    bad = sorted(h for h, s in hosts.items() if s == "bogus") if isinstance(hosts, Mapping) else []
+    issues = []
+    if bad:
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DNSSEC-HOSTS", {**context, "hosts": ", ".join(bad)},
+                            _coded(measure, "HOST-BOGUS")))
+    issues.append(Issue(Fulfilment.UPHELD, "PROMISE-DNSSEC-SECURE", context, _coded(measure, "DNSSEC-SIGNED")))
+    return issues
+
+
+# --- STARTTLS -------------------------------------------------------------------------------
+
+_TLS_ORDER = {"SSLv3": 0, "TLSv1": 1, "TLSv1.0": 1, "TLSv1.1": 2, "TLSv1.2": 3, "TLSv1.3": 4}
+
+
+def _tls_rank(version: str) -> int:
+    text = version if version.startswith(("TLS", "SSL")) else f"TLSv{version}"
+    return _TLS_ORDER.get(text, -1)
+
+
+def _judge_mail_tls(promise: Promise, by_name: Mapping[str, MeasureResult],
+                    context: dict[str, Any]) -> list[Issue]:
+    measure = by_name["starttls"]
+    entries = [e for e in _data(measure, "hosts") or () if isinstance(e, Mapping)]
+    if not entries and (_data(measure, "null_mx") or _coded(measure, "NULL-MX", "NO-MX")):
+        return [Issue(Fulfilment.NOT_TESTED, "PROMISE-MAILTLS-NO-MAIL", context, tuple(measure.findings))]
+    tested = [e for e in entries if e.get("starttls") is not None]
+    if not tested:
+        return []
+    failing = tuple(f for f in measure.findings if f.verdict == Verdict.FAIL)
+    without = sorted({str(e.get("host")) for e in tested if e.get("starttls") is False})
+    if without:
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-MAILTLS-MISSING", {**context, "hosts": ", ".join(without)},
+                      failing)]
+    required = str(promise.settings.get("min_tls", "1.2"))
+    tls = [(str(e.get("host")), e.get("tls") or {}) for e in tested]
+    versions = sorted({str(t.get("version")) for _, t in tls if t.get("version")}, key=_tls_rank)
+    issues = []
+    old = sorted({h for h, t in tls if t.get("version") and _tls_rank(str(t["version"])) < _tls_rank(required)})
+    if old:
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-MAILTLS-OLD", {**context, "hosts": ", ".join(old),
+                            "version": versions[0] if versions else "?", "required": required}, failing))
+    invalid = sorted({h for h, t in tls if t and not t.get("cert_valid")})
+    if invalid and promise.settings.get("require_valid_certificate"):
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-MAILTLS-CERT", {**context, "hosts": ", ".join(invalid)},
+                            failing))
+    elif failing:
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-MAILTLS-WEAK",
+                            {**context, "problems_en": _problems(failing, "en"),
+                             "problems_nl": _problems(failing, "nl")}, failing))
+    untested = tuple(f for f in measure.findings if f.verdict == Verdict.NOT_TESTED)
+    if len(tested) < len(entries) or untested:
+        issues.append(Issue(Fulfilment.NOT_TESTED, "PROMISE-FINDINGS-UNTESTED",
+                            {**context, "measure": measure.title, "problems_en": _problems(untested, "en"),
+                             "problems_nl": _problems(untested, "nl")}, untested))
+    issues.append(Issue(Fulfilment.UPHELD, "PROMISE-MAILTLS-UPHELD",
+                        {**context, "version": "/".join(versions) or "?"}, _coded(measure, "STARTTLS-WORKS")))
+    return issues
+
+
+# --- MTA-STS --------------------------------------------------------------------------------
+
+def _judge_mta_sts(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
+    measure = by_name["mta-sts"]
+    policy = _data(measure, "policy")
+    if not isinstance(policy, Mapping) or any(f.verdict == Verdict.FAIL for f in measure.findings):
+        return []  # no usable policy: the findings say why
+    mode, required = str(policy.get("mode")), str(promise.settings.get("mta_sts_mode", "enforce"))
+    params = {**context, "mode": mode, "required": required}
+    order = {"none": 0, "testing": 1, "enforce": 2}
+    if order.get(mode, 0) < order.get(required, 2):
+        verdict = Fulfilment.NOT_UPHELD if mode == "none" else Fulfilment.PARTLY
+        return [Issue(verdict, "PROMISE-MTASTS-MODE", params, tuple(measure.findings))]
+    return [Issue(Fulfilment.UPHELD, "PROMISE-MTASTS-UPHELD", params, tuple(measure.findings))]
+
+
+_JUDGES: Mapping[str, Judge] = {"dmarc": _judge_dmarc, "spf": _judge_spf, "dkim": _judge_dkim,
+                                "dnssec": _judge_dnssec, "mail-tls": _judge_mail_tls, "mta-sts": _judge_mta_sts}

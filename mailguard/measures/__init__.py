@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import mx
+from . import dmarc, mx
 
 
 class Measure(Protocol):
@@ -27,6 +27,7 @@ class Measure(Protocol):
 
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
+    dmarc,
 )
 
 

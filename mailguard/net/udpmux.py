@@ -57,7 +57,10 @@ class UdpMux:
         if self._opening is None:
             self._opening = asyncio.ensure_future(self._connect())
         await asyncio.shield(self._opening)
-        assert self._transport is not None
+        if self._transport is None:
+            # ICMP "unreachable" for a query sent on the new socket closed it before this waiter
+            # resumed: the resolver is unreachable for this query too.
+            raise ResolverUnreachable(f"{self.host}:{self.port}: socket closed while opening")
         return self._transport
 
     async def _connect(self) -> None:

@@ -27,13 +27,14 @@ def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> st
     for measure in report.measures:
         lines.append("")
         lines.append(f"{measure.title} [{measure.status.value}]")
+        with_subject = any(f.subject for f in measure.findings)
         rows = []
         for f in measure.findings:
-            check = f"{f.check} ({f.subject})" if f.subject else f.check
             reason = messages.render(f.code, f.params, lang) if lang != "en" else f.reason
-            rows.append([check, f.verdict.value, reason])
-        lines.append(tabulate(rows, headers=["check", "verdict", "reason"], tablefmt="simple",
-                              maxcolwidths=[28, 10, 90]))
+            rows.append([f.check, *([f.subject] if with_subject else []), f.verdict.value, reason])
+        headers = ["check", *(["subject"] if with_subject else []), "verdict", "reason"]
+        widths = [24, *([30] if with_subject else []), 10, 80 if with_subject else 100]
+        lines.append(tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=widths))
         if verbose:
             lines.append("  evidence:")
             lines.extend(f"    {e.summary}" for e in measure.evidence)

@@ -14,6 +14,7 @@ from typing import Any
 
 from publicsuffixlist import PublicSuffixList
 
+from .. import psl
 from ..model import Promise
 from . import patterns
 from .normalise import ABBREVIATIONS
@@ -81,12 +82,7 @@ def _psl() -> PublicSuffixList:
 
 def registrable(host: str) -> str | None:
     """The registrable domain of ``host`` (``www.example.co.uk`` -> ``example.co.uk``), lower-case."""
-    host = host.strip(".").lower()
-    if host.rsplit(".", 1)[-1] in RESERVED_TLDS:
-        labels = host.split(".")
-        return ".".join(labels[-2:]) if len(labels) >= 2 else None
-    result = _psl().privatesuffix(host, accept_unknown=False)
-    return result if isinstance(result, str) else None
+    return psl.registrable_domain(host)
 
 
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,})")

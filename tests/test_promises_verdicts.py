@@ -9,7 +9,7 @@ import pytest
 from mailguard.model import Area, Finding, Fulfilment, MeasureResult, Promise, Verdict
 from mailguard.promises.verdicts import judge, quote, render_reason
 
-P, I, W, F, N = Verdict.PASS, Verdict.INFO, Verdict.WARN, Verdict.FAIL, Verdict.NOT_TESTED
+P, INFO, W, F, N = Verdict.PASS, Verdict.INFO, Verdict.WARN, Verdict.FAIL, Verdict.NOT_TESTED
 
 BEST_NL = "Daarnaast gebruiken we ook DKIM en DMARC voor de best mogelijke beveiliging van onze e-mail."
 
@@ -19,7 +19,7 @@ def found(code: str, verdict: Verdict, reason: str = "", **params: Any) -> Findi
 
 
 def measure(name: str, *findings: Finding, **data: Any) -> MeasureResult:
-    worst = max((f.verdict for f in findings), key=[I, P, N, W, F].index, default=I)
+    worst = max((f.verdict for f in findings), key=[INFO, P, N, W, F].index, default=INFO)
     return MeasureResult(name=name, title=name.upper(), area=Area.MAIL_AUTH, status=worst,
                          findings=tuple(findings), data=data)
 
@@ -204,7 +204,7 @@ def mx_host(host: str, ok: bool | None = True, version: str = "TLSv1.3", valid: 
      Fulfilment.PARTLY, "PROMISE-MAILTLS-WEAK"),
     ({}, starttls(mx_host("mx1"), mx_host("mx2", ok=None), extra=(found("STARTTLS-UNREACHABLE", N),)),
      Fulfilment.NOT_TESTED, "PROMISE-FINDINGS-UNTESTED"),
-    ({}, measure("starttls", found("STARTTLS-NULL-MX", I), hosts=[], null_mx=True), Fulfilment.NOT_TESTED,
+    ({}, measure("starttls", found("STARTTLS-NULL-MX", INFO), hosts=[], null_mx=True), Fulfilment.NOT_TESTED,
      "PROMISE-MAILTLS-NO-MAIL"),
 ])
 def test_mail_tls(settings, observed, verdict, code):
@@ -292,4 +292,6 @@ def test_quotes_are_short_and_centred_on_the_promise():
     text = quote(Promise("dmarc", long, (), {"purpose": "anti-spoofing"}))
     assert text.startswith("“…") and "uit onze naam" in text and len(text.split()) <= 16
     assert quote(Promise("dmarc", "baseline: a DMARC policy (internet.nl, Forum Standaardisatie)")) == \
-        "the baseline: a DMARC policy"
+        "the baseline (a DMARC policy)"
+    assert quote(Promise("dmarc", "baseline: a DMARC policy"), lang="nl") == \
+        "de basislijn (een DMARC-beleid quarantine of reject)"

@@ -90,7 +90,7 @@ class PromiseScan:
             return unscannable(name, str(exc))
         profile = self.profile(domain)
         report = await scan_domain(domain, config_for(profile, config), net=net)
-        return attach(report, profile)
+        return attach(report, profile, every_domain=self.explicit is not None)
 
 
 def config_for(profile: Profile, config: Config) -> Config:
@@ -100,11 +100,13 @@ def config_for(profile: Profile, config: Config) -> Config:
     return dataclasses.replace(config, dkim_selectors=selectors, web_hosts=hosts)
 
 
-def attach(report: ScanReport, profile: Profile) -> ScanReport:
-    """The report with verdicts on the profile's promises for its domain (none if it was not scanned)."""
+def attach(report: ScanReport, profile: Profile, *, every_domain: bool = False) -> ScanReport:
+    """The report with verdicts on the profile's promises for its domain (none if it was not scanned).
+    ``every_domain``: the profile was chosen for this scan, so all its promises hold here."""
     if report.error:
         return report
-    promises: tuple[Promise, ...] = profiles.effective_promises(profile, report.domain)
+    domain = None if every_domain else report.domain
+    promises: tuple[Promise, ...] = profiles.effective_promises(profile, domain)
     return dataclasses.replace(report, promises=verdicts.judge(promises, report.measures))
 
 
@@ -113,5 +115,5 @@ def broken(report: ScanReport) -> bool:
     return any(r.verdict == Fulfilment.NOT_UPHELD for r in report.promises)
 
 
-__all__ = ["Profile", "PromiseScan", "ReadStatement", "Statement", "attach", "broken", "config_for", "profile_for", "profiles",
-           "read", "verdicts"]
+__all__ = ["Profile", "PromiseScan", "ReadStatement", "Statement", "attach", "broken", "config_for",
+           "profile_for", "profiles", "read", "verdicts"]

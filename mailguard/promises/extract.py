@@ -139,11 +139,11 @@ def classify_domains(text: str, emails: list[str], hosts: list[str], source_host
         counts[domain] = counts.get(domain, 0) + 2
     web: dict[str, list[str]] = {}
     for host in [source_host] * bool(source_host) + hosts:
-        domain = registrable(host)
-        if domain and domain not in foreign:
-            web.setdefault(domain, [])
-            if host not in web[domain]:
-                web[domain].append(host)
+        where = registrable(host)
+        if where and where not in foreign:
+            web.setdefault(where, [])
+            if host not in web[where]:
+                web[where].append(host)
     for domain in web:
         label = re.sub(r"[^a-z0-9]", "", domain.split(".")[0])
         named = len(label) >= 3 and squeezed.count(label) >= 1
@@ -153,8 +153,8 @@ def classify_domains(text: str, emails: list[str], hosts: list[str], source_host
             counts[domain] = counts.get(domain, 0) + 1 + squeezed.count(label)
     company = tuple(sorted(counts, key=lambda d: (-counts[d], d)))
     web_hosts = tuple(h for d in company for h in web.get(d, []))
-    named = {registrable(h) for h in hosts} | {registrable(e.split("@", 1)[1]) for e in emails}
-    others = tuple(sorted(d for d in named if d and d not in counts))
+    mentioned = {registrable(h) for h in hosts} | {registrable(e.split("@", 1)[1]) for e in emails}
+    others = tuple(sorted(d for d in mentioned if d and d not in counts))
     own_emails = tuple(dict.fromkeys(e for e in emails if registrable(e.split("@", 1)[1]) in counts))
     return StatementDomains(company, web_hosts, own_emails, others)
 

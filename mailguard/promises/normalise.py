@@ -21,19 +21,24 @@ BULLETS = "•▪◦●○■□☐☑☒✓✔➢➤►▶‣⁃–—-*·"
 _BULLET_LINE = re.compile(r"^\s*(?:[" + re.escape(BULLETS) + r"]|\d{1,2}[.)]|[a-z][.)])\s+")
 _TERMINAL = ".!?:;"
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Words after which a sentence cannot end: a line ending in one continues on the next line.
-_CONTINUES = frozenset("""
+_CONTINUES = _words("""
 aan als bij dat de den der des die door een en het in met na naar noch of om onder onze ons op
-over per tot te tegen uit uw van voor zoals zodat wij we zij je jouw ook dan maar niet wel
-a an and as at but by for from in into nor of on or our over than that the their to via with
-your we is are was be has have will can
-""".split())
+over per tot te tegen uit uw van voor zoals zodat wij we zij je jouw ook dan maar niet wel a an
+and as at but by for from in into nor of on or our over than that the their to via with your we
+is are was be has have will can
+""")
 
 # Abbreviations whose full stop is not a sentence end (lower-case, without the final dot).
-ABBREVIATIONS = frozenset("""
+ABBREVIATIONS = _words("""
 bijv b.v e.g i.e etc o.a m.b.t t.a.v z.s.m incl excl ca nr no mr mrs ms dr st vs resp evt jl
 d.w.z i.v.m n.a.v m.u.v a.u.b t.b.v v.a o.b.v p.a fig art lid
-""".split())
+""")
 
 # Words that PDF extraction tends to split with a stray space. Each may be found with one or
 # more spaces between its letters and is then written whole again. Upper-case entries match
@@ -148,11 +153,11 @@ def join_split_words(text: str) -> str:
     """Write words of :data:`VOCABULARY` whole again where a space fell inside them."""
     if " " not in text:
         return text
-    for word, pattern in _SPLIT_WORDS:
-        text = pattern.sub(lambda m, w=word: _same_case(m.group(0).replace(" ", ""), w), text)
+    for _, pattern in _SPLIT_WORDS:
+        text = pattern.sub(_without_spaces, text)
     return text
 
 
-def _same_case(found: str, word: str) -> str:
-    """Keep the writer's capitalisation ("Beveiligd") when only the spaces were wrong."""
-    return found if found.lower() == word.lower() else word
+def _without_spaces(match: re.Match[str]) -> str:
+    """The word as the writer capitalised it ("Beveiligd"), only the stray spaces taken out."""
+    return match.group(0).replace(" ", "")

@@ -97,12 +97,13 @@ PROCESSORS: tuple[ProcessorInfo, ...] = (
 )
 
 # Domains that are never the company's own: public mailbox services and authorities statements name.
-PUBLIC_DOMAINS = frozenset("""
+_PUBLIC_TEXT = """
 gmail.com googlemail.com hotmail.com outlook.com live.com yahoo.com icloud.com me.com msn.com
 ziggo.nl kpnmail.nl planet.nl hetnet.nl home.nl xs4all.nl proton.me protonmail.com
 autoriteitpersoonsgegevens.nl edps.europa.eu europa.eu ico.org.uk google.com microsoft.com apple.com
 facebook.com instagram.com linkedin.com twitter.com x.com youtube.com
-""".split())
+"""
+PUBLIC_DOMAINS = frozenset(_PUBLIC_TEXT.split())
 
 _COMPILED = tuple((info, re.compile("|".join(info.patterns), re.IGNORECASE)) for info in PROCESSORS)
 

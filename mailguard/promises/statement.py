@@ -130,9 +130,10 @@ def decode(data: bytes) -> str:
 
 # --- HTML -----------------------------------------------------------------------------------
 
-_BLOCK = frozenset("""address article aside blockquote body br dd div dl dt fieldset figcaption figure
+_BLOCK_TEXT = """address article aside blockquote body br dd div dl dt fieldset figcaption figure
 footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody td th thead tr ul
-""".split())
+"""
+_BLOCK = frozenset(_BLOCK_TEXT.split())
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object"})
 
 
@@ -218,12 +219,11 @@ def pdf_text(data: bytes) -> str:
 
 # --- Language -------------------------------------------------------------------------------
 
-_FUNCTION_WORDS = {
-    "nl": frozenset("de het een en van is dat die niet op te zijn voor met als wij we uw onze ons "
-                    "worden wordt ook bij naar deze door om kunt heeft hebben gegevens".split()),
-    "en": frozenset("the a an and of is that which not on to are be for with as we you your our us "
-                    "will this by from it can has have data".split()),
-}
+_NL_WORDS = ("de het een en van dat die niet op te zijn voor met als wij uw onze ons worden wordt ook bij "
+             "naar deze door om kunt heeft hebben gegevens")
+_EN_WORDS = ("the a an and of that which not on to are be for with as you your our us will this by from it "
+             "can has have data")
+_FUNCTION_WORDS = {"nl": frozenset(_NL_WORDS.split()), "en": frozenset(_EN_WORDS.split())}
 
 
 def detect_language(text: str) -> str:

@@ -2,7 +2,7 @@
 
 Exit codes (stable; documented in --help and the README):
   0  nothing at or above the failure threshold (--fail-on, default: fail)
-  1  findings at or above the threshold
+  1  findings at or above the threshold, or a promise that is not upheld
   2  bad usage or input (an invalid domain name, an unreadable file)
   3  could not scan (no resolver reachable, domain does not exist, deadline passed)
 With several domains: 3 only when none could be scanned; 1 when any has findings at or above
@@ -42,7 +42,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  nothing at or above the failure threshold (--fail-on)
-  1  findings at or above the threshold
+  1  findings at or above the threshold, or a promise that is not upheld
   2  bad usage or input (e.g. an invalid domain name)
   3  could not scan (no resolver reachable, domain does not exist, deadline passed)
 With several domains: 3 only when none could be scanned; 1 when any has findings at or

@@ -235,18 +235,58 @@ def test_mta_sts_mode(mode, verdict):
     assert one(promise("mta-sts", mta_sts_mode="enforce"), observed).verdict == verdict
 
 
-def test_the_website_follows_its_measures_and_the_settings():
-    reach = measure("web-https", found("WEB-HTTPS-OK", P))
-    tls = measure("web-tls", found("WEB-TLS-OK", P))
-    redirect = measure("web-redirect", found("WEB-REDIRECT-NONE", W, "http://firm.test/ serves content"))
-    hsts = measure("hsts", found("HSTS-MISSING", F, "no HSTS header"))
-    strict = promise("https", require_redirect=True, require_hsts=True)
-    mild = promise("https", require_redirect=False, require_hsts=False)
-    result = one(strict, reach, tls, redirect, hsts)
-    assert (result.verdict, result.code) == (Fulfilment.NOT_UPHELD, "PROMISE-FINDINGS-FAIL")
-    assert "no HSTS header" in result.reason and result.measures == ("web-https", "web-tls", "web-redirect", "hsts")
-    relaxed = one(mild, reach, tls, redirect, hsts)
-    assert relaxed.verdict == Fulfilment.UPHELD and relaxed.measures == ("web-https", "web-tls")
+def web(name: str, *findings: Finding) -> MeasureResult:
+    return measure(name, *findings)
+
+
+REACH = web("web-https", found("HTTPS-OK", P))
+TLS_OK = web("web-tls", found("TLS-CERT-TRUSTED", P), found("TLS-CERT-NAME-MATCH", P))
+REDIRECT_OK = web("web-redirect", found("REDIRECT-SAME-HOST", P))
+HSTS_OK = web("hsts", found("HSTS-OK", P))
+
+
+@pytest.mark.parametrize(("settings", "observed", "verdict", "code"), [
+    ({"require_hsts": True}, (REACH, TLS_OK, REDIRECT_OK, HSTS_OK), Fulfilment.UPHELD, "PROMISE-HTTPS-UPHELD"),
+    # a certificate browsers reject, or personal data asked over plain http: not upheld
+    ({}, (REACH, web("web-tls", found("TLS-CERT-EXPIRED", F, "certificate expired")), REDIRECT_OK),
+     Fulfilment.NOT_UPHELD, "PROMISE-HTTPS-BROKEN"),
+    ({}, (REACH, TLS_OK, web("web-redirect", found("REDIRECT-PLAIN-FORM", F, "a form over http"))),
+     Fulfilment.NOT_UPHELD, "PROMISE-HTTPS-BROKEN"),
+    ({}, (web("web-https", found("HTTPS-REFUSED", F)), TLS_OK, REDIRECT_OK), Fulfilment.NOT_UPHELD,
+     "PROMISE-HTTPS-BROKEN"),
+    # working https, weaker than promised: partly
+    ({}, (REACH, web("web-tls", found("TLS-OLD-VERSION-ACCEPTED", F, "TLS 1.0 is still accepted")), REDIRECT_OK),
+     Fulfilment.PARTLY, "PROMISE-HTTPS-WEAK"),
+    ({}, (REACH, TLS_OK, web("web-redirect", found("REDIRECT-NONE", W, "http does not redirect"))),
+     Fulfilment.PARTLY, "PROMISE-HTTPS-WEAK"),
+    ({"require_hsts": True}, (REACH, TLS_OK, REDIRECT_OK, web("hsts", found("HSTS-MISSING", F, "no HSTS"))),
+     Fulfilment.PARTLY, "PROMISE-HTTPS-WEAK"),
+    # what the profile does not require is not held against the promise
+    ({"require_hsts": False, "require_redirect": False},
+     (REACH, TLS_OK, web("web-redirect", found("REDIRECT-NONE", W)), web("hsts", found("HSTS-MISSING", F))),
+     Fulfilment.UPHELD, "PROMISE-HTTPS-UPHELD"),
+    # a temporary redirect is no broken promise
+    ({}, (REACH, TLS_OK, web("web-redirect", found("REDIRECT-TEMPORARY", W))), Fulfilment.UPHELD,
+     "PROMISE-HTTPS-UPHELD"),
+])
+def test_the_website(settings, observed, verdict, code):
+    result = one(promise("https", **{"require_redirect": True, **settings}), *observed)
+    assert (result.verdict, result.code) == (verdict, code)
+
+
+def test_the_website_measures_consulted_follow_the_settings():
+    strict = one(promise("https", require_redirect=True, require_hsts=True), REACH, TLS_OK, REDIRECT_OK, HSTS_OK)
+    assert strict.measures == ("web-https", "web-tls", "web-redirect", "hsts")
+    mild = one(promise("https", require_redirect=False), REACH, TLS_OK, REDIRECT_OK, HSTS_OK)
+    assert mild.measures == ("web-https", "web-tls")
+
+
+def test_a_dmarc_policy_that_is_no_policy():
+    observed = measure("dmarc", found("DMARC-POLICY-UNUSABLE", F), record="v=DMARC1; p=rejected",
+                       tags={"p": "rejected"}, policy="none", p="none", pct=100)
+    result = one(promise("dmarc", dmarc_policy="quarantine"), observed)
+    assert (result.verdict, result.code) == (Fulfilment.NOT_UPHELD, "PROMISE-DMARC-BAD-POLICY")
+    assert "p=rejected, which is no policy" in result.reason
 
 
 # --- what cannot be judged ------------------------------------------------------------------

@@ -205,6 +205,25 @@ MESSAGES: Mapping[str, Message] = {
     "PROMISE-DKIM-UPHELD": M(
         "DKIM keys are published ({selectors}), so {claim} is upheld",
         "er zijn DKIM-sleutels gepubliceerd ({selectors}), dus {claim_nl} wordt nagekomen"),
+    "PROMISE-DMARC-BAD-POLICY": M(
+        "the DMARC record says p={written}, which is no policy: receivers fall back to p=none, which "
+        "stops nobody, so {claim} is not upheld",
+        "het DMARC-record zegt p={written}, wat geen beleid is: ontvangers vallen terug op p=none, dat "
+        "niemand tegenhoudt, dus {claim_nl} wordt niet nagekomen"),
+    # the website (RFC 9110 §4.2.2 https, RFC 6797 HSTS, RFC 5280 certificates)
+    "PROMISE-HTTPS-BROKEN": M(
+        "{problems_en}: visitors' connections are not reliably protected, so {claim} is not upheld",
+        "{problems_nl}: verbindingen van bezoekers zijn niet betrouwbaar beschermd, dus {claim_nl} wordt "
+        "niet nagekomen"),
+    "PROMISE-HTTPS-WEAK": M(
+        "the website works over https with a valid certificate, but {problems_en}; {claim} is partly upheld",
+        "de website werkt over https met een geldig certificaat, maar {problems_nl}; {claim_nl} wordt "
+        "gedeeltelijk nagekomen"),
+    "PROMISE-HTTPS-UPHELD": M(
+        "the website answers over https with a valid certificate ({measure}: {count} check(s) passed), "
+        "so {claim} is upheld",
+        "de website antwoordt over https met een geldig certificaat ({measure}: {count} controle(s) "
+        "geslaagd), dus {claim_nl} wordt nagekomen"),
     # DNSSEC (RFC 4033 §5, RFC 4035 §5)
     "PROMISE-DNSSEC-SECURE": M(
         "the domain is signed with DNSSEC and its answers validate, so {claim} is upheld",
@@ -499,6 +518,7 @@ def dmarc_facts(measure: MeasureResult | None) -> dict[str, Any] | None:
         "subdomain_policy": (_data(measure, "subdomain_policy", "sp") or nested.get("sp") or None),
         "pct": _int(_data(measure, "pct") or nested.get("pct"), 100),
         "testing": bool(_data(measure, "testing")),
+        "written": (_data(measure, "tags") or {}).get("p") if isinstance(_data(measure, "tags"), Mapping) else None,
         "applied": _data(measure, "applied_policy"),
     }
 
@@ -521,6 +541,9 @@ def _judge_dmarc(promise: Promise, by_name: Mapping[str, MeasureResult], context
     policy = facts["policy"]
     if not facts["found"]:
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DMARC-MISSING", context, deciding)]
+    written = facts["written"]
+    if isinstance(written, str) and written.lower() not in _STRENGTH:
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DMARC-BAD-POLICY", {**context, "written": written}, deciding)]
     if not facts["valid"] or policy not in _STRENGTH:
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DMARC-INVALID", context, deciding)]
     params = {**context, "policy": policy, "required": required, "pct": facts["pct"]}
@@ -683,6 +706,44 @@ def _judge_dkim(promise: Promise, by_name: Mapping[str, MeasureResult], context:
     return issues
 
 
+# --- the website ----------------------------------------------------------------------------
+
+# Failures that mean the website's https does not protect its visitors at all: no working https,
+# a certificate browsers reject, or a form for personal data served over plain http.
+_WEB_BROKEN = ("CERT-UNTRUSTED", "CERT-SELF-SIGNED", "CERT-NAME-MISMATCH", "CERT-EXPIRED", "CERT-NOT-YET-VALID",
+               "CERT-MISSING", "HTTPS-CERT-INVALID", "HTTPS-REFUSED", "HTTPS-TLS-FAILED", "HTTPS-BROKEN",
+               "TLS-HANDSHAKE-FAILED", "REDIRECT-PLAIN-FORM")
+# Warnings that weaken what an https promise says (content over plain http, a short HSTS).
+_WEB_WEAK_WARNINGS = ("REDIRECT-NONE", "REDIRECT-VIA-HTTP", "HSTS-SHORT")
+
+
+def _judge_https(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
+    present = [by_name[n] for n in _relevant(promise, KIND_MEASURES["https"]) if n in by_name]
+    findings = [f for m in present for f in m.findings]
+    fails = [f for f in findings if f.verdict == Verdict.FAIL]
+    broken = tuple(f for f in fails if any(code in f.code for code in _WEB_BROKEN))
+    problems = {"problems_en": "", "problems_nl": ""}
+    if broken:
+        problems = {"problems_en": _problems(broken, "en"), "problems_nl": _problems(broken, "nl")}
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-HTTPS-BROKEN", {**context, **problems}, broken)]
+    weak = tuple(fails) + tuple(f for f in findings if f.verdict == Verdict.WARN
+                                and any(code in f.code for code in _WEB_WEAK_WARNINGS))
+    issues = []
+    if weak:
+        problems = {"problems_en": _problems(weak, "en"), "problems_nl": _problems(weak, "nl")}
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-HTTPS-WEAK", {**context, **problems}, weak))
+    untested = tuple(f for f in findings if f.verdict == Verdict.NOT_TESTED)
+    if untested:
+        issues.append(Issue(Fulfilment.NOT_TESTED, "PROMISE-FINDINGS-UNTESTED",
+                            {**context, "measure": "/".join(m.title for m in present),
+                             "problems_en": _problems(untested, "en"), "problems_nl": _problems(untested, "nl")},
+                            untested))
+    passed = tuple(f for f in findings if f.verdict == Verdict.PASS)
+    issues.append(Issue(Fulfilment.UPHELD, "PROMISE-HTTPS-UPHELD",
+                        {**context, "measure": "/".join(m.title for m in present), "count": len(passed)}, passed))
+    return issues
+
+
 # --- DNSSEC ---------------------------------------------------------------------------------
 
 def _judge_dnssec(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
@@ -771,5 +832,7 @@ def _judge_mta_sts(promise: Promise, by_name: Mapping[str, MeasureResult], conte
     return [Issue(Fulfilment.UPHELD, "PROMISE-MTASTS-UPHELD", params, tuple(measure.findings))]
 
 
-_JUDGES: Mapping[str, Judge] = {"dmarc": _judge_dmarc, "spf": _judge_spf, "dkim": _judge_dkim,
-                                "dnssec": _judge_dnssec, "mail-tls": _judge_mail_tls, "mta-sts": _judge_mta_sts}
+_JUDGES: Mapping[str, Judge] = {
+    "dmarc": _judge_dmarc, "spf": _judge_spf, "dkim": _judge_dkim, "dnssec": _judge_dnssec,
+    "mail-tls": _judge_mail_tls, "https": _judge_https, "mta-sts": _judge_mta_sts,
+}

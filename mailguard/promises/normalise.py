@@ -139,23 +139,23 @@ def join_lines(previous: str, line: str) -> str:
     return f"{previous} {line}"
 
 
-def _spaced_pattern(word: str) -> re.Pattern[str]:
-    letters = [re.escape(ch) for ch in word]
-    body = r"[ ]?".join(letters)
-    flags = 0 if word.isupper() or any(ch.isdigit() for ch in word) else re.IGNORECASE
-    return re.compile(rf"(?<![\w-]){body}(?![\w])", flags)
+def _spaced(word: str) -> str:
+    body = r"[ ]?".join(re.escape(ch) for ch in word)
+    case_sensitive = word.isupper() or any(ch.isdigit() for ch in word)
+    return f"(?-i:{body})" if case_sensitive else f"(?:{body})"
 
 
-_SPLIT_WORDS = tuple((word, _spaced_pattern(word)) for word in sorted(VOCABULARY, key=len, reverse=True))
+# One alternation, longest words first, so that each position is tried once.
+_SPLIT_WORDS = re.compile(
+    r"(?<![\w-])(?:" + "|".join(_spaced(w) for w in sorted(VOCABULARY, key=len, reverse=True)) + r")(?![\w])",
+    re.IGNORECASE)
 
 
 def join_split_words(text: str) -> str:
     """Write words of :data:`VOCABULARY` whole again where a space fell inside them."""
     if " " not in text:
         return text
-    for _, pattern in _SPLIT_WORDS:
-        text = pattern.sub(_without_spaces, text)
-    return text
+    return _SPLIT_WORDS.sub(_without_spaces, text)
 
 
 def _without_spaces(match: re.Match[str]) -> str:

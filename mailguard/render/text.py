@@ -45,7 +45,8 @@ def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> st
 
 def render_promises(report: ScanReport, *, lang: str = "en", words: int = 60) -> str:
     """The promises table: the promise, the statement's words (shortened), the verdict, the reasoning."""
-    from ..promises.verdicts import FULFILMENT_TEXT, render_reason
+    from ..promises.reasons import FULFILMENT_TEXT
+    from ..promises.verdicts import render_reason
 
     nl = lang == "nl"
     rows = []

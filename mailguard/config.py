@@ -29,6 +29,8 @@ class Config:
     allowed_networks: when set, the network layer refuses to contact any other address
         (the lab and the tests set loopback only).
     ports: service ports, overridable so the lab can run unprivileged servers.
+    eml_files: messages the domain sent (``--eml``); their DKIM-Signature selectors join the
+        selectors the DKIM measure examines, and their verification shows which proved DKIM.
     """
 
     nameservers: tuple[tuple[str, int], ...] = ()
@@ -36,6 +38,7 @@ class Config:
     deadline: float = 60.0
     edns_payload: int = 1232
     dkim_selectors: tuple[str, ...] = ()
+    eml_files: tuple[Path, ...] = ()  # signed messages whose DKIM signatures the DKIM measure verifies
     ca_bundle: Path | None = None
     trust_anchor: Path | None = None
     allowed_networks: tuple[IpNetwork, ...] | None = None

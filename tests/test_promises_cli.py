@@ -97,8 +97,10 @@ def test_scan_with_a_statement_finds_its_domain_and_fills_the_report(lab):
 
 @requires("dmarc")
 def test_good_test_upholds_the_best_possible_protection(lab):
-    result = invoke("scan", "good.test", "--statement", NL, *lab_args(lab))
+    result = invoke("scan", "good.test", "--statement", NL, *lab_args(lab), "--lang", "en")
     assert "DMARC is published with p=reject" in result.output
+    dutch = invoke("scan", "good.test", "--statement", NL, *lab_args(lab))  # the statement's language
+    assert "Beloften" in dutch.output and "DMARC staat op p=reject" in dutch.output
     doc = json.loads(invoke("scan", "good.test", "--statement", NL, *lab_args(lab), "--format", "json").output)
     dmarc, = promise_rows(doc)["dmarc"]
     assert dmarc["verdict"] == "upheld" and dmarc["measures"] == ["dmarc"]

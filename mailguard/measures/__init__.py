@@ -14,7 +14,9 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import dmarc, mx
+from . import dkim, dmarc, mtasts, mx, starttls, tlsrpt
+from .web import caa, headers, hsts, reach, redirects, securitytxt
+from .web import tls as web_tls
 
 
 class Measure(Protocol):
@@ -28,6 +30,17 @@ class Measure(Protocol):
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
     dmarc,
+    starttls,
+    dkim,
+    mtasts,
+    tlsrpt,
+    reach,
+    redirects,
+    web_tls,
+    hsts,
+    headers,
+    securitytxt,
+    caa,
 )
 
 

@@ -10,6 +10,7 @@ The scanner knows nothing of promises: :func:`attach` adds the verdicts to a fin
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,15 +62,25 @@ class PromiseScan:
     report; the scanner itself knows nothing of promises.
     """
 
-    def __init__(self, *, explicit: Profile | None = None, checks_dir: Path | None = None) -> None:
+    def __init__(self, *, explicit: Profile | None = None, by_domain: Mapping[str, Profile] | None = None,
+                 checks_dir: Path | None = None) -> None:
         self.explicit = explicit
+        self.by_domain = dict(by_domain or {})
         self.checks_dir = checks_dir
         self._index: dict[str, Path] | None = None
         self._loaded: dict[Path, Profile] = {}
 
+    def domains(self) -> tuple[str, ...]:
+        """The domains the statements name (scanned when the user names none)."""
+        if self.explicit is not None:
+            return self.explicit.domains
+        return tuple(self.by_domain)
+
     def profile(self, domain: str) -> Profile:
         if self.explicit is not None:
             return self.explicit
+        if domain in self.by_domain:
+            return self.by_domain[domain]
         path = self._paths().get(domain)
         if path is None:
             return profiles.baseline(domain)

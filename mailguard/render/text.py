@@ -40,6 +40,8 @@ def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> st
             lines.extend(f"    {e.summary}" for e in measure.evidence)
     lines.append("")
     lines.append(summary_line([report]))
+    if report.scores:
+        lines.append("scores: " + ", ".join(f"{area} {value}" for area, value in report.scores.items()))
     return "\n".join(lines) + "\n"
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import io
 import itertools
 import json
@@ -29,9 +30,10 @@ from typing import Any
 import click
 from tabulate import tabulate
 
-from . import render, signing
+from . import promises, render, signing
 from ._version import __version__
 from .batch import BatchTally, read_domains, scan_many
+from .batch.runner import ScanOne
 from .compare import compare
 from .config import Config
 from .errors import InputError, MailguardError, NoResolver
@@ -42,6 +44,8 @@ from .model import SEVERITY, Fulfilment, ScanReport, Verdict
 from .names import normalize_domain
 from .net import Net
 from .net.dns import parse_nameserver
+from .promises.profile import Profile
+from .promises.profile import load as load_profile
 from .render import diff as render_diff
 from .render import json as render_json
 from .render import text as render_text
@@ -209,6 +213,12 @@ def _given(ctx: click.Context, name: str) -> bool:
               help="For cron: no tables, progress or summary; nothing at all when the exit code is 0, "
                    "else a short account of what is wrong. JSON asked for on stdout is still written.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence under each table.")
+@click.option("--statement", metavar="FILE|URL",
+              help="Privacy statement whose promises to check; its domains are scanned when none are given.")
+@click.option("--profile", "profile_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Check profile (TOML) to use instead of checks/<domain>.toml.")
+@click.option("--checks-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("checks"),
+              show_default=True, help="Where check profiles <domain>.toml are looked up.")
 @click.pass_context
 def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None, concurrency: int,
          nameservers: tuple[str, ...], timeout: float, deadline: float,
@@ -217,9 +227,14 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
          ca_bundle: Path | None, trust_anchor: Path | None, fmt: tuple[str, ...],
          report_formats: tuple[str, ...],
          report_dir: Path | None, config_file: Path | None, sign_key: Path | None, signer: str | None,
-         summary: str | None, fail_on: str, lang: str | None, quiet: bool, verbose: bool) -> None:
-    """Scan DOMAINS (and those in --domains-file, or the config file's) and report every measure
-    with its evidence."""
+         summary: str | None, fail_on: str, lang: str | None, quiet: bool, verbose: bool,
+         statement: str | None, profile_file: Path | None, checks_dir: Path) -> None:
+    """Scan DOMAINS (and those in --domains-file, or the config file's): every measure with its
+    evidence, and a verdict on every promise.
+
+    The promises come from --statement (whose domains are scanned when none are given; also the
+    config file's statements), --profile, CHECKS_DIR/<domain>.toml, or else the built-in baseline
+    (the good practice internet.nl and the Forum Standaardisatie apply)."""
     settings = RunSettings()
     if config_file is not None:
         try:
@@ -230,15 +245,6 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
     def pick(name: str, value: Any, configured: Any) -> Any:
         return value if _given(ctx, name) or configured in (None, ()) else configured
 
-    domains = domains or settings.domains
-    if not domains and domains_file is None:
-        fail_usage("give at least one DOMAIN or --domains-file FILE (or a --config file with domains = [...])")
-    try:
-        names = [normalize_domain(d) for d in domains]
-        extra_hosts = tuple(normalize_domain(h) for h in web_hosts)
-        total = len(names) + (sum(1 for _ in read_domains(domains_file)) if domains_file else 0)
-    except InputError as exc:
-        fail_usage(str(exc))
     fail_on = pick("fail_on", fail_on, settings.fail_on)
     ca_bundle = pick("ca_bundle", ca_bundle, settings.ca_bundle)
     trust_anchor = pick("trust_anchor", trust_anchor, settings.trust_anchor)
@@ -246,24 +252,36 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
         if path is not None and not Path(path).is_file():
             fail_usage(f"cannot read {path}")
     check_messages_readable(eml_files)
-    chosen_lang = lang or settings.lang
+    try:
+        extra_hosts = tuple(normalize_domain(h) for h in web_hosts)
+    except InputError as exc:
+        fail_usage(str(exc))
     config = build_config(pick("nameservers", nameservers, settings.nameservers),
                           pick("timeout", timeout, settings.timeout),
                           deadline=pick("deadline", deadline, settings.deadline),
                           dkim_selectors=pick("dkim_selectors", dkim_selectors, settings.dkim_selectors),
                           eml_files=eml_files, web_hosts=extra_hosts,
                           measures=pick("measures", measures, settings.measures), ca_bundle=ca_bundle,
-                          trust_anchor=trust_anchor, fail_on=fail_on, lang=chosen_lang or "en")
+                          trust_anchor=trust_anchor, fail_on=fail_on, lang=lang or settings.lang or "en")
+    checker, statement_lang = promise_checker(config, statement, profile_file, settings.statements,
+                                              pick("checks_dir", checks_dir, settings.checks_dir))
+    chosen_lang = lang or settings.lang or statement_lang
+    config = dataclasses.replace(config, lang="nl" if chosen_lang == "nl" else "en")
+    domains = domains or settings.domains or checker.domains()
+    if not domains and domains_file is None:
+        fail_usage("give at least one DOMAIN or --domains-file FILE (or a --config file with domains = [...])"
+                   + ("; the statement names no domain of its own" if statement or settings.statements else ""))
+    try:
+        names = [normalize_domain(d) for d in domains]
+        total = len(names) + (sum(1 for _ in read_domains(domains_file)) if domains_file else 0)
+    except InputError as exc:
+        fail_usage(str(exc))
     formats = _formats(fmt)
     writer = report_writer(formats, report_formats, report_dir, config_file, settings,
                            sign_key, signer, chosen_lang)
     stdout_fmt = next((f for f in reversed(formats) if f in ("text", "json", "jsonl")), "text")
     if writer is not None and stdout_fmt == "json" and "json" in writer.formats and "text" not in formats:
         stdout_fmt = "text"  # --format json with a report folder: the JSON goes into the history
-    if settings.statements or settings.checks_dir:
-        # Wired when statement reading lands (the promises work): say so rather than ignore it.
-        click.echo("mailguard: statements/checks_dir in the config file are not used by this version",
-                   err=True)
     if trust_anchor is not None:
         check_trust_anchor(trust_anchor)
     source = itertools.chain(names, read_domains(domains_file) if domains_file else ())
@@ -273,7 +291,7 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
                     quiet=quiet and stdout_fmt == "text", writer=writer, fail_on=fail_on)
     progress = Progress(total, enabled=batch and not quiet and sys.stderr.isatty())
     tally, interrupted = run_batch(source, config, concurrency, output, progress,
-                                   keep_rows=summary == "csv")
+                                   keep_rows=summary == "csv", scan=checker.scan)
     output.close()
     if not quiet and summary != "none":
         print_summary(tally, summary, to_stderr=stdout_fmt != "text")
@@ -425,12 +443,13 @@ class Progress:
 
 
 def run_batch(source: Iterable[str], config: Config, concurrency: int, output: Output,
-              progress: Progress, *, keep_rows: bool = False) -> tuple[BatchTally, bool]:
+              progress: Progress, *, keep_rows: bool = False,
+              scan: ScanOne | None = None) -> tuple[BatchTally, bool]:
     """Scan everything in ``source``; returns the tally and whether Ctrl-C stopped it."""
     tally = BatchTally(keep_rows=keep_rows)
 
     async def go() -> None:
-        async for report in scan_many(source, config, concurrency=concurrency):
+        async for report in scan_many(source, config, concurrency=concurrency, scan=scan):
             tally.add(report, failing=exit_code([report], config.fail_on) == EXIT_FINDINGS)
             output(report)
             progress.update(tally)
@@ -555,6 +574,66 @@ def _spf_trace(outcome: SpfResult) -> str:
     return "\n".join(lines)
 
 
+@main.command("promises", epilog="""\b
+Exit codes:
+  0  the statement was read
+  2  it could not be read, or the profile could not be written
+""")
+@click.argument("statement", metavar="FILE|URL")
+@click.option("--write-profile", is_flag=True, help="Write the check profile to CHECKS_DIR/<domain>.toml.")
+@click.option("--checks-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("checks"),
+              show_default=True, help="Where to write the check profile.")
+@click.option("--force", is_flag=True, help="Replace an existing profile (it may hold your edits).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--timeout", type=click.FloatRange(0.1, 120), default=10.0, show_default=True,
+              help="Seconds for any single network wait when STATEMENT is a URL.")
+@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Extra trusted root certificates (PEM) for an https:// statement.")
+def promises_command(statement: str, write_profile: bool, checks_dir: Path, force: bool, fmt: str,
+                     timeout: float, ca_bundle: Path | None) -> None:
+    """Read a privacy statement (text, Markdown, HTML, PDF or URL; Dutch or English) and list the
+    domains it names and every security promise it makes, with the sentence it comes from."""
+    from .render import promises as render_promises
+
+    try:
+        found = promises.read(statement, Config(timeout=timeout, ca_bundle=ca_bundle))
+        written = (promises.profiles.save(found.profile, checks_dir, overwrite=force)
+                   if write_profile else None)
+    except InputError as exc:
+        fail_usage(str(exc))
+    if fmt == "json":
+        click.echo(render_promises.to_json(found, written))
+    else:
+        click.echo(render_promises.to_text(found, written))
+    sys.exit(EXIT_OK)
+
+
+def promise_checker(config: Config, statement: str | None, profile_file: Path | None,
+                    configured: Sequence[str], checks_dir: Path | None) -> tuple[promises.PromiseScan, str | None]:
+    """Where each domain's promises come from, and the statement's language (for the report).
+
+    --statement or --profile holds for every domain scanned; the config file's statements each
+    hold for the domains they name; else checks/<domain>.toml; else the baseline."""
+    explicit: Profile | None = None
+    by_domain: dict[str, Profile] = {}
+    language = None
+    try:
+        if statement is not None:
+            explicit = promises.read(statement, config).profile
+            language = explicit.language
+        elif profile_file is not None:
+            explicit = load_profile(profile_file)
+        else:
+            for source in configured:
+                read = promises.read(source, config).profile
+                language = language or read.language
+                for domain in read.domains:
+                    by_domain.setdefault(domain, read)
+    except InputError as exc:
+        fail_usage(str(exc))
+    return promises.PromiseScan(explicit=explicit, by_domain=by_domain, checks_dir=checks_dir), language
+
+
 def check_messages_readable(paths: Sequence[Path]) -> None:
     """Refuse (exit 2) a --eml file that is not a mail message, before any query is sent."""
     from .dkim.check import read_message
@@ -649,7 +728,8 @@ def demo(fmt: str, verbose: bool) -> None:
                    f"{', '.join(DEMO_DOMAINS)}", err=True)
         output = Output(fmt, lang="en", verbose=verbose, many=True)
         config = lab.config(dkim_selectors=DEMO_DKIM_SELECTORS)
-        run_batch(DEMO_DOMAINS, config, len(DEMO_DOMAINS), output, Progress(0, enabled=False))
+        run_batch(DEMO_DOMAINS, config, len(DEMO_DOMAINS), output, Progress(0, enabled=False),
+                  scan=promises.PromiseScan().scan)
         output.close()
     sys.exit(EXIT_OK)
 

@@ -302,7 +302,9 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
     code = (batch_exit_code(tally, fail_on, worse=worse) if batch
             else exit_code(output.last, fail_on, worse=worse))
     if quiet and code != EXIT_OK:
-        click.echo("\n".join([f"mailguard: exit code {code}", *output.trouble]))
+        # On stderr when stdout carries JSON, so that a pipeline's JSON Lines stay clean.
+        click.echo("\n".join([f"mailguard: exit code {code}", *output.trouble_report()]),
+                   err=stdout_fmt != "text")
     sys.exit(code)
 
 
@@ -376,6 +378,9 @@ def trouble_lines(report: ScanReport, item: Written | None) -> list[str]:
     return lines
 
 
+MAX_TROUBLE_DOMAINS = 100  # domains listed by --quiet when the run is in trouble
+
+
 class Output:
     """Writes each report as it finishes, flushed, so a pipe or a crash keeps what is done.
 
@@ -390,11 +395,14 @@ class Output:
         self.count = 0
         self.last: list[ScanReport] = []
         self.trouble: list[str] = []
+        self.troubled = 0
 
     def __call__(self, report: ScanReport) -> None:
         item = self.writer(report) if self.writer is not None else None
         if report.error or at_threshold(report, self.fail_on) or (item is not None and item.worse):
-            self.trouble += trouble_lines(report, item)
+            self.troubled += 1
+            if self.troubled <= MAX_TROUBLE_DOMAINS:  # memory stays flat for 100,000 domains
+                self.trouble += trouble_lines(report, item)
         self.last = [report]
         if self.quiet:
             self.count += 1
@@ -416,6 +424,10 @@ class Output:
         click.echo(text)
         sys.stdout.flush()
         self.count += 1
+
+    def trouble_report(self) -> list[str]:
+        more = self.troubled - MAX_TROUBLE_DOMAINS
+        return self.trouble + ([f"... and {more} more domain(s) in trouble"] if more > 0 else [])
 
     def close(self) -> None:
         if self.fmt == "json" and self.many:

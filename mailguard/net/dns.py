@@ -182,6 +182,8 @@ class DnsClient:
             self._evict()
         else:
             self._cache.move_to_end(key)
+            if future.done() and not future.cancelled():
+                return future.result()  # most questions of a batch are cache hits: no shield needed
         return await asyncio.shield(future)
 
     def _evict(self) -> None:
@@ -222,13 +224,13 @@ class DnsClient:
             self.queries_sent += 1
             where = _where(host, port)
             try:
-                async with asyncio.timeout(self.timeout):
-                    data = await self._muxes[(host, port)].ask(wire, self.timeout)
-                    header = read_header(data)
-                    if header.truncated:  # the whole answer over TCP (RFC 7766)
-                        query = self._message(qname, qtype, dnssec, cd)
+                data = await self._muxes[(host, port)].ask(wire, self.timeout)  # it keeps the timeout
+                header = read_header(data)
+                if header.truncated:  # the whole answer over TCP (RFC 7766)
+                    query = self._message(qname, qtype, dnssec, cd)
+                    async with asyncio.timeout(self.timeout):
                         response = await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
-                        return _answer(name, rdtype, where, response, True, started, stamp)
+                    return _answer(name, rdtype, where, response, True, started, stamp)
             except (TimeoutError, dns.exception.Timeout):
                 last = _failure(name, rdtype, where, TIMEOUT, f"no answer within {self.timeout:g} s", started, stamp)
                 continue

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import io
 import itertools
 import json
@@ -29,15 +30,22 @@ from typing import Any
 import click
 from tabulate import tabulate
 
-from . import render, signing
+from . import promises, render, signing
 from ._version import __version__
 from .batch import BatchTally, read_domains, scan_many
+from .batch.runner import ScanOne
 from .compare import compare
 from .config import Config
 from .errors import InputError, MailguardError, NoResolver
+from .measures.spf import Result, SpfResult, evaluate
+from .measures.spf.lookups import parse_ip
+from .measures.spf.macros import IpAddress
 from .model import SEVERITY, Fulfilment, ScanReport, Verdict
 from .names import is_valid_dns_name, normalize_domain
+from .net import Net
 from .net.dns import parse_nameserver
+from .promises.profile import Profile
+from .promises.profile import load as load_profile
 from .render import diff as render_diff
 from .render import json as render_json
 from .render import text as render_text
@@ -220,6 +228,12 @@ def _given(ctx: click.Context, name: str) -> bool:
               help="For cron: no tables, progress or summary; nothing at all when the exit code is 0, "
                    "else a short account of what is wrong. JSON asked for on stdout is still written.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence under each table.")
+@click.option("--statement", metavar="FILE|URL",
+              help="Privacy statement whose promises to check; its domains are scanned when none are given.")
+@click.option("--profile", "profile_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Check profile (TOML) to use instead of checks/<domain>.toml.")
+@click.option("--checks-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("checks"),
+              show_default=True, help="Where check profiles <domain>.toml are looked up.")
 @click.pass_context
 def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None, concurrency: int,
          nameservers: tuple[str, ...], timeout: float, deadline: float,
@@ -230,9 +244,14 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
          fmt: tuple[str, ...],
          report_formats: tuple[str, ...],
          report_dir: Path | None, config_file: Path | None, sign_key: Path | None, signer: str | None,
-         summary: str | None, fail_on: str, lang: str | None, quiet: bool, verbose: bool) -> None:
-    """Scan DOMAINS (and those in --domains-file, or the config file's) and report every measure
-    with its evidence."""
+         summary: str | None, fail_on: str, lang: str | None, quiet: bool, verbose: bool,
+         statement: str | None, profile_file: Path | None, checks_dir: Path) -> None:
+    """Scan DOMAINS (and those in --domains-file, or the config file's): every measure with its
+    evidence, and a verdict on every promise.
+
+    The promises come from --statement (whose domains are scanned when none are given; also the
+    config file's statements), --profile, CHECKS_DIR/<domain>.toml, or else the built-in baseline
+    (the good practice internet.nl and the Forum Standaardisatie apply)."""
     settings = RunSettings()
     if config_file is not None:
         try:
@@ -243,15 +262,6 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
     def pick(name: str, value: Any, configured: Any) -> Any:
         return value if _given(ctx, name) or configured in (None, ()) else configured
 
-    domains = domains or settings.domains
-    if not domains and domains_file is None:
-        fail_usage("give at least one DOMAIN or --domains-file FILE (or a --config file with domains = [...])")
-    try:
-        names = [normalize_domain(d) for d in domains]
-        extra_hosts = tuple(normalize_domain(h) for h in web_hosts)
-        total = len(names) + (sum(1 for _ in read_domains(domains_file)) if domains_file else 0)
-    except InputError as exc:
-        fail_usage(str(exc))
     fail_on = pick("fail_on", fail_on, settings.fail_on)
     ca_bundle = pick("ca_bundle", ca_bundle, settings.ca_bundle)
     trust_anchor = pick("trust_anchor", trust_anchor, settings.trust_anchor)
@@ -261,24 +271,37 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
     check_messages_readable(eml_files)
     peers = peer_settings(ctx, settings, rpki_vrps, rpki_url, rpki_origin_zone, rpki_origin6_zone,
                           bimi_selectors, bimi_ca)
-    chosen_lang = lang or settings.lang
+    try:
+        extra_hosts = tuple(normalize_domain(h) for h in web_hosts)
+    except InputError as exc:
+        fail_usage(str(exc))
     config = build_config(pick("nameservers", nameservers, settings.nameservers),
                           pick("timeout", timeout, settings.timeout),
                           deadline=pick("deadline", deadline, settings.deadline),
                           dkim_selectors=pick("dkim_selectors", dkim_selectors, settings.dkim_selectors),
                           eml_files=eml_files, web_hosts=extra_hosts,
                           measures=pick("measures", measures, settings.measures), ca_bundle=ca_bundle,
-                          trust_anchor=trust_anchor, fail_on=fail_on, lang=chosen_lang or "en", **peers)
+                          trust_anchor=trust_anchor, fail_on=fail_on, lang=lang or settings.lang or "en",
+                          **peers)
+    checker, statement_lang = promise_checker(config, statement, profile_file, settings.statements,
+                                              pick("checks_dir", checks_dir, settings.checks_dir))
+    chosen_lang = lang or settings.lang or statement_lang
+    config = dataclasses.replace(config, lang="nl" if chosen_lang == "nl" else "en")
+    domains = domains or settings.domains or checker.domains()
+    if not domains and domains_file is None:
+        fail_usage("give at least one DOMAIN or --domains-file FILE (or a --config file with domains = [...])"
+                   + ("; the statement names no domain of its own" if statement or settings.statements else ""))
+    try:
+        names = [normalize_domain(d) for d in domains]
+        total = len(names) + (sum(1 for _ in read_domains(domains_file)) if domains_file else 0)
+    except InputError as exc:
+        fail_usage(str(exc))
     formats = _formats(fmt)
     writer = report_writer(formats, report_formats, report_dir, config_file, settings,
                            sign_key, signer, chosen_lang)
     stdout_fmt = next((f for f in reversed(formats) if f in ("text", "json", "jsonl")), "text")
     if writer is not None and stdout_fmt == "json" and "json" in writer.formats and "text" not in formats:
         stdout_fmt = "text"  # --format json with a report folder: the JSON goes into the history
-    if settings.statements or settings.checks_dir:
-        # Wired when statement reading lands (the promises work): say so rather than ignore it.
-        click.echo("mailguard: statements/checks_dir in the config file are not used by this version",
-                   err=True)
     if trust_anchor is not None:
         check_trust_anchor(trust_anchor)
     source = itertools.chain(names, read_domains(domains_file) if domains_file else ())
@@ -288,7 +311,7 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
                     quiet=quiet and stdout_fmt == "text", writer=writer, fail_on=fail_on)
     progress = Progress(total, enabled=batch and not quiet and sys.stderr.isatty())
     tally, interrupted = run_batch(source, config, concurrency, output, progress,
-                                   keep_rows=summary == "csv")
+                                   keep_rows=summary == "csv", scan=checker.scan)
     output.close()
     if not quiet and summary != "none":
         print_summary(tally, summary, to_stderr=stdout_fmt != "text")
@@ -299,7 +322,9 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
     code = (batch_exit_code(tally, fail_on, worse=worse) if batch
             else exit_code(output.last, fail_on, worse=worse))
     if quiet and code != EXIT_OK:
-        click.echo("\n".join([f"mailguard: exit code {code}", *output.trouble]))
+        # On stderr when stdout carries JSON, so that a pipeline's JSON Lines stay clean.
+        click.echo("\n".join([f"mailguard: exit code {code}", *output.trouble_report()]),
+                   err=stdout_fmt != "text")
     sys.exit(code)
 
 
@@ -407,6 +432,9 @@ def trouble_lines(report: ScanReport, item: Written | None) -> list[str]:
     return lines
 
 
+MAX_TROUBLE_DOMAINS = 100  # domains listed by --quiet when the run is in trouble
+
+
 class Output:
     """Writes each report as it finishes, flushed, so a pipe or a crash keeps what is done.
 
@@ -421,11 +449,14 @@ class Output:
         self.count = 0
         self.last: list[ScanReport] = []
         self.trouble: list[str] = []
+        self.troubled = 0
 
     def __call__(self, report: ScanReport) -> None:
         item = self.writer(report) if self.writer is not None else None
         if report.error or at_threshold(report, self.fail_on) or (item is not None and item.worse):
-            self.trouble += trouble_lines(report, item)
+            self.troubled += 1
+            if self.troubled <= MAX_TROUBLE_DOMAINS:  # memory stays flat for 100,000 domains
+                self.trouble += trouble_lines(report, item)
         self.last = [report]
         if self.quiet:
             self.count += 1
@@ -447,6 +478,10 @@ class Output:
         click.echo(text)
         sys.stdout.flush()
         self.count += 1
+
+    def trouble_report(self) -> list[str]:
+        more = self.troubled - MAX_TROUBLE_DOMAINS
+        return self.trouble + ([f"... and {more} more domain(s) in trouble"] if more > 0 else [])
 
     def close(self) -> None:
         if self.fmt == "json" and self.many:
@@ -474,12 +509,13 @@ class Progress:
 
 
 def run_batch(source: Iterable[str], config: Config, concurrency: int, output: Output,
-              progress: Progress, *, keep_rows: bool = False) -> tuple[BatchTally, bool]:
+              progress: Progress, *, keep_rows: bool = False,
+              scan: ScanOne | None = None) -> tuple[BatchTally, bool]:
     """Scan everything in ``source``; returns the tally and whether Ctrl-C stopped it."""
     tally = BatchTally(keep_rows=keep_rows)
 
     async def go() -> None:
-        async for report in scan_many(source, config, concurrency=concurrency):
+        async for report in scan_many(source, config, concurrency=concurrency, scan=scan):
             tally.add(report, failing=exit_code([report], config.fail_on) == EXIT_FINDINGS)
             output(report)
             progress.update(tally)
@@ -525,6 +561,143 @@ def print_summary(tally: BatchTally, kind: str, *, to_stderr: bool) -> None:
     click.echo(f"{tally.domains} domain(s), {tally.unscannable} not scannable, "
                f"{tally.failing} with findings at or above the threshold, {tally.rate:.1f} domains/s",
                err=to_stderr)
+
+
+SPF_EXIT_HELP = """\b
+Exit codes:
+  0  evaluated: the result word is on the first line of the output
+  2  bad usage or input (e.g. an invalid IP address)
+  3  no resolver reachable
+"""
+
+
+@main.command("spf", epilog=SPF_EXIT_HELP)
+@click.option("--ip", "ip_text", required=True, metavar="IP", help="The SMTP client's address.")
+@click.option("--sender", default="", metavar="ADDR",
+              help="The MAIL FROM address; empty for a bounce, then postmaster@HELO is checked.")
+@click.option("--helo", default="", metavar="NAME", help="The HELO/EHLO name the client gave.")
+@network_options
+@click.option("-v", "--verbose", is_flag=True, help="Show the evaluation trace with its DNS evidence.")
+def spf_command(ip_text: str, sender: str, helo: str, nameservers: tuple[str, ...], timeout: float,
+                verbose: bool) -> None:
+    """Evaluate SPF as a receiving mail server would (RFC 7208 check_host()).
+
+    Prints the result first (pass, fail, softfail, neutral, none, temperror, permerror), then
+    the domain's explanation if it gave one.
+    """
+    try:
+        ip = parse_ip(ip_text)
+    except ValueError:
+        fail_usage(f"invalid IP address {ip_text!r}")
+    if not sender.strip().strip("<>").strip() and not helo.strip():
+        fail_usage("give --sender, or --helo for a bounce (empty MAIL FROM)")
+    config = build_config(nameservers, timeout)
+    outcome = _run_spf(config, ip, sender, helo)
+    click.echo(outcome.result.value)
+    if outcome.explanation is not None:
+        click.echo(outcome.explanation)
+    if verbose:
+        click.echo(_spf_trace(outcome))
+
+
+async def _evaluate_spf(config: Config, ip: IpAddress, sender: str, helo: str) -> SpfResult:
+    net = Net(config)
+    try:
+        outcome = await evaluate(net, ip, sender, helo, deadline=config.deadline)
+        if outcome.result is Result.TEMPERROR and not await _resolver_answers(net):
+            raise NoResolver(f"no answer from the resolver ({', '.join(net.dns.resolver_names)})")
+        return outcome
+    finally:
+        await net.aclose()
+
+
+async def _resolver_answers(net: Net) -> bool:
+    """Whether the resolver answers at all (a REFUSED is an answer): temperror vs. exit code 3."""
+    probe = await net.dns.query(".", "NS")
+    return probe.status not in ("timeout", "error")
+
+
+def _run_spf(config: Config, ip: IpAddress, sender: str, helo: str) -> SpfResult:
+    try:
+        return asyncio.run(_evaluate_spf(config, ip, sender, helo))
+    except NoResolver as exc:
+        click.echo(f"mailguard: {exc}. Choose a resolver with --nameserver.", err=True)
+        sys.exit(EXIT_UNSCANNABLE)
+    except MailguardError as exc:
+        click.echo(f"mailguard: {exc}", err=True)
+        sys.exit(EXIT_USAGE if isinstance(exc, InputError) else EXIT_UNSCANNABLE)
+
+
+def _spf_trace(outcome: SpfResult) -> str:
+    lines = [f"reason: {outcome.reason} ({outcome.rfc})",
+             f"identity: {outcome.identity}  sender={outcome.sender}  domain={outcome.domain}  "
+             f"ip={outcome.ip}  helo={outcome.helo}",
+             f"lookups: {outcome.lookups} of 10, void lookups: {outcome.void_lookups} of 2",
+             "trace:"]
+    for step in outcome.trace:
+        lines.append(f"{'  ' * (step.depth + 1)}{step.domain}: {step.text}")
+        lines.extend(f"{'  ' * (step.depth + 3)}{e.summary}" for e in step.evidence)
+    return "\n".join(lines)
+
+
+@main.command("promises", epilog="""\b
+Exit codes:
+  0  the statement was read
+  2  it could not be read, or the profile could not be written
+""")
+@click.argument("statement", metavar="FILE|URL")
+@click.option("--write-profile", is_flag=True, help="Write the check profile to CHECKS_DIR/<domain>.toml.")
+@click.option("--checks-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("checks"),
+              show_default=True, help="Where to write the check profile.")
+@click.option("--force", is_flag=True, help="Replace an existing profile (it may hold your edits).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--timeout", type=click.FloatRange(0.1, 120), default=10.0, show_default=True,
+              help="Seconds for any single network wait when STATEMENT is a URL.")
+@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Extra trusted root certificates (PEM) for an https:// statement.")
+def promises_command(statement: str, write_profile: bool, checks_dir: Path, force: bool, fmt: str,
+                     timeout: float, ca_bundle: Path | None) -> None:
+    """Read a privacy statement (text, Markdown, HTML, PDF or URL; Dutch or English) and list the
+    domains it names and every security promise it makes, with the sentence it comes from."""
+    from .render import promises as render_promises
+
+    try:
+        found = promises.read(statement, Config(timeout=timeout, ca_bundle=ca_bundle))
+        written = (promises.profiles.save(found.profile, checks_dir, overwrite=force)
+                   if write_profile else None)
+    except InputError as exc:
+        fail_usage(str(exc))
+    if fmt == "json":
+        click.echo(render_promises.to_json(found, written))
+    else:
+        click.echo(render_promises.to_text(found, written))
+    sys.exit(EXIT_OK)
+
+
+def promise_checker(config: Config, statement: str | None, profile_file: Path | None,
+                    configured: Sequence[str], checks_dir: Path | None) -> tuple[promises.PromiseScan, str | None]:
+    """Where each domain's promises come from, and the statement's language (for the report).
+
+    --statement or --profile holds for every domain scanned; the config file's statements each
+    hold for the domains they name; else checks/<domain>.toml; else the baseline."""
+    explicit: Profile | None = None
+    by_domain: dict[str, Profile] = {}
+    language = None
+    try:
+        if statement is not None:
+            explicit = promises.read(statement, config).profile
+            language = explicit.language
+        elif profile_file is not None:
+            explicit = load_profile(profile_file)
+        else:
+            for source in configured:
+                read = promises.read(source, config).profile
+                language = language or read.language
+                for domain in read.domains:
+                    by_domain.setdefault(domain, read)
+    except InputError as exc:
+        fail_usage(str(exc))
+    return promises.PromiseScan(explicit=explicit, by_domain=by_domain, checks_dir=checks_dir), language
 
 
 def check_messages_readable(paths: Sequence[Path]) -> None:
@@ -621,7 +794,8 @@ def demo(fmt: str, verbose: bool) -> None:
                    f"{', '.join(DEMO_DOMAINS)}", err=True)
         output = Output(fmt, lang="en", verbose=verbose, many=True)
         config = lab.config(dkim_selectors=DEMO_DKIM_SELECTORS)
-        run_batch(DEMO_DOMAINS, config, len(DEMO_DOMAINS), output, Progress(0, enabled=False))
+        run_batch(DEMO_DOMAINS, config, len(DEMO_DOMAINS), output, Progress(0, enabled=False),
+                  scan=promises.PromiseScan().scan)
         output.close()
     sys.exit(EXIT_OK)
 

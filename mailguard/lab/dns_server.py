@@ -12,6 +12,7 @@ Tests subclass it and override :meth:`LabDns.handle` to drop, delay or mangle an
 from __future__ import annotations
 
 import asyncio
+import socket
 import struct
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,6 +37,7 @@ from .signing import DnssecView
 MAX_CNAME_CHAIN = 8
 TCP_READ_TIMEOUT = 10.0
 BIND_ATTEMPTS = 20
+RECEIVE_BUFFER = 4 * 1024 * 1024
 
 
 def load_zone_file(path: Path) -> dns.zone.Zone:
@@ -310,6 +312,9 @@ class LabDns:
         for _attempt in range(BIND_ATTEMPTS):
             transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=(self.host, wanted))
             port = transport.get_extra_info("sockname")[1]
+            sock = transport.get_extra_info("socket")
+            if sock is not None:  # bursts of a batch's questions must not be dropped
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
             try:
                 self._tcp = await asyncio.start_server(self._tcp_client, self.host, port)
             except OSError:

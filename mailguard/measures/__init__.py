@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import bimi, dane, dkim, dmarc, dnssec, ipv6, mtasts, mx, rpki, starttls, tlsrpt
+from . import bimi, dane, dkim, dmarc, dnssec, ipv6, mtasts, mx, rpki, spf, starttls, tlsrpt
 from .web import caa, headers, hsts, reach, redirects, securitytxt
 from .web import tls as web_tls
 
@@ -29,6 +29,7 @@ class Measure(Protocol):
 
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
+    spf,
     dmarc,
     starttls,
     dkim,

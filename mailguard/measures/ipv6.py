@@ -363,8 +363,9 @@ async def _web_servers(net: Net, domain: str, config: Config) -> tuple[list[Find
     prober = web_prober(net)
 
     async def both(f: HostFacts) -> None:
-        # The content comparison needs an IPv4 page whatever IPv6 does: fetch both at once.
-        first4 = f.v4_addresses[:1]
+        # The content comparison needs an IPv4 page whatever IPv6 does: fetch both at once (a
+        # host without AAAA has nothing to compare).
+        first4 = f.v4_addresses[:1] if f.v6_addresses else []
         await asyncio.gather(_reach(net, f, prober), *(prober(f, a) for a in first4))
         if not f.v4 and first4:
             f.v4 = [await prober(f, first4[0])]  # cached: the fetch above

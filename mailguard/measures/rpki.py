@@ -108,7 +108,7 @@ MESSAGES = {
 messages.register(MESSAGES)
 
 advice.register({
-    "RPKI-INVALID": Message(
+    "RPKI-INVALID-": Message(
         "Ask the hosting or network provider of the address to correct its ROA (route origin "
         "authorisation): as published, networks that validate RPKI ignore the route.",
         "Vraag de hosting- of netwerkprovider van het adres om de ROA (route origin authorisation) "

@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -74,15 +75,31 @@ class Server:
         self.proc.wait(10)
 
 
+def high_water_mib(pid: int) -> int:
+    """A running process's peak resident memory so far (VmHWM), in MiB; 0 once it has gone.
+
+    Read from /proc, not from wait4()'s ru_maxrss: a child started with vfork+exec carries its
+    parent's high-water mark there, which would hide the difference between 1,000 and 10,000."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^VmHWM:\s+(\d+) kB", text, re.MULTILINE)
+    return int(match.group(1)) // 1024 if match else 0
+
+
 def run_child(argv: list[str], stdout_path: Path) -> tuple[float, int, int]:
-    """Run a command; return wall seconds, peak RSS in MiB (of that process alone), exit code."""
+    """Run a command; return wall seconds, its peak RSS in MiB (polled), and its exit code."""
     with stdout_path.open("w") as out:
         started = time.monotonic()
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, high_water_mib(proc.pid))
+            time.sleep(0.1)
         wall = time.monotonic() - started
-    return wall, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+    return wall, peak, proc.returncode
 
 
 # -- mailguard, many domains ------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -112,6 +113,14 @@ class _Handler(BaseHTTPRequestHandler):
     stop = threading.Event()
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        if self.path == "/host":  # what the client said it asked for
+            body = (self.headers.get("Host") or "").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.path == "/drip":
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
@@ -207,6 +216,17 @@ def test_a_dripping_server_cannot_hold_the_fetch(web):
 def test_only_http_and_https_urls(url):
     with pytest.raises(InputError):
         load_statement(url, lab_config())
+
+
+def test_a_url_by_name_keeps_its_host_when_the_connection_is_pinned(web):
+    """The connection goes to a guarded address (no second lookup by httpx that a rebinding DNS
+    could answer differently), yet the server still sees the name the URL gave."""
+    port = web.rsplit(":", 1)[1]
+    if not any(info[4][0] == "127.0.0.1" for info in socket.getaddrinfo("localhost", int(port))):
+        pytest.skip("localhost does not resolve to 127.0.0.1 here")
+    document = asyncio.run(fetch_document(f"http://localhost:{port}/host", lab_config(), max_bytes=1000))
+    assert document.body == f"localhost:{port}".encode()
+    assert "127.0.0.1" in document.evidence.data["addresses"]
 
 
 def test_addresses_outside_the_allowed_networks_are_never_contacted():

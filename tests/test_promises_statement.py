@@ -84,6 +84,27 @@ def test_a_broken_pdf_is_an_input_error():
         parse_statement(b"%PDF-1.4\n1 0 obj << /Type /Catalog", "pdf")
 
 
+def _spliced(*edits: tuple[int, int, bytes]) -> bytes:
+    """A good PDF with (offset, bytes removed, bytes put there) edits, offsets in the original."""
+    pdf = make_pdf(PDF_PAGES)
+    for at, cut, insert in sorted(edits, reverse=True):
+        pdf = pdf[:at] + insert + pdf[at + cut:]
+    return pdf
+
+
+@pytest.mark.parametrize("data", [
+    # Found by mutating a good PDF: pypdf raised AttributeError (a trailer without its
+    # dictionary), AssertionError (a stray /Kids in a content stream) and LimitReachedError (an
+    # object that refers to itself) -- none of them a PdfReadError.
+    make_pdf(PDF_PAGES).replace(b"trailer\n<< ", b"trailer", 1),
+    _spliced((397, 0, b"/Kids [3 0 R]")),
+    _spliced((35, 1, b"\xb7"), (154, 0, b" 0 R"), (625, 8, b""), (992, 1, b"\xc0"), (1058, 1, b"")),
+])
+def test_a_hostile_pdf_is_an_input_error_not_a_crash(data):
+    with pytest.raises(InputError, match="PDF"):
+        parse_statement(data, "pdf")
+
+
 def test_missing_file_and_empty_file_are_input_errors(tmp_path):
     with pytest.raises(InputError, match="cannot read statement"):
         load_statement(str(tmp_path / "nothere.txt"))

@@ -215,7 +215,7 @@ class LabWeb:
             try:
                 async with asyncio.timeout(self.read_timeout):
                     await writer.wait_closed()
-            except Exception:  # noqa: BLE001 - a client that never takes the rest of the reply
+            except Exception:  # a client that never takes the rest of the reply: drop it
                 writer.transport.abort()
 
     async def _listen(self, scheme: str, address: str, port: int) -> asyncio.Server:

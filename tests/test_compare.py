@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from mailguard import messages
 from mailguard.compare import compare, dmarc_strength, spf_all, txt_text
+from mailguard.render import diff as render_diff
 
 
 def dns(name: str, rdtype: str, *records: str, status: str = "ok") -> dict[str, Any]:
@@ -360,3 +361,12 @@ def test_any_json_documents_compare_without_crashing(a, b):
     if isinstance(a, dict) and isinstance(b, dict):
         result = compare(a, b)
         assert isinstance(result.worse, bool)
+
+
+def test_the_diff_text_writes_remote_control_characters_as_escapes():
+    hostile = '"v=spf1 \x1b]0;owned\x07 -all"'
+    old = doc(dns("a.test", "TXT", '"v=spf1 -all"'))
+    new = doc(dns("a.test", "TXT", hostile), domain="a.test\x1b[2J")
+    out = render_diff.render(compare(old, new))
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b" in out

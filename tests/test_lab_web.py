@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import tempfile
+import time
 from pathlib import Path
 
 from mailguard.lab import Lab
-from mailguard.lab.http_server import LabWeb, Site, page, pki_source
+from mailguard.lab.http_server import LabWeb, Reply, Site, page, pki_source
 from mailguard.lab.pki import LabPki
 from mailguard.lab.runner import BackgroundLoop
 
@@ -80,4 +82,27 @@ def test_binding_starts_over_when_a_port_is_taken():
         finally:
             web.stop()
             web.squatter.close()
+            loop.stop()
+
+
+def test_a_client_that_stops_reading_cannot_hold_an_endless_reply():
+    """A client that asks for an endless body and then never reads: once the send buffers are
+    full, the lab gives up after its read timeout instead of waiting on it for ever."""
+    loop = BackgroundLoop().start()
+    with tempfile.TemporaryDirectory() as tmp:
+        sites = [Site("a.test", ("127.0.2.200",), http={"/": Reply(200, (), b"x", endless=True)})]
+        web = LabWeb(sites, pki_source(LabPki(Path(tmp))), Path(tmp), read_timeout=0.5).start(loop)
+        try:
+            with socket.create_connection(("127.0.2.200", web.http_port), timeout=10) as sock:
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
+                time.sleep(3)  # read nothing: the lab's writes back up and its drain must time out
+                received = 0
+                with contextlib.suppress(ConnectionResetError):
+                    while (chunk := sock.recv(1 << 20)) and received < 64 << 20:
+                        received += len(chunk)
+            # Still sending after the pause would run to the 256 MiB limit; a lab that gave up
+            # sent only what the socket buffers held.
+            assert received < 64 << 20
+        finally:
+            web.stop()
             loop.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -83,6 +84,27 @@ def test_a_broken_pdf_is_an_input_error():
         parse_statement(b"%PDF-1.4\n1 0 obj << /Type /Catalog", "pdf")
 
 
+def _spliced(*edits: tuple[int, int, bytes]) -> bytes:
+    """A good PDF with (offset, bytes removed, bytes put there) edits, offsets in the original."""
+    pdf = make_pdf(PDF_PAGES)
+    for at, cut, insert in sorted(edits, reverse=True):
+        pdf = pdf[:at] + insert + pdf[at + cut:]
+    return pdf
+
+
+@pytest.mark.parametrize("data", [
+    # Found by mutating a good PDF: pypdf raised AttributeError (a trailer without its
+    # dictionary), AssertionError (a stray /Kids in a content stream) and LimitReachedError (an
+    # object that refers to itself) -- none of them a PdfReadError.
+    make_pdf(PDF_PAGES).replace(b"trailer\n<< ", b"trailer", 1),
+    _spliced((397, 0, b"/Kids [3 0 R]")),
+    _spliced((35, 1, b"\xb7"), (154, 0, b" 0 R"), (625, 8, b""), (992, 1, b"\xc0"), (1058, 1, b"")),
+])
+def test_a_hostile_pdf_is_an_input_error_not_a_crash(data):
+    with pytest.raises(InputError, match="PDF"):
+        parse_statement(data, "pdf")
+
+
 def test_missing_file_and_empty_file_are_input_errors(tmp_path):
     with pytest.raises(InputError, match="cannot read statement"):
         load_statement(str(tmp_path / "nothere.txt"))
@@ -112,6 +134,14 @@ class _Handler(BaseHTTPRequestHandler):
     stop = threading.Event()
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        if self.path == "/host":  # what the client said it asked for
+            body = (self.headers.get("Host") or "").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.path == "/drip":
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
@@ -207,6 +237,17 @@ def test_a_dripping_server_cannot_hold_the_fetch(web):
 def test_only_http_and_https_urls(url):
     with pytest.raises(InputError):
         load_statement(url, lab_config())
+
+
+def test_a_url_by_name_keeps_its_host_when_the_connection_is_pinned(web):
+    """The connection goes to a guarded address (no second lookup by httpx that a rebinding DNS
+    could answer differently), yet the server still sees the name the URL gave."""
+    port = web.rsplit(":", 1)[1]
+    if not any(info[4][0] == "127.0.0.1" for info in socket.getaddrinfo("localhost", int(port))):
+        pytest.skip("localhost does not resolve to 127.0.0.1 here")
+    document = asyncio.run(fetch_document(f"http://localhost:{port}/host", lab_config(), max_bytes=1000))
+    assert document.body == f"localhost:{port}".encode()
+    assert "127.0.0.1" in document.evidence.data["addresses"]
 
 
 def test_addresses_outside_the_allowed_networks_are_never_contacted():

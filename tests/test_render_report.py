@@ -27,6 +27,7 @@ from mailguard.model import (
 from mailguard.render import html as render_html
 from mailguard.render import json as render_json
 from mailguard.render import markdown as render_markdown
+from mailguard.render import text as render_text
 from tests.conftest import run_scan
 from tests.report_fixture import REPORT
 
@@ -298,3 +299,19 @@ def test_any_remote_text_stays_text_in_the_html(remote):
     parsed.feed(render_html.render(report))
     assert parsed.tags <= OWN_TAGS and {a for _t, a in parsed.attrs} <= OWN_ATTRS
     assert "<" not in render_markdown.render(report).replace("<br>", "")
+
+
+def test_remote_control_characters_reach_the_terminal_as_escapes():
+    """An SMTP banner or TXT record with ESC sequences or bidi overrides must not drive the
+    terminal the text report is printed on."""
+    hostile = "220 mx\x1b]0;owned\x07 \x1b[2J\u202egnp.exe\x9b"
+    evidence = Evidence("smtp", f"banner {hostile}", {"banner": hostile})
+    measure = MeasureResult("m", "M", Area.MAIL_TRANSPORT, Verdict.WARN,
+                            (Finding("STARTTLS-BANNER", "banner", Verdict.WARN, hostile, params={"banner": hostile},
+                                     evidence=(evidence,), subject=hostile),), (evidence,))
+    promise = PromiseResult(Promise("mail-tls", hostile), Fulfilment.NOT_UPHELD, "TEST-PROMISE-HTTPS-OK", hostile)
+    report = dataclasses.replace(REPORT, measures=(measure,), promises=(promise,))
+    for lang in ("en", "nl"):
+        out = render_text.render(report, lang=lang, verbose=True)
+        assert not any(c in out for c in "\x1b\x07\x9b\u202e")
+        assert "\\x1b]0;owned\\x07" in out and "\\u202egnp.exe" in out

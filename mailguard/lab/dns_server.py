@@ -340,7 +340,8 @@ class LabDns:
                 if self.delay:
                     await asyncio.sleep(self.delay)
                 writer.write(struct.pack("!H", len(wire)) + wire)
-                await writer.drain()
+                async with asyncio.timeout(TCP_READ_TIMEOUT):  # a client that stops reading
+                    await writer.drain()
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:

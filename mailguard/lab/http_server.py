@@ -124,8 +124,11 @@ def pki_source(pki: LabPki) -> CertSource:
 class LabWeb:
     """HTTP and HTTPS listeners for a set of sites; ``start(loop)`` binds them all."""
 
-    def __init__(self, sites: Iterable[Site], certs: CertSource, workdir: Path) -> None:
+    def __init__(self, sites: Iterable[Site], certs: CertSource, workdir: Path, *,
+                 read_timeout: float = READ_TIMEOUT) -> None:
         self.sites = list(sites)
+        # Every wait on a client (its request, its reading our reply, the close) ends after this.
+        self.read_timeout = read_timeout
         self.certs = certs
         self.workdir = workdir
         self.https_port = 0
@@ -197,20 +200,23 @@ class LabWeb:
     async def _client(self, scheme: str, address: str, reader: asyncio.StreamReader,
                       writer: asyncio.StreamWriter) -> None:
         try:
-            async with asyncio.timeout(READ_TIMEOUT):
+            async with asyncio.timeout(self.read_timeout):
                 head = await reader.readuntil(b"\r\n\r\n")
             method, path, host = _parse_head(head)
             self.requests.append((scheme, address, host, path))
             site = self._site_for(address, host)
             reply = site.route(scheme, path) if site else page("no such site", status=421)
-            await _send(reader, writer, reply, method)
+            await _send(reader, writer, reply, method, self.read_timeout)
         except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
                 ConnectionError, ssl.SSLError):
             pass
         finally:
             writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+            try:
+                async with asyncio.timeout(self.read_timeout):
+                    await writer.wait_closed()
+            except Exception:  # a client that never takes the rest of the reply: drop it
+                writer.transport.abort()
 
     async def _listen(self, scheme: str, address: str, port: int) -> asyncio.Server:
         context = self._address_context(address) if scheme == "https" else None
@@ -222,7 +228,7 @@ class LabWeb:
                 await self._client(scheme, address, reader, writer)
 
         return await asyncio.start_server(handle, address, port, ssl=context,
-                                          ssl_handshake_timeout=READ_TIMEOUT if context else None,
+                                          ssl_handshake_timeout=self.read_timeout if context else None,
                                           limit=MAX_REQUEST_HEAD, reuse_address=True)
 
     async def _bind_all(self) -> None:
@@ -290,7 +296,13 @@ def _parse_head(head: bytes) -> tuple[str, str, str]:
 
 
 async def _send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reply: Reply,
-                method: str) -> None:
+                method: str, timeout: float) -> None:
+    """Write ``reply``; a client that stops reading (drain never returns) ends in TimeoutError."""
+
+    async def drain() -> None:
+        async with asyncio.timeout(timeout):
+            await writer.drain()
+
     if reply.stall:
         await asyncio.sleep(STALL_SECONDS)
         return
@@ -301,19 +313,19 @@ async def _send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, repl
     head = status_line + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
     writer.write(head.encode("latin-1"))
     if method == "HEAD":
-        await writer.drain()
+        await drain()
         return
     if reply.drip:
         for _ in range(int(STALL_SECONDS / reply.drip)):
             if writer.is_closing() or reader.at_eof():
                 return
             writer.write(b".")
-            await writer.drain()
+            await drain()
             await asyncio.sleep(reply.drip)
         return
     if not reply.endless:
         writer.write(reply.body)
-        await writer.drain()
+        await drain()
         return
     chunk = (reply.body or b"x") * (16384 // max(1, len(reply.body or b"x")))
     sent = 0
@@ -321,7 +333,7 @@ async def _send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, repl
     # connection do not always raise, so look for the EOF too.
     while sent < ENDLESS_LIMIT and not writer.is_closing() and not reader.at_eof():
         writer.write(chunk)
-        await writer.drain()
+        await drain()
         await asyncio.sleep(0)
         sent += len(chunk)
 

@@ -130,7 +130,8 @@ async def _session(server: MailServer, reader: asyncio.StreamReader, writer: asy
                 if server.stall_tls:
                     await _drain_until_closed(reader)
                     return
-                await writer.start_tls(server.tls)
+                async with asyncio.timeout(IDLE_TIMEOUT):  # a client that never says ClientHello
+                    await writer.start_tls(server.tls)
                 tls_active = True
             elif verb in ("NOOP", "RSET"):
                 await _say(writer, "250 2.0.0 ok")
@@ -154,7 +155,8 @@ async def _session(server: MailServer, reader: asyncio.StreamReader, writer: asy
 
 async def _say(writer: asyncio.StreamWriter, text: str) -> None:
     writer.write(text.encode() + b"\r\n")
-    await writer.drain()
+    async with asyncio.timeout(IDLE_TIMEOUT):  # a client that stops reading is dropped too
+        await writer.drain()
 
 
 async def _drain_until_closed(reader: asyncio.StreamReader) -> None:

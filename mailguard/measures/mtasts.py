@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .. import messages
@@ -186,16 +187,18 @@ class StsPolicy:
     extensions: tuple[tuple[str, str], ...] = ()
 
 
-def parse_sts_record(text: str) -> StsRecord:
-    """``v=STSv1; id=...`` with optional extensions (RFC 8461 §3.1). Raises ParseError."""
-    if not text.startswith("v=STSv1"):
-        raise ParseError("does not start with v=STSv1", text, 0)
-    rest = text[len("v=STSv1"):]
+def record_fields(text: str, version: str) -> Iterator[tuple[str, str, int]]:
+    """The ``name=value`` fields after ``version`` in an STS or TLSRPT TXT record, with the
+    position of each, one at a time (so a caller's own error comes in text order); ParseError
+    for anything else. The two records share one grammar
+    (RFC 8461 §3.1, RFC 8460 §3): ``;``-separated fields, white space around them, an
+    optional ``;`` at the end."""
+    if not text.startswith(version):
+        raise ParseError(f"does not start with {version}", text, 0)
+    rest = text[len(version):]
     if rest and not rest.lstrip(" \t").startswith(";"):
-        raise ParseError("v=STSv1 must be followed by ';'", text, len("v=STSv1"))
-    record_id: str | None = None
-    extensions: list[tuple[str, str]] = []
-    offset = len("v=STSv1")
+        raise ParseError(f"{version} must be followed by ';'", text, len(version))
+    offset = len(version)
     for piece in rest.split(";")[1:]:
         offset += 1
         field = piece.strip(" \t")
@@ -206,16 +209,29 @@ def parse_sts_record(text: str) -> StsRecord:
         key, eq, value = field.partition("=")
         if not eq:
             raise ParseError(f"field {field!r} has no '='", text, position)
+        yield key, value, position
+
+
+def is_extension(key: str, value: str) -> bool:
+    """An ``sts-ext-name=sts-ext-value`` / ``tlsrpt-ext-name=tlsrpt-ext-value`` field."""
+    return _EXT_NAME.fullmatch(key) is not None and _EXT_VALUE.fullmatch(value) is not None
+
+
+def parse_sts_record(text: str) -> StsRecord:
+    """``v=STSv1; id=...`` with optional extensions (RFC 8461 §3.1). Raises ParseError."""
+    record_id: str | None = None
+    extensions: list[tuple[str, str]] = []
+    for key, value, position in record_fields(text, "v=STSv1"):
         if key == "id":
             if record_id is not None:
                 raise ParseError("id appears more than once", text, position)
             if not _ID.fullmatch(value):
                 raise ParseError(f"id {value!r} is not 1-32 letters and digits", text, position)
             record_id = value
-        elif _EXT_NAME.fullmatch(key) and _EXT_VALUE.fullmatch(value):
+        elif is_extension(key, value):
             extensions.append((key, value))
         else:
-            raise ParseError(f"field {field!r} is not name=value", text, position)
+            raise ParseError(f"field {f'{key}={value}'!r} is not name=value", text, position)
     if record_id is None:
         raise ParseError("id is missing", text, len(text))
     return StsRecord(record_id, tuple(extensions))

@@ -21,6 +21,7 @@ from ..messages import Message
 from ..model import Area, MeasureResult, Verdict
 from ..net import Net
 from ._checks import Check, check, to_findings
+from .mtasts import is_extension, record_fields
 
 NAME = "tls-rpt"
 TITLE = "TLS-RPT"
@@ -60,8 +61,6 @@ MESSAGES = {
 }
 messages.register(MESSAGES)
 
-_EXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
-_EXT_VALUE = re.compile(r"[\x21-\x3a\x3c\x3e-\x7e]+")
 _ADDRESS = re.compile(r"[^@\s]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,}")
 VERSION = "v=TLSRPTv1"
 
@@ -78,22 +77,9 @@ def parse_tlsrpt(text: str) -> TlsRptRecord:
     URIs are split on ',' (with optional white space around it); their own syntax is judged by
     :func:`uri_problem`, so one bad URI does not hide the good ones.
     """
-    if not text.startswith(VERSION):
-        raise ParseError(f"does not start with {VERSION}", text, 0)
-    rest = text[len(VERSION):]
-    if rest and not rest.lstrip(" \t").startswith(";"):
-        raise ParseError(f"{VERSION} must be followed by ';'", text, len(VERSION))
     rua: tuple[str, ...] | None = None
     extensions: list[tuple[str, str]] = []
-    offset = len(VERSION)
-    for piece in rest.split(";")[1:]:
-        position, offset = offset + 1, offset + 1 + len(piece)
-        field = piece.strip(" \t")
-        if not field:
-            continue
-        key, eq, value = field.partition("=")
-        if not eq:
-            raise ParseError(f"field {field!r} has no '='", text, position)
+    for key, value, position in record_fields(text, VERSION):
         if key == "rua":
             if rua is not None:
                 raise ParseError("rua appears more than once", text, position)
@@ -101,10 +87,10 @@ def parse_tlsrpt(text: str) -> TlsRptRecord:
             if not all(uris):
                 raise ParseError("empty URI in rua", text, position)
             rua = uris
-        elif _EXT_NAME.fullmatch(key) and _EXT_VALUE.fullmatch(value):
+        elif is_extension(key, value):
             extensions.append((key, value))
         else:
-            raise ParseError(f"field {field!r} is not name=value", text, position)
+            raise ParseError(f"field {f'{key}={value}'!r} is not name=value", text, position)
     if rua is None:
         raise ParseError("rua is missing", text, len(text))
     return TlsRptRecord(rua, tuple(extensions))

@@ -86,7 +86,7 @@ async def fetch_document(url: str, config: Config, *, max_bytes: int,
                 _, host, port = check_url(url)
                 addresses = await _guard(host, port, config)
                 hops.append(url)
-                status, headers, body = await _get(client, url, max_bytes)
+                status, headers, body = await _get_any(client, url, addresses, max_bytes)
                 location = headers.get("location")
                 if status in {301, 302, 303, 307, 308} and location:
                     if len(hops) > MAX_REDIRECTS:
@@ -110,8 +110,26 @@ async def fetch_document(url: str, config: Config, *, max_bytes: int,
     return FetchedDocument(url, status, content_type, body, tuple(hops), evidence)
 
 
-async def _get(client: httpx.AsyncClient, url: str, max_bytes: int) -> tuple[int, httpx.Headers, bytes]:
-    async with client.stream("GET", url) as response:
+async def _get_any(client: httpx.AsyncClient, url: str, addresses: list[str],
+                   max_bytes: int) -> tuple[int, httpx.Headers, bytes]:
+    """The first of ``addresses`` that takes a connection answers (IPv6 first, as resolved)."""
+    for address in addresses[:-1]:
+        try:
+            return await _get(client, url, address, max_bytes)
+        except httpx.ConnectError:
+            continue
+    return await _get(client, url, addresses[-1], max_bytes)
+
+
+async def _get(client: httpx.AsyncClient, url: str, address: str,
+               max_bytes: int) -> tuple[int, httpx.Headers, bytes]:
+    """GET ``url`` from ``address``, the one the guard allowed: letting httpx resolve the name
+    again would let a second DNS answer (rebinding) point the connection somewhere else."""
+    parsed = httpx.URL(url)
+    target = parsed.copy_with(host=address)
+    extensions = {"sni_hostname": parsed.host} if parsed.scheme == "https" else {}
+    headers = {"Host": parsed.netloc.decode("ascii")}
+    async with client.stream("GET", target, headers=headers, extensions=extensions) as response:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise HttpError(f"document of {declared} bytes is larger than the cap of {max_bytes}", url)

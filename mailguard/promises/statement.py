@@ -205,7 +205,6 @@ def markdown_text(markdown: str) -> tuple[str, tuple[str, ...]]:
 def pdf_text(data: bytes) -> str:
     """The text of a PDF, page by page (pypdf), pages separated by a blank line."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -213,8 +212,11 @@ def pdf_text(data: bytes) -> str:
             reader.decrypt("")  # many published PDFs are "encrypted" with an empty password
         pages = reader.pages[:MAX_PDF_PAGES]
         return "\n\n".join(page.extract_text() or "" for page in pages)
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, NotImplementedError) as exc:
-        raise InputError(f"not a readable PDF: {exc}") from exc
+    except Exception as exc:
+        # A broken or hostile PDF makes pypdf raise far more than PdfReadError (LimitReachedError
+        # on reference loops, AttributeError, AssertionError, IndexError, RecursionError...);
+        # every one of them means "not readable", never a crash.
+        raise InputError(f"not a readable PDF: {type(exc).__name__}: {str(exc)[:200]}") from exc
 
 
 # --- Language -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import advice
 from ..compare import Comparison
+from .text import inert
 from .view import LABELS
 
 _HEAD = {
@@ -33,4 +34,4 @@ def render(comparison: Comparison, *, lang: str = "en") -> str:
     worse = sum(c.direction == "worse" for c in comparison.changes)
     better = sum(c.direction == "better" for c in comparison.changes)
     lines.append(_TAIL[lang].format(count=count, worse=worse, better=better))
-    return "\n".join(lines) + "\n"
+    return "\n".join(inert(line) for line in lines) + "\n"  # remote text: no terminal controls

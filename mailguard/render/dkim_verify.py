@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from ..dkim.check import MessageReport
 from ..dkim.verify import Verification
 from .json import to_jsonable
+from .text import inert
 
 SCHEMA = "mailguard.dkim-verify/1"
 _INDENT = " " * 11
@@ -27,7 +28,7 @@ def render_text(report: MessageReport, *, verbose: bool = False) -> str:
     passed = len(report.passed)
     lines.append(f"summary: {passed} of {count} signature(s) verified" if passed
                  else "summary: no signature verified")
-    return "\n".join(lines) + "\n"
+    return "\n".join(inert(line) for line in lines) + "\n"  # remote text: no terminal controls
 
 
 def _signature(v: Verification, report: MessageReport, verbose: bool) -> list[str]:

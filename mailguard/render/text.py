@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -12,12 +13,22 @@ from ..model import ScanReport, Verdict
 
 _ORDER = [Verdict.FAIL, Verdict.WARN, Verdict.NOT_TESTED, Verdict.PASS, Verdict.INFO]
 
+# C0 and C1 controls, DEL and the bidi overrides: in a banner, a TXT record or a certificate
+# field they would move the cursor, recolour or retitle the terminal, or reorder what it shows.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def inert(value: object) -> str:
+    """Remote text made safe for a terminal: every control character written as an escape."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                         else f"\\u{ord(m.group()):04x}", str(value))
+
 
 def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> str:
-    lines = [f"mailguard {report.mailguard_version}: {report.domain}  "
+    lines = [f"mailguard {report.mailguard_version}: {inert(report.domain)}  "
              f"(resolver {', '.join(report.resolvers)}, {report.started}, {report.elapsed_ms / 1000:.2f} s)"]
     if report.error:
-        lines.append(f"could not scan {report.domain}: {report.error}")
+        lines.append(f"could not scan {inert(report.domain)}: {inert(report.error)}")
         if "NXDOMAIN" not in report.error:
             lines.append("Is this machine online? Choose a resolver with --nameserver HOST[:PORT].")
         return "\n".join(lines) + "\n"
@@ -31,13 +42,13 @@ def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> st
         rows = []
         for f in measure.findings:
             reason = messages.render(f.code, f.params, lang) if lang != "en" else f.reason
-            rows.append([f.check, *([f.subject] if with_subject else []), f.verdict.value, reason])
+            rows.append([inert(c) for c in (f.check, *([f.subject] if with_subject else []), f.verdict.value, reason)])
         headers = ["check", *(["subject"] if with_subject else []), "verdict", "reason"]
         widths = [24, *([30] if with_subject else []), 10, 80 if with_subject else 100]
         lines.append(tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=widths))
         if verbose:
             lines.append("  evidence:")
-            lines.extend(f"    {e.summary}" for e in measure.evidence)
+            lines.extend(f"    {inert(e.summary)}" for e in measure.evidence)
     lines.append("")
     lines.append(summary_line([report]))
     if report.scores:
@@ -56,7 +67,7 @@ def render_promises(report: ScanReport, *, lang: str = "en", words: int = 60) ->
         sentence = result.promise.sentence
         shown = sentence if len(sentence) <= words else sentence[:words - 1].rstrip() + "…"
         verdict = FULFILMENT_TEXT[result.verdict][1 if nl else 0]
-        rows.append([result.promise.kind, shown, verdict, render_reason(result, lang)])
+        rows.append([inert(c) for c in (result.promise.kind, shown, verdict, render_reason(result, lang))])
     headers = (["belofte", "woorden van de verklaring", "oordeel", "onderbouwing"] if nl
                else ["promise", "the statement's words", "verdict", "reasoning"])
     title = "Beloften" if nl else "Promises"

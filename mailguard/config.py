@@ -7,9 +7,10 @@ CLI reads options from anywhere else.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -49,3 +50,50 @@ class Config:
     lang: Literal["en", "nl"] = "en"
     max_concurrency_per_host: int = 4
     extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+
+
+def config_to_dict(config: Config) -> dict[str, object]:
+    """The settings as plain JSON data, to send a batch's settings to a worker or keep them in a run.
+
+    Paths become strings, networks their CIDR text, tuples lists; ``extra`` is local to a process
+    and is not sent.
+    """
+    data: dict[str, object] = {}
+    for name in Config.__dataclass_fields__:
+        value = getattr(config, name)
+        if name == "extra":
+            continue
+        if name == "nameservers":
+            value = [[host, port] for host, port in value]
+        elif name == "allowed_networks":
+            value = None if value is None else [str(n) for n in value]
+        elif isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        data[name] = value
+    return data
+
+
+def config_from_dict(data: Mapping[str, object]) -> Config:
+    """The inverse of :func:`config_to_dict`; unknown keys (from a newer mailguard) are ignored."""
+    fields: dict[str, Any] = {}
+    for name, value in data.items():
+        spec = Config.__dataclass_fields__.get(name)
+        if spec is None or name == "extra":
+            continue
+        if name == "nameservers" and isinstance(value, list):
+            value = tuple((str(host), int(port)) for host, port in value)
+        elif name == "allowed_networks" and isinstance(value, list):
+            value = tuple(ipaddress.ip_network(str(n)) for n in value)
+        elif "Path" in str(spec.type) and value is not None:
+            value = Path(str(value))
+        else:
+            value = _tuples(value)
+        fields[name] = value
+    return Config(**fields)
+
+
+def _tuples(value: object) -> object:
+    """JSON lists back to the tuples a frozen Config holds."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

@@ -8,7 +8,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..model import ScanReport
+from ..model import (
+    Area,
+    Evidence,
+    Finding,
+    Fulfilment,
+    MeasureResult,
+    Promise,
+    PromiseResult,
+    ScanReport,
+    Verdict,
+)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -30,3 +40,45 @@ def to_jsonable(value: Any) -> Any:
 
 def render(report: ScanReport, *, indent: int | None = 2) -> str:
     return json.dumps(to_jsonable(report), indent=indent, ensure_ascii=False, sort_keys=False)
+
+
+def load(doc: Mapping[str, Any]) -> ScanReport:
+    """The report a JSON document (as :func:`render` writes it) describes: the inverse of
+    :func:`to_jsonable`, so that a report kept in the database renders like a fresh one.
+    Keys a newer mailguard added are ignored."""
+    return ScanReport(
+        domain=doc["domain"], started=doc["started"], finished=doc["finished"],
+        elapsed_ms=float(doc.get("elapsed_ms", 0.0)), mailguard_version=doc.get("mailguard_version", ""),
+        resolvers=tuple(doc.get("resolvers", ())), measures=tuple(_measure(m) for m in doc.get("measures", ())),
+        error=doc.get("error"), schema=doc.get("schema", ScanReport.schema),
+        promises=tuple(_promise_result(p) for p in doc.get("promises", ())),
+        scores=dict(doc.get("scores", {})), extra=dict(doc.get("extra", {})),
+    )
+
+
+def _evidence(doc: Mapping[str, Any]) -> Evidence:
+    return Evidence(kind=doc["kind"], summary=doc["summary"], data=dict(doc.get("data", {})))
+
+
+def _finding(doc: Mapping[str, Any]) -> Finding:
+    return Finding(code=doc["code"], check=doc["check"], verdict=Verdict(doc["verdict"]), reason=doc["reason"],
+                   rfc=doc.get("rfc", ""), params=dict(doc.get("params", {})),
+                   evidence=tuple(_evidence(e) for e in doc.get("evidence", ())), subject=doc.get("subject", ""))
+
+
+def _measure(doc: Mapping[str, Any]) -> MeasureResult:
+    return MeasureResult(name=doc["name"], title=doc["title"], area=Area(doc["area"]),
+                         status=Verdict(doc["status"]), findings=tuple(_finding(f) for f in doc["findings"]),
+                         evidence=tuple(_evidence(e) for e in doc.get("evidence", ())),
+                         data=dict(doc.get("data", {})), elapsed_ms=float(doc.get("elapsed_ms", 0.0)))
+
+
+def _promise_result(doc: Mapping[str, Any]) -> PromiseResult:
+    promise = doc["promise"]
+    return PromiseResult(
+        promise=Promise(kind=promise["kind"], sentence=promise["sentence"],
+                        domains=tuple(promise.get("domains", ())), settings=dict(promise.get("settings", {}))),
+        verdict=Fulfilment(doc["verdict"]), code=doc["code"], reason=doc["reason"],
+        params=dict(doc.get("params", {})), measures=tuple(doc.get("measures", ())),
+        findings=tuple(_finding(f) for f in doc.get("findings", ())),
+    )

@@ -291,6 +291,8 @@ def run_batch(source: Iterable[str], config: Config, concurrency: int, output: O
         sys.exit(EXIT_USAGE if isinstance(exc, InputError) else EXIT_UNSCANNABLE)
     finally:
         progress.finish()
+        if recorder is not None:
+            recorder.store.close()
     return tally, interrupted
 
 

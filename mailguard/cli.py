@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import ipaddress
 import io
+import ipaddress
 import itertools
 import sys
 from collections.abc import Callable, Iterable, Sequence

@@ -20,8 +20,6 @@ from mailguard.model import ScanReport
 from mailguard.render import json as render_json
 from mailguard.scanner import scan_domain
 from mailguard.store import database_url, open_store
-from mailguard.store.changes import compare
-from tests.services import postgres_server  # noqa: F401  (fixture)
 
 # One domain whose DMARC policy is weakened between two nights: reject, then none.
 ZONE = """$TTL 300

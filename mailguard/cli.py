@@ -4,7 +4,8 @@ Exit codes (stable; documented in --help and the README):
   0  nothing at or above the failure threshold (--fail-on, default: fail)
   1  findings at or above the threshold
   2  bad usage or input (an invalid domain name, an unreadable file)
-  3  could not scan (no resolver reachable, domain does not exist, deadline passed)
+  3  could not scan (no resolver reachable, domain does not exist, deadline passed;
+     the broker or the results database cannot be reached)
 With several domains: 3 only when none could be scanned; 1 when any has findings at or above
 the threshold or could not be scanned. 130: interrupted (Ctrl-C); finished results are kept.
 """
@@ -44,7 +45,8 @@ Exit codes:
   0  nothing at or above the failure threshold (--fail-on)
   1  findings at or above the threshold
   2  bad usage or input (e.g. an invalid domain name)
-  3  could not scan (no resolver reachable, domain does not exist, deadline passed)
+  3  could not scan (no resolver reachable, domain does not exist, deadline passed;
+     the broker or the results database cannot be reached)
 With several domains: 3 only when none could be scanned; 1 when any has findings at or
 above the threshold or could not be scanned. 130: interrupted (Ctrl-C); finished results kept.
 """
@@ -504,6 +506,26 @@ def demo(fmt: str, verbose: bool) -> None:
         output = Output(fmt, lang="en", verbose=verbose, many=True)
         run_batch(DEMO_DOMAINS, lab.config(), len(DEMO_DOMAINS), output, Progress(0, enabled=False))
         output.close()
+    sys.exit(EXIT_OK)
+
+
+@main.command("lab")
+def lab_server() -> None:
+    """Serve the lab's DNS (good.test, weak.test, ...) on loopback until Ctrl-C, to scan it offline:
+    `mailguard scan good.test --nameserver ADDRESS --allow-network 127.0.0.0/8`."""
+    import time
+
+    from .lab import Lab
+
+    with Lab() as lab:
+        address = lab.dns.address if lab.dns else "?"
+        click.echo(f"lab DNS on {address}: scan with --nameserver {address} --allow-network 127.0.0.0/8; "
+                   "Ctrl-C stops it", err=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
     sys.exit(EXIT_OK)
 
 

@@ -30,6 +30,8 @@ class Config:
     allowed_networks: when set, the network layer refuses to contact any other address
         (the lab and the tests set loopback only).
     ports: service ports, overridable so the lab can run unprivileged servers.
+    eml_files: messages the domain sent (``--eml``); their DKIM-Signature selectors join the
+        selectors the DKIM measure examines, and their verification shows which proved DKIM.
     """
 
     nameservers: tuple[tuple[str, int], ...] = ()
@@ -37,6 +39,7 @@ class Config:
     deadline: float = 60.0
     edns_payload: int = 1232
     dkim_selectors: tuple[str, ...] = ()
+    eml_files: tuple[Path, ...] = ()  # signed messages whose DKIM signatures the DKIM measure verifies
     ca_bundle: Path | None = None
     trust_anchor: Path | None = None
     allowed_networks: tuple[IpNetwork, ...] | None = None
@@ -67,12 +70,16 @@ def config_to_dict(config: Config) -> dict[str, object]:
             value = [[host, port] for host, port in value]
         elif name == "allowed_networks":
             value = None if value is None else [str(n) for n in value]
-        elif isinstance(value, Path):
-            value = str(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        data[name] = value
+        data[name] = _plain(value)
     return data
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def config_from_dict(data: Mapping[str, object]) -> Config:
@@ -86,6 +93,8 @@ def config_from_dict(data: Mapping[str, object]) -> Config:
             value = tuple((str(host), int(port)) for host, port in value)
         elif name == "allowed_networks" and isinstance(value, list):
             value = tuple(ipaddress.ip_network(str(n)) for n in value)
+        elif "Path" in str(spec.type) and isinstance(value, list):
+            value = tuple(Path(str(v)) for v in value)
         elif "Path" in str(spec.type) and value is not None:
             value = Path(str(value))
         else:

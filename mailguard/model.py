@@ -156,6 +156,7 @@ class ScanReport:
     error: set when the domain could not be scanned at all (no resolver, deadline, NXDOMAIN);
     then ``measures`` may be empty or hold only not-tested results.
     resolvers: the DNS servers asked, as ``host:port``.
+    scanned_from: the host name of the machine that ran the scan (where the evidence was seen).
     promises: the verdicts on the statement's promises (empty without a statement or profile).
     scores: 0-100 per area and ``overall``, computed as internet.nl scores its subtests.
     extra: later stages (comparisons, signatures) attach their records here by name.
@@ -173,3 +174,4 @@ class ScanReport:
     promises: tuple[PromiseResult, ...] = ()
     scores: Mapping[str, int] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    scanned_from: str = ""

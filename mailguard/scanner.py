@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
-from . import messages
+from . import messages, score
 from ._version import __version__
 from .config import Config
 from .findings import finding, result
@@ -69,6 +70,7 @@ async def scan_domain(domain: str, config: Config, *, net: Net | None = None) ->
         domain=domain, started=started, finished=_now(),
         elapsed_ms=round((time.monotonic() - clock) * 1000, 2), mailguard_version=__version__,
         resolvers=net.dns.resolver_names, measures=results if error is None else (), error=error,
+        scores=score.scores(results) if error is None else {}, scanned_from=socket.gethostname(),
     )
 
 

@@ -49,3 +49,17 @@ def run_scan(domain: str, config: Config) -> ScanReport:
 def codes(result: MeasureResult) -> dict[str, str]:
     """Finding code -> verdict value (the last one wins for repeated codes)."""
     return {f.code: f.verdict.value for f in result.findings}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="Rewrite the golden files of the renderer tests (on purpose only).")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True with `pytest --update-golden` or MAILGUARD_UPDATE_GOLDEN=1 in the environment."""
+    import os
+
+    wanted = request.config.getoption("--update-golden")
+    return bool(wanted or os.environ.get("MAILGUARD_UPDATE_GOLDEN") == "1")

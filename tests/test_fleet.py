@@ -199,3 +199,18 @@ def test_fleet_usage_errors():
     assert runner.invoke(main, ["scan", "a.test", "--run", "x"]).exit_code == 2
     result = runner.invoke(main, ["scan", "a.test", "--engine", "celery", "--broker", "amqp://h//"])
     assert result.exit_code == 2 and "give a Redis URL" in result.stderr
+
+
+def test_the_fleet_keys_in_mailguard_toml(tmp_path):
+    config = tmp_path / "mailguard.toml"
+    config.write_text('domains = ["a.test", "b.test"]\nengine = "celery"\nchunk_size = 50\ndb = "results.db"\n')
+    runner = CliRunner()
+    result = runner.invoke(main, ["scan", "--config", str(config)], env={"MAILGUARD_BROKER": ""})
+    assert result.exit_code == 2 and "needs --broker" in result.stderr
+    broker = f"redis://127.0.0.1:{free_port()}/0"
+    config.write_text(config.read_text() + f'broker = "{broker}"\n')
+    result = runner.invoke(main, ["scan", "--config", str(config)], env={"MAILGUARD_BROKER": ""})
+    assert result.exit_code == 3 and f"cannot reach the broker at {broker}" in result.stderr
+    config.write_text('engine = "cluster"\n')
+    result = runner.invoke(main, ["scan", "--config", str(config), "a.test"])
+    assert result.exit_code == 2 and "'engine'" in result.stderr

@@ -64,7 +64,9 @@ def test_report_document_loads_back_to_the_same_report(lab):
     for domain in DEMO_DOMAINS:
         report = asyncio.run(scan_domain(domain, lab.config()))
         doc = json.loads(render_json.render(report))
-        assert render_json.load(doc) == report
+        loaded = render_json.load(doc)
+        assert render_json.to_jsonable(loaded) == doc
+        assert loaded.measures[0].findings[0].verdict == report.measures[0].findings[0].verdict
 
 
 def test_sqlite_paths_become_absolute_urls(tmp_path, monkeypatch):
@@ -115,7 +117,7 @@ def test_a_domain_is_recorded_once_per_run(db_url, nights):
         assert store.record(run, first) == ids  # the chunk ran twice: nothing new
         assert store.record(run, first[:1]) == {first[0].domain: ids[first[0].domain]}
         assert sorted(store.recorded(run)) == ["good.test", "shop.test"]
-        assert [render_json.load(d) for d in store.documents([ids["shop.test"]])] == [first[0]]
+        assert store.documents([ids["shop.test"]]) == [render_json.to_jsonable(first[0])]
     finally:
         store.close()
 
@@ -142,7 +144,7 @@ def test_history_lists_scans_and_what_changed(db_url, nights):
     assert [s["run"] for s in scans] == [first_run, second_run]
     assert scans[0]["changes"] is None
     assert scans[1]["worse"] is True
-    assert any(c["direction"] == "worse" and c["subject"].startswith("dmarc") for c in scans[1]["changes"])
+    assert any(c["direction"] == "worse" and c["code"] == "CHANGE-DMARC-WEAKER" for c in scans[1]["changes"])
     text_out = CliRunner().invoke(main, ["history", "shop.test", "--db", db_url]).stdout
     assert "shop.test: 2 scan(s)" in text_out and "worse" in text_out
     good = json.loads(CliRunner().invoke(main, ["history", "good.test", "--db", db_url, "--format", "json"]).stdout)
@@ -198,3 +200,29 @@ def test_a_chunk_deadline_covers_its_rounds_of_domain_deadlines():
     assert chunk_deadline(60, 200, 100) > 120
     assert chunk_deadline(60, 200, 100) < chunk_deadline(60, 201, 100)
     assert chunk_deadline(5, 4, 4) < 10  # the fleet tests' visibility timeout
+
+
+def test_a_chunk_judges_the_submitters_promises_as_a_local_batch_does(lab, tmp_path):
+    from mailguard.batch import scan_many
+    from mailguard.batch.chunk import promise_settings
+    from mailguard.promises import PromiseScan, read
+
+    statement = Path(__file__).parent / "fixtures" / "statements" / "goedtest-nl.txt"
+    checker = PromiseScan(explicit=read(str(statement)).profile)
+    config = lab.config(measures=("mx", "dmarc"))
+    settings = promise_settings(checker, ["good.test"])
+    assert list(settings) == ["explicit"]
+
+    async def local() -> list[ScanReport]:
+        return [r async for r in scan_many(["good.test"], config, scan=checker.scan)]
+
+    expected = [(p.promise.kind, p.verdict.value) for p in asyncio.run(local())[0].promises]
+    store = open_store(str(tmp_path / "m.db"))
+    try:
+        run = store.start_run("celery", 1, {})
+        run_chunk(run, ["good.test"], config_to_dict(config), store=store, concurrency=1,
+                  promises=json.loads(json.dumps(settings)))
+        doc = store.documents(list(store.recorded(run).values()))[0]
+    finally:
+        store.close()
+    assert expected and [(p["promise"]["kind"], p["verdict"]) for p in doc["promises"]] == expected

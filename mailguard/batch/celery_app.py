@@ -103,12 +103,12 @@ def _store(url: str) -> Store:
 
 
 def _scan_chunk(task: Task, run_id: str, seq: int, domains: Sequence[str], settings: Mapping[str, Any],
-                db: str) -> dict[str, Any]:
+                db: str, promises: Mapping[str, Any] | None = None) -> dict[str, Any]:
     conf = task.app.conf
     store = _store(conf.mailguard_db or db)
     log.info("run %s chunk %d: %d domains", run_id, seq, len(domains))
     scans = run_chunk(run_id, domains, settings, store=store, concurrency=int(conf.mailguard_concurrency),
-                      visibility_timeout=float(conf.mailguard_visibility_timeout))
+                      visibility_timeout=float(conf.mailguard_visibility_timeout), promises=promises)
     return {"run": run_id, "chunk": seq, "scans": scans}
 
 

@@ -14,12 +14,15 @@ import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config, config_from_dict
 from ..model import ScanReport
 from ..store import Store
-from .runner import scan_many, unscannable
+
+if TYPE_CHECKING:
+    from ..promises import PromiseScan
+from .runner import ScanOne, scan_many, unscannable
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +64,14 @@ class Recorder:
 
 
 def run_chunk(run_id: str, domains: Sequence[str], settings: Mapping[str, Any], *, store: Store,
-              concurrency: int, visibility_timeout: float | None = None) -> list[list[Any]]:
+              concurrency: int, visibility_timeout: float | None = None,
+              promises: Mapping[str, Any] | None = None) -> list[list[Any]]:
     """Scan the chunk's domains not yet recorded in ``run_id``; returns ``[domain, scan id]`` for each.
 
     The chunk runs under its own deadline (:func:`chunk_deadline`); a domain still unfinished then
     is recorded as not scannable, so that the chunk always ends before the broker hands it out again.
+    ``promises`` (from :func:`promise_settings`) are the check profiles the submitter chose; the
+    promises are judged here, exactly as in a local batch.
     """
     config = config_from_dict(settings)
     done = store.recorded(run_id, domains)
@@ -76,18 +82,18 @@ def run_chunk(run_id: str, domains: Sequence[str], settings: Mapping[str, Any], 
                     "(%.0f s): it may be handed to a second worker meanwhile (nothing is recorded twice)",
                     len(todo), limit, visibility_timeout)
     if todo:
-        asyncio.run(_scan(run_id, todo, config, store, concurrency, limit))
+        asyncio.run(_scan(run_id, todo, config, store, concurrency, limit, promise_scan(promises or {})))
     ids = store.recorded(run_id, domains)
     return [[d, ids.get(d)] for d in domains]
 
 
 async def _scan(run_id: str, domains: list[str], config: Config, store: Store, concurrency: int,
-                limit: float) -> None:
+                limit: float, scan: ScanOne) -> None:
     recorder = Recorder(store, run_id)
     finished: set[str] = set()
     try:
         async with asyncio.timeout(limit):
-            async for report in scan_many(domains, config, concurrency=concurrency):
+            async for report in scan_many(domains, config, concurrency=concurrency, scan=scan):
                 finished.add(report.domain)
                 recorder.add(report)
     except TimeoutError:
@@ -95,3 +101,31 @@ async def _scan(run_id: str, domains: list[str], config: Config, store: Store, c
             if name not in finished:
                 recorder.add(unscannable(name, f"not scanned within the chunk's deadline of {limit:.0f} s"))
     recorder.flush()
+
+
+def promise_settings(checker: PromiseScan, domains: Sequence[str]) -> dict[str, Any]:
+    """What a worker needs to judge a chunk's promises as this machine would: the profile given
+    for every domain (--statement, --profile), or each domain's own profile (a config file's
+    statement, checks/<domain>.toml) where it has one, as TOML; the rest get the baseline."""
+    from ..promises import profiles
+
+    if checker.explicit is not None:
+        return {"explicit": profiles.to_toml(checker.explicit)}
+    own = {}
+    for domain in domains:
+        profile = checker.profile(domain)
+        if profile != profiles.baseline(domain):
+            own[domain] = profiles.to_toml(profile)
+    return {"by_domain": own} if own else {}
+
+
+def promise_scan(settings: Mapping[str, Any]) -> ScanOne:
+    """The per-domain scan that judges promises, from :func:`promise_settings`."""
+    from ..promises import PromiseScan, profiles
+
+    explicit = settings.get("explicit")
+    return PromiseScan(
+        explicit=profiles.from_toml(explicit, "the submitted profile") if explicit else None,
+        by_domain={d: profiles.from_toml(text, f"the profile of {d}") for d, text in
+                   settings.get("by_domain", {}).items()},
+    ).scan

@@ -32,11 +32,13 @@ POLL_SECONDS = 0.5
 
 
 def submit(app: Celery, store: Store, names: Iterable[str], config: Config, *, chunk_size: int, db: str,
-           on_start: Callable[[str], None] = lambda run_id: None) -> str:
+           on_start: Callable[[str], None] = lambda run_id: None,
+           promises: Callable[[list[str]], dict[str, Any]] | None = None) -> str:
     """Record a run, split ``names`` into chunks and send them; returns the run id.
 
     ``on_start`` gets the run id before anything is sent, so that an interrupted submission can
     be resumed. Names that are not domain names are recorded at once as not scannable.
+    ``promises`` gives a chunk's promise settings (its domains' check profiles) to send along.
     """
     settings = config_to_dict(config)
     run_id = store.start_run("celery", 0, {"config": settings, "chunk_size": chunk_size})
@@ -56,10 +58,10 @@ def submit(app: Celery, store: Store, names: Iterable[str], config: Config, *, c
                 seen.add(domain)
                 chunk.append(domain)
             if len(chunk) >= chunk_size:
-                _send(app, store, run_id, seq, chunk, settings, db)
+                _send(app, store, run_id, seq, chunk, settings, db, promises(chunk) if promises else {})
                 seq, sent, chunk = seq + 1, sent + len(chunk), []
         if chunk:
-            _send(app, store, run_id, seq, chunk, settings, db)
+            _send(app, store, run_id, seq, chunk, settings, db, promises(chunk) if promises else {})
             sent += len(chunk)
     finally:
         # Interrupted while sending, the run is what was sent: a resumed submitter waits for that.
@@ -69,12 +71,12 @@ def submit(app: Celery, store: Store, names: Iterable[str], config: Config, *, c
 
 
 def _send(app: Celery, store: Store, run_id: str, seq: int, domains: list[str], settings: dict[str, Any],
-          db: str) -> None:
+          db: str, promises: dict[str, Any]) -> None:
     task_id = str(uuid.uuid4())
     # The chunk is in the database before it is on the broker: a restarted submitter knows it.
     store.add_chunks(run_id, [(seq, task_id, domains)])
     try:
-        app.send_task(TASK, args=[run_id, seq, domains, settings, db], task_id=task_id, queue=QUEUE,
+        app.send_task(TASK, args=[run_id, seq, domains, settings, db, promises], task_id=task_id, queue=QUEUE,
                       retry=False)
     except (KombuError, OperationalError, RedisError, OSError) as exc:
         raise BrokerError(f"cannot send to the broker: {exc}") from exc

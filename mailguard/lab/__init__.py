@@ -7,7 +7,10 @@ that points mailguard at them, restricted to loopback so that nothing leaves the
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,36 +18,75 @@ import dns.zone
 
 from ..config import LOOPBACK_ONLY, Config
 from .dns_server import LabDns, load_zone_dir, load_zone_text
+from .http_server import LabWeb, Site, pki_source
+from .mail import mail_servers
+from .pki import LabPki
 from .runner import BackgroundLoop
+from .signing import DEFAULT_SIGNING, DnssecView, Fault, SignedLab, sign_lab
+from .smtp_server import LabSmtp, MailServer
+from .web import lab_sites
 
 ZONES = Path(__file__).parent / "zones"
 DEMO_DOMAINS = ("good.test", "weak.test", "broken.test", "nomail.test")
+# Selectors of demo keys that no provider table holds, as a check profile would name them.
+DEMO_DKIM_SELECTORS = ("ed1", "old", "s512")
 
 
 class Lab:
-    def __init__(self, *, extra_zones: Iterable[dns.zone.Zone] = (), dns_delay: float = 0.0) -> None:
+    """The lab's servers. Its DNS is DNSSEC-signed from a lab root of its own (see
+    :mod:`.signing`); ``signing`` adds zones to sign (or break) beside ``DEFAULT_SIGNING``."""
+
+    def __init__(self, *, extra_zones: Iterable[dns.zone.Zone] = (), dns_delay: float = 0.0,
+                 extra_sites: Iterable[Site] = (), signing: Mapping[str, Fault] | None = None) -> None:
         self.zones = load_zone_dir(ZONES) + list(extra_zones)
+        self.extra_sites = list(extra_sites)
+        self.web: LabWeb | None = None
         self.dns_delay = dns_delay
+        self.signing = {**DEFAULT_SIGNING, **(signing or {})}
         self.loop: BackgroundLoop | None = None
         self.dns: LabDns | None = None
+        self.files: Path | None = None
+        self.pki: LabPki | None = None
+        self.smtp: LabSmtp | None = None
+        self.signed: SignedLab | None = None
+        self.trust_anchor: Path | None = None
 
     def start(self) -> Lab:
+        self.files = Path(tempfile.mkdtemp(prefix="mailguard-lab-"))
+        self.pki = LabPki(self.files)
+        # The zones are signed now, with keys made now; the lab root's DS is the trust anchor.
+        self.signed = sign_lab(self.zones, self.signing, now=datetime.now(UTC))
+        self.trust_anchor = self.files / "lab-root-anchor.txt"
+        self.trust_anchor.write_text("; the lab root's KSK, made at Lab start\n" + self.signed.anchor_text)
         self.loop = BackgroundLoop().start()
-        self.dns = LabDns(self.zones, delay=self.dns_delay).start(self.loop)
+        self.dns = LabDns(self.signed.zones, delay=self.dns_delay, dnssec=self.signed.view).start(self.loop)
+        self.smtp = LabSmtp(mail_servers(self.pki)).start(self.loop)
+        sites = lab_sites(self.pki.now) + self.extra_sites
+        self.web = LabWeb(sites, pki_source(self.pki), self.files).start(self.loop)
         return self
 
     def stop(self) -> None:
+        if self.web is not None:
+            self.web.stop()
+        if self.smtp is not None:
+            self.smtp.stop()
         if self.dns is not None:
             self.dns.stop()
         if self.loop is not None:
             self.loop.stop()
-        self.dns = self.loop = None
+        if self.files is not None:
+            shutil.rmtree(self.files, ignore_errors=True)
+        self.dns = self.loop = self.smtp = self.pki = self.files = self.web = self.trust_anchor = None
 
     def config(self, **overrides: Any) -> Config:
-        """A Config that scans this lab: its resolver, loopback only, short timeouts."""
-        assert self.dns is not None, "start the lab first"
+        """A Config that scans this lab: its resolver, loopback only, short timeouts, its SMTP port,
+        its CA and its DNSSEC root anchor."""
+        assert self.dns is not None and self.smtp is not None and self.pki is not None, "start the lab first"
+        assert self.web is not None
         base = Config(nameservers=((self.dns.host, self.dns.port),), allowed_networks=LOOPBACK_ONLY,
-                      timeout=2.0, deadline=20.0)
+                      timeout=2.0, deadline=20.0, smtp_port=self.smtp.port, ca_bundle=self.pki.bundle_path,
+                      https_port=self.web.https_port, http_port=self.web.http_port,
+                      trust_anchor=self.trust_anchor)
         return dataclasses.replace(base, **overrides)
 
     def __enter__(self) -> Lab:
@@ -54,4 +96,8 @@ class Lab:
         self.stop()
 
 
-__all__ = ["DEMO_DOMAINS", "Lab", "LabDns", "load_zone_dir", "load_zone_text"]
+__all__ = [
+    "DEMO_DKIM_SELECTORS", "DEMO_DOMAINS", "DnssecView", "Fault", "Lab", "LabDns", "LabPki", "LabSmtp",
+    "LabWeb", "MailServer", "Site",
+    "load_zone_dir", "load_zone_text",
+]

@@ -29,10 +29,13 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
+from .proofs import ZoneProofs
 from .runner import BackgroundLoop
+from .signing import DnssecView
 
 MAX_CNAME_CHAIN = 8
 TCP_READ_TIMEOUT = 10.0
+BIND_ATTEMPTS = 20
 
 
 def load_zone_file(path: Path) -> dns.zone.Zone:
@@ -50,11 +53,13 @@ def load_zone_dir(directory: Path) -> list[dns.zone.Zone]:
 
 
 class _ZoneIndex:
-    """Zones by origin, and every name that exists in them (empty non-terminals included)."""
+    """Zones by origin, every name that exists in them (empty non-terminals included), and the
+    denial proofs of the signed ones."""
 
     def __init__(self, zones: Iterable[dns.zone.Zone]) -> None:
         self.zones: dict[dns.name.Name, dns.zone.Zone] = {}
         self.existing: set[dns.name.Name] = set()
+        self.proofs: dict[dns.name.Name, ZoneProofs] = {}
         for zone in zones:
             assert zone.origin is not None
             self.zones[zone.origin] = zone
@@ -64,6 +69,10 @@ class _ZoneIndex:
                     self.existing.add(absolute)
                     absolute = absolute.parent()
             self.existing.add(zone.origin)
+        for origin, zone in self.zones.items():
+            proofs = ZoneProofs.of(zone, self.existing)
+            if proofs is not None:
+                self.proofs[origin] = proofs
 
     def zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
         candidate = name
@@ -87,12 +96,14 @@ class LabDns:
         port: int = 0,
         delay: float = 0.0,
         silent: Iterable[str] = (),
+        dnssec: DnssecView | None = None,
     ) -> None:
         self._index = _ZoneIndex(zones)
         self.host = host
         self.port = port
         self.delay = delay
         self.silent = {dns.name.from_text(n) for n in silent}
+        self.dnssec = dnssec
         self.queries = 0
         self._loop: BackgroundLoop | None = None
         self._transport: asyncio.DatagramTransport | None = None
@@ -125,47 +136,114 @@ class LabDns:
             return None
         response = dns.message.make_response(query)
         response.flags |= dns.flags.RA
-        # The DO bit (RFC 3225); Message.want_dnssec() is a setter in dnspython, not a getter.
+        # (Message.want_dnssec() is a setter in dnspython; the DO bit is read from the flags.)
         want_dnssec = bool(query.ednsflags & dns.flags.DO)
-        self._resolve(question.name, question.rdtype, response, want_dnssec=want_dnssec)
+        if want_dnssec:
+            response.ednsflags |= dns.flags.DO  # RFC 3225 §3: the response copies DO
+        seen: list[tuple[dns.name.Name, dns.name.Name, int]] = []
+        self._resolve(question.name, question.rdtype, response, want_dnssec=want_dnssec, seen=seen)
+        return self._validating(query, response, seen)
+
+    def _validating(self, query: dns.message.Message, response: dns.message.Message,
+                    seen: list[tuple[dns.name.Name, dns.name.Name, int]]) -> dns.message.Message:
+        """Behave like a validating resolver (RFC 4035 §5.5, RFC 6840 §5.7-5.9): bogus data is
+        SERVFAIL unless the query sets CD; AD only when every RRset used comes from a zone whose
+        chain of trust from the lab root is intact, and only for queries that set DO or AD."""
+        view = self.dnssec
+        if view is None or not seen:
+            return response
+        checking_disabled = bool(query.flags & dns.flags.CD)
+        bogus = any(zone in view.bogus_zones or (owner, rdtype) in view.bogus_rrsets
+                    for zone, owner, rdtype in seen)
+        if bogus and not checking_disabled:
+            failed = dns.message.make_response(query)
+            failed.flags |= dns.flags.RA
+            failed.set_rcode(dns.rcode.SERVFAIL)
+            return failed
+        wants_ad = bool(query.ednsflags & dns.flags.DO) or bool(query.flags & dns.flags.AD)
+        if wants_ad and not checking_disabled and not bogus and all(z in view.secure for z, _, _ in seen):
+            response.flags |= dns.flags.AD
         return response
 
     def _resolve(self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, response: dns.message.Message,
-                 *, want_dnssec: bool, depth: int = 0) -> None:
+                 *, want_dnssec: bool, depth: int = 0,
+                 seen: list[tuple[dns.name.Name, dns.name.Name, int]] | None = None) -> None:
         index = self._index
+        seen = seen if seen is not None else []
         zone = index.zone_for(qname)
         if zone is None:
             if depth == 0:
                 response.set_rcode(dns.rcode.REFUSED)
             return
+        if rdtype == dns.rdatatype.DS and zone.origin == qname and qname != dns.name.root:
+            # RFC 4035 §3.1.4.1: the DS of a zone lives in its parent; answer from there.
+            zone = index.zone_for(qname.parent()) or zone
+        assert zone.origin is not None
         node = zone.get_node(qname)
         owner = qname
+        wildcard = None
         if node is None and qname not in index.existing:
             node = self._wildcard(zone, qname)
+            wildcard = node
         if node is None:
-            if qname not in index.existing:
+            nxdomain = qname not in index.existing
+            if nxdomain:
                 response.set_rcode(dns.rcode.NXDOMAIN)
             self._add_soa(zone, response, want_dnssec)
+            self._add_proof(zone, qname, response, want_dnssec, "nxdomain" if nxdomain else "nodata")
+            seen.append((zone.origin, qname, rdtype))
             return
+        seen.append((zone.origin, owner, rdtype))
         rdataset = node.get_rdataset(dns.rdataclass.IN, rdtype)
         if rdataset is not None:
             self._add(response.answer, owner, rdataset, node, rdtype, want_dnssec)
+            if wildcard is not None:
+                self._add_proof(zone, qname, response, want_dnssec, "wildcard")
             return
         cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
         if cname is not None and rdtype != dns.rdatatype.CNAME:
             self._add(response.answer, owner, cname, node, dns.rdatatype.CNAME, want_dnssec)
             if depth < MAX_CNAME_CHAIN:
-                self._resolve(cname[0].target, rdtype, response, want_dnssec=want_dnssec, depth=depth + 1)
+                self._resolve(cname[0].target, rdtype, response, want_dnssec=want_dnssec, depth=depth + 1,
+                              seen=seen)
             return
         self._add_soa(zone, response, want_dnssec)
+        self._add_proof(zone, qname, response, want_dnssec, "wildcard-nodata" if wildcard else "nodata")
+
+    def _add_proof(self, zone: dns.zone.Zone, qname: dns.name.Name, response: dns.message.Message,
+                   want_dnssec: bool, kind: str) -> None:
+        """The NSEC/NSEC3 records (with RRSIGs) proving a denial or a wildcard answer."""
+        assert zone.origin is not None
+        proofs = self._index.proofs.get(zone.origin)
+        if not want_dnssec or proofs is None:
+            return
+        if kind == "nxdomain":
+            owners = proofs.nxdomain(qname)
+        elif kind == "nodata":
+            owners = proofs.nodata(qname)
+        else:
+            source = self._wildcard_source(zone, qname)
+            owners = proofs.wildcard(qname, source)
+            if kind == "wildcard-nodata":
+                owners = list(dict.fromkeys(owners + proofs.nodata(source)))
+        present = {(r.name, r.rdtype) for r in response.authority}
+        for owner in owners:
+            node = zone.get_node(owner)
+            rdataset = node.get_rdataset(dns.rdataclass.IN, proofs.rdtype) if node is not None else None
+            if node is not None and rdataset is not None and (owner, proofs.rdtype) not in present:
+                self._add(response.authority, owner, rdataset, node, proofs.rdtype, True)
+                present.add((owner, proofs.rdtype))
 
     def _wildcard(self, zone: dns.zone.Zone, qname: dns.name.Name) -> dns.node.Node | None:
         """The wildcard at ``qname``'s closest encloser (RFC 4592 §3.3.1), if there is one."""
+        return zone.get_node(self._wildcard_source(zone, qname))
+
+    def _wildcard_source(self, zone: dns.zone.Zone, qname: dns.name.Name) -> dns.name.Name:
         assert zone.origin is not None
         encloser = qname.parent()
         while encloser not in self._index.existing and encloser != zone.origin:
             encloser = encloser.parent()
-        return zone.get_node(dns.name.Name(("*",) + encloser.labels))
+        return dns.name.Name((b"*",) + encloser.labels)
 
     @staticmethod
     def _add(section: list[dns.rrset.RRset], owner: dns.name.Name, rdataset: dns.rdataset.Rdataset,
@@ -228,10 +306,21 @@ class LabDns:
                 else:
                     sendto(wire, addr)
 
-        transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=(self.host, self.port))
-        self._transport = transport
-        self.port = transport.get_extra_info("sockname")[1]
-        self._tcp = await asyncio.start_server(self._tcp_client, self.host, self.port)
+        wanted = self.port
+        for _attempt in range(BIND_ATTEMPTS):
+            transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=(self.host, wanted))
+            port = transport.get_extra_info("sockname")[1]
+            try:
+                self._tcp = await asyncio.start_server(self._tcp_client, self.host, port)
+            except OSError:
+                # The UDP port's number is taken for TCP by someone else: try another pair.
+                transport.close()
+                if wanted:
+                    raise
+                continue
+            self._transport, self.port = transport, port
+            return
+        raise OSError(f"no free UDP+TCP port pair on {self.host} after {BIND_ATTEMPTS} attempts")
 
     async def _tcp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

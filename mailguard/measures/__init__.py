@@ -14,7 +14,9 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import dmarc, mx
+from . import dane, dkim, dmarc, dnssec, mtasts, mx, spf, starttls, tlsrpt
+from .web import caa, headers, hsts, reach, redirects, securitytxt
+from .web import tls as web_tls
 
 
 class Measure(Protocol):
@@ -27,7 +29,21 @@ class Measure(Protocol):
 
 REGISTRY: tuple[ModuleType, ...] = (
     mx,
+    spf,
     dmarc,
+    starttls,
+    dkim,
+    mtasts,
+    tlsrpt,
+    reach,
+    redirects,
+    web_tls,
+    hsts,
+    headers,
+    securitytxt,
+    caa,
+    dnssec,
+    dane,
 )
 
 

@@ -213,6 +213,10 @@ class DnsClient:
         query = dns.message.make_query(qname, qtype, use_edns=0, payload=self.payload, want_dnssec=dnssec)
         if cd:
             query.flags |= dns.flags.CD
+        else:
+            # RFC 6840 §5.7: AD in a query asks a validating resolver to report its verdict in
+            # the answer's AD bit even without DO; the evidence then shows what it concluded.
+            query.flags |= dns.flags.AD
         last: DnsAnswer | None = None
         for host, port in self.nameservers:
             self.queries_sent += 1

@@ -1,5 +1,5 @@
 """Renderers for the database views: ``mailguard history`` and ``mailguard fleet``. They render;
-the counting is in ``mailguard.store.summary`` and the comparing in ``mailguard.store.changes``."""
+the counting is in ``mailguard.store.summary`` and the comparing in ``mailguard.compare`` (as `mailguard diff` does)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from tabulate import tabulate
 
+from ..compare import Comparison
 from ..store import ScanRow
-from ..store.changes import Comparison
 from ..store.summary import FleetSummary
 
 _VERDICTS = ["pass", "info", "warn", "fail", "not tested"]

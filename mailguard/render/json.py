@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..model import (
@@ -43,17 +43,18 @@ def render(report: ScanReport, *, indent: int | None = 2) -> str:
 
 
 def load(doc: Mapping[str, Any]) -> ScanReport:
-    """The report a JSON document (as :func:`render` writes it) describes: the inverse of
-    :func:`to_jsonable`, so that a report kept in the database renders like a fresh one.
-    Keys a newer mailguard added are ignored."""
-    return ScanReport(
-        domain=doc["domain"], started=doc["started"], finished=doc["finished"],
-        elapsed_ms=float(doc.get("elapsed_ms", 0.0)), mailguard_version=doc.get("mailguard_version", ""),
-        resolvers=tuple(doc.get("resolvers", ())), measures=tuple(_measure(m) for m in doc.get("measures", ())),
-        error=doc.get("error"), schema=doc.get("schema", ScanReport.schema),
-        promises=tuple(_promise_result(p) for p in doc.get("promises", ())),
-        scores=dict(doc.get("scores", {})), extra=dict(doc.get("extra", {})),
-    )
+    """The report a JSON document (as :func:`render` writes it) describes, so that a report kept
+    in the database renders like a fresh one: ``to_jsonable(load(doc)) == doc``. Keys a newer
+    mailguard added are ignored; fields an older one did not write keep their defaults."""
+    special: dict[str, Callable[[Any], Any]] = {"measures": lambda v: tuple(_measure(m) for m in v),
+               "promises": lambda v: tuple(_promise_result(p) for p in v),
+               "resolvers": tuple, "scores": dict, "extra": dict, "elapsed_ms": float}
+    values: dict[str, Any] = {}
+    for spec in dataclasses.fields(ScanReport):
+        if spec.name in doc:
+            value = doc[spec.name]
+            values[spec.name] = special[spec.name](value) if spec.name in special else value
+    return ScanReport(**values)
 
 
 def _evidence(doc: Mapping[str, Any]) -> Evidence:

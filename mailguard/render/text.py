@@ -21,22 +21,47 @@ def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> st
         if "NXDOMAIN" not in report.error:
             lines.append("Is this machine online? Choose a resolver with --nameserver HOST[:PORT].")
         return "\n".join(lines) + "\n"
+    if report.promises:
+        lines.append("")
+        lines.append(render_promises(report, lang=lang))
     for measure in report.measures:
         lines.append("")
         lines.append(f"{measure.title} [{measure.status.value}]")
+        with_subject = any(f.subject for f in measure.findings)
         rows = []
         for f in measure.findings:
-            check = f"{f.check} ({f.subject})" if f.subject else f.check
             reason = messages.render(f.code, f.params, lang) if lang != "en" else f.reason
-            rows.append([check, f.verdict.value, reason])
-        lines.append(tabulate(rows, headers=["check", "verdict", "reason"], tablefmt="simple",
-                              maxcolwidths=[28, 10, 90]))
+            rows.append([f.check, *([f.subject] if with_subject else []), f.verdict.value, reason])
+        headers = ["check", *(["subject"] if with_subject else []), "verdict", "reason"]
+        widths = [24, *([30] if with_subject else []), 10, 80 if with_subject else 100]
+        lines.append(tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=widths))
         if verbose:
             lines.append("  evidence:")
             lines.extend(f"    {e.summary}" for e in measure.evidence)
     lines.append("")
     lines.append(summary_line([report]))
+    if report.scores:
+        lines.append("scores: " + ", ".join(f"{area} {value}" for area, value in report.scores.items()))
     return "\n".join(lines) + "\n"
+
+
+def render_promises(report: ScanReport, *, lang: str = "en", words: int = 60) -> str:
+    """The promises table: the promise, the statement's words (shortened), the verdict, the reasoning."""
+    from ..promises.reasons import FULFILMENT_TEXT
+    from ..promises.verdicts import render_reason
+
+    nl = lang == "nl"
+    rows = []
+    for result in report.promises:
+        sentence = result.promise.sentence
+        shown = sentence if len(sentence) <= words else sentence[:words - 1].rstrip() + "…"
+        verdict = FULFILMENT_TEXT[result.verdict][1 if nl else 0]
+        rows.append([result.promise.kind, shown, verdict, render_reason(result, lang)])
+    headers = (["belofte", "woorden van de verklaring", "oordeel", "onderbouwing"] if nl
+               else ["promise", "the statement's words", "verdict", "reasoning"])
+    title = "Beloften" if nl else "Promises"
+    table = tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=[12, 34, 14, 70])
+    return f"{title}\n{table}"
 
 
 def summary_line(reports: Iterable[ScanReport]) -> str:

@@ -26,10 +26,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from ..compare import compare
 from ..errors import InputError, StoreError
 from ..model import ScanReport
 from ..render.json import to_jsonable
-from .changes import compare
 from .models import Chunk, Run, Scan
 
 DEFAULT_DB = "reports/mailguard.db"

@@ -1,0 +1,86 @@
+"""The thin async loop that drives :class:`~.chain.ChainValidator` through ``net.dns``.
+
+Each round asks every question the validator needs concurrently (DO and CD set, so the resolver
+returns signatures and does not hide bogus data), feeds the answers back, and stops when the
+validator has its verdict. The DNS client's cache makes the root's and the TLD's DNSKEY and DS
+questions go out once per scan however many names are validated. Beside it, the ordinary
+question (no DO, no CD) shows what the resolver itself says: its AD bit is reported, never trusted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from ...net import Net
+from ...net.dns import DnsAnswer
+from .anchors import TrustAnchors
+from .chain import ChainValidator, Status, Validation
+
+MAX_ALIASES = 8
+MAX_ROUNDS = 40  # the walk needs at most ~2 per label without prefetch; never loop forever
+
+# Worst first: one bogus link makes the whole answer bogus, one unknown makes it unknown.
+_ORDER = (Status.BOGUS, Status.INDETERMINATE, Status.INSECURE, Status.SECURE)
+
+
+def combine(statuses: list[Status]) -> Status:
+    return next((s for s in _ORDER if s in statuses), Status.INDETERMINATE)
+
+
+@dataclass(frozen=True)
+class NameResult:
+    """One name and type: mailguard's own verdict, and the resolver's.
+
+    validations: the RRset's validation, then each alias target's (a CNAME chain).
+    resolver: the ordinary answer (no DO, no CD); ``ad`` is its AD bit.
+    """
+
+    name: str
+    rdtype: str
+    status: Status
+    validations: tuple[Validation, ...]
+    resolver: DnsAnswer
+
+    @property
+    def ad(self) -> bool:
+        return self.resolver.ad
+
+    @property
+    def final(self) -> Validation:
+        """The validation that decided the status (the first with the combined status)."""
+        return next(v for v in self.validations if v.status == self.status)
+
+
+async def validate(net: Net, name: str, rdtype: str, anchors: TrustAnchors) -> Validation:
+    """Validate one RRset (not following aliases)."""
+    validator = ChainValidator(name, rdtype, anchors, net.now())
+    for _ in range(MAX_ROUNDS):
+        questions = validator.needs()
+        if not questions:
+            break
+        answers = await asyncio.gather(*(
+            net.dns.query(q.name or ".", q.rdtype, dnssec=True, cd=True) for q in questions))
+        for question, answer in zip(questions, answers, strict=True):
+            validator.feed(question, answer)
+    result = validator.result
+    assert result is not None, "the chain validator did not finish"
+    return result
+
+
+async def validate_name(net: Net, name: str, rdtype: str, anchors: TrustAnchors) -> NameResult:
+    """Validate ``rdtype`` at ``name`` and every alias on the way; ask the resolver too."""
+    resolver, validations = await asyncio.gather(net.dns.query(name, rdtype),
+                                                 _follow(net, name, rdtype, anchors))
+    return NameResult(name, rdtype, combine([v.status for v in validations]), validations, resolver)
+
+
+async def _follow(net: Net, name: str, rdtype: str, anchors: TrustAnchors) -> tuple[Validation, ...]:
+    validations: list[Validation] = []
+    current, seen = name, set()
+    while current and current not in seen and len(validations) <= MAX_ALIASES:
+        seen.add(current)
+        validation = await validate(net, current, rdtype, anchors)
+        validations.append(validation)
+        current = validation.cname_target if validation.status == Status.SECURE else ""
+    return tuple(validations)

@@ -1,0 +1,451 @@
+"""SPF (RFC 7208): the domain's record, its include/redirect tree and its limits.
+
+Modules: :mod:`.grammar` (the ABNF and a pure parser), :mod:`.macros` (§7 expansion),
+:mod:`.lookups` (the DNS steps and the driver), :mod:`.walker` (the tree walk this measure
+judges) and :mod:`.check_host` (the complete evaluator behind ``mailguard spf``).
+
+``data`` holds what the promise verdicts use:
+``record`` (the SPF record or None), ``records`` (every SPF record at the name),
+``tree`` (every record of the include/redirect tree, pre-order, with its terms),
+``lookups`` (DNS-querying terms over the tree), ``void_lookups`` (the larger of
+``void_lookups_ipv4`` and ``void_lookups_ipv6``), ``all`` (the ``all`` term that ends
+evaluation, e.g. ``"-all"``, following redirects; None without one), ``all_qualifier``
+(``fail``/``softfail``/``neutral``/``pass``/None), ``permerror`` (receivers get permerror for
+every sender), ``null_mx`` and ``loops``.
+
+Judgement of ``~all``: pass, as internet.nl does. RFC 7489 §10.1 warns that an SPF ``-all``
+can make a receiver reject at SMTP time, before DKIM and DMARC are evaluated (losing forwarded
+mail that DKIM would have saved), so soft-fail beside an enforcing DMARC policy is the common
+and advised setting.
+Whether spoofed mail is actually refused is DMARC's verdict, made by the DMARC measure; a
+domain that sends no mail at all (null MX) is the exception: it is expected to say ``-all``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from ... import advice, messages
+from ...config import Config
+from ...errors import ParseError
+from ...findings import finding, result
+from ...messages import Message
+from ...model import Area, Evidence, Finding, MeasureResult, Verdict
+from ...net import Net
+from .. import mx
+from .check_host import Result, SpfResult, check_host, evaluate
+from .grammar import SpfRecord, parse_record
+from .lookups import drive
+from .walker import (
+    DYNAMIC,
+    FAILED,
+    INVALID,
+    MAX_QUERIED_TERMS,
+    MAX_RECORDS,
+    MX_OVER_LIMIT,
+    NO_SPF,
+    VOID,
+    VOID_IPV4,
+    VOID_IPV6,
+    RecordReport,
+    TermReport,
+    Walk,
+    walk,
+)
+
+NAME = "spf"
+TITLE = "SPF"
+AREA = Area.MAIL_AUTH
+
+LOOKUP_LIMIT = 10  # §4.6.4
+LOOKUP_WARN_AT = 9  # one include away from the limit
+VOID_LIMIT = 2  # §4.6.4
+UDP_SAFE_LENGTH = 450  # §3.4: keep the answer within 512 octets of UDP
+
+_M = Message
+MESSAGES = {
+    "SPF-LOOKUP-FAILED": _M("the TXT lookup of {domain} failed ({status}): SPF not tested",
+                            "de TXT-opvraging van {domain} mislukte ({status}): SPF niet getest",
+                            "RFC 7208 §4.4"),
+    "SPF-MISSING": _M("no SPF record: any host can send mail as {domain} without an SPF fail",
+                      "geen SPF-record: elke host kan mail als {domain} versturen zonder SPF-fail",
+                      "RFC 7208 §4.5"),
+    "SPF-MISSING-NULL-MX": _M("no SPF record; {domain} accepts no mail (null MX) and should publish "
+                              "'v=spf1 -all' so nobody can send as it",
+                              "geen SPF-record; {domain} ontvangt geen mail (null-MX) en hoort "
+                              "'v=spf1 -all' te publiceren zodat niemand namens het domein verstuurt",
+                              "RFC 7208 §4.5, RFC 7505 §4"),
+    "SPF-PRESENT": _M("SPF record: {record}", "SPF-record: {record}", "RFC 7208 §4.5"),
+    "SPF-MULTIPLE": _M("{count} SPF records at {domain}: receivers return permerror",
+                       "{count} SPF-records bij {domain}: ontvangers geven permerror", "RFC 7208 §4.5"),
+    "SPF-SYNTAX": _M("syntax error in the record at {domain}, position {position}: {error} (permerror)",
+                     "syntaxfout in het record van {domain}, positie {position}: {error} (permerror)",
+                     "RFC 7208 §4.6"),
+    "SPF-LOOKUPS-OK": _M("DNS lookups over the include/redirect tree: {lookups} (limit 10)",
+                         "DNS-opvragingen in de include/redirect-boom: {lookups} (grens 10)",
+                         "RFC 7208 §4.6.4"),
+    "SPF-LOOKUPS-NEAR": _M("DNS lookups over the include/redirect tree: {lookups}, at the limit of 10; "
+                           "one more include and receivers return permerror",
+                           "DNS-opvragingen in de include/redirect-boom: {lookups}, tegen de grens van 10; "
+                           "nog één include en ontvangers geven permerror", "RFC 7208 §4.6.4"),
+    "SPF-LOOKUPS-OVER": _M("DNS lookups over the include/redirect tree: {lookups}, more than 10, so "
+                           "receivers return permerror for mail they cannot match earlier",
+                           "DNS-opvragingen in de include/redirect-boom: {lookups}, meer dan 10, dus "
+                           "ontvangers geven permerror voor mail die niet eerder overeenkomt",
+                           "RFC 7208 §4.6.4"),
+    "SPF-DYNAMIC": _M("{count} term(s) depend on the sender (macros) and were counted, not followed: {terms}",
+                      "{count} term(en) hangen af van de afzender (macro's); geteld, niet gevolgd: {terms}",
+                      "RFC 7208 §7"),
+    "SPF-TRUNCATED": _M("the tree is too large to walk completely (more than {limit} records or "
+                        "{terms} lookups); the counts are lower bounds",
+                        "de boom is te groot om helemaal te doorlopen (meer dan {limit} records of "
+                        "{terms} opvragingen); de tellingen zijn ondergrenzen", "RFC 7208 §4.6.4"),
+    "SPF-TREE-UNTESTED": _M("lookups in the include/redirect tree failed ({names}): the counts are "
+                            "lower bounds", "opvragingen in de include/redirect-boom mislukten ({names}): "
+                            "de tellingen zijn ondergrenzen", "RFC 7208 §5"),
+    "SPF-VOID-NONE": _M("no void lookups (limit 2)", "geen lege opvragingen (grens 2)", "RFC 7208 §4.6.4"),
+    "SPF-VOID-SOME": _M("{count} void lookup(s) (limit 2): terms that find nothing: {terms}",
+                        "{count} lege opvraging(en) (grens 2): termen die niets vinden: {terms}",
+                        "RFC 7208 §4.6.4"),
+    "SPF-VOID-OVER": _M("{count} void lookups{family}: more than 2 makes receivers return permerror: {terms}",
+                        "{count} lege opvragingen{family}: meer dan 2 geeft permerror bij ontvangers: "
+                        "{terms}",
+                        "RFC 7208 §4.6.4"),
+    "SPF-LOOP": _M("include/redirect loop: {chain} (permerror)", "include/redirect-lus: {chain} (permerror)",
+                   "RFC 7208 §4.6.4, §5.2"),
+    "SPF-TARGET-NO-SPF": _M("'{term}' at {domain}: {detail}: receivers return permerror",
+                            "'{term}' bij {domain}: {detail}: ontvangers geven permerror",
+                            "RFC 7208 §5.2, §6.1"),
+    "SPF-TARGET-INVALID": _M("'{term}' at {domain}: {detail}; the term never matches",
+                             "'{term}' bij {domain}: {detail}; de term komt nooit overeen", "RFC 7208 §4.8"),
+    "SPF-MX-LIMIT": _M("'{term}' at {domain}: {detail}", "'{term}' bij {domain}: {detail}",
+                       "RFC 7208 §4.6.4"),
+    "SPF-INCLUDE-PLUS-ALL": _M("the record at {domain}, included by {parent}, ends in '{all}': every host "
+                               "on the internet passes through that include",
+                               "het record van {domain}, ingevoegd door {parent}, eindigt op '{all}': "
+                               "elke host op internet komt via die include door", "RFC 7208 §5.2, §5.1"),
+    "SPF-ALL-FAIL": _M("'{all}': mail from hosts the record does not list fails SPF",
+                       "'{all}': mail van hosts die niet in het record staan faalt voor SPF",
+                       "RFC 7208 §5.1"),
+    "SPF-ALL-SOFTFAIL": _M("'{all}': mail from unlisted hosts soft-fails; receivers mark rather than "
+                           "refuse it, and DMARC decides (the usual setting beside DMARC enforcement)",
+                           "'{all}': mail van niet-genoemde hosts krijgt softfail; ontvangers markeren "
+                           "in plaats van weigeren en DMARC beslist (gebruikelijk naast DMARC-handhaving)",
+                           "RFC 7208 §5.1, §8.5; RFC 7489 §10.1"),
+    "SPF-ALL-NEUTRAL": _M("'{all}': unlisted hosts get neutral, which says nothing: spoofed mail is "
+                          "treated as if there were no SPF",
+                          "'{all}': niet-genoemde hosts krijgen neutral, dat zegt niets: vervalste mail "
+                          "wordt behandeld alsof er geen SPF is", "RFC 7208 §5.1, §8.2"),
+    "SPF-ALL-PASS": _M("'{all}': every host on the internet may send as {domain}",
+                       "'{all}': elke host op internet mag als {domain} versturen", "RFC 7208 §5.1, §8.3"),
+    "SPF-ALL-MISSING": _M("no 'all' and no redirect: unlisted hosts get neutral by default",
+                          "geen 'all' en geen redirect: niet-genoemde hosts krijgen standaard neutral",
+                          "RFC 7208 §4.7"),
+    "SPF-NULL-MX-OK": _M("{domain} accepts no mail (null MX) and its SPF authorises no host: '{record}'",
+                         "{domain} ontvangt geen mail (null-MX) en de SPF staat geen enkele host toe: "
+                         "'{record}'",
+                         "RFC 7505 §4, RFC 7208 §5.1"),
+    "SPF-NULL-MX-WEAK": _M("{domain} accepts no mail (null MX); its SPF should be 'v=spf1 -all' but is "
+                           "'{record}'", "{domain} ontvangt geen mail (null-MX); de SPF hoort 'v=spf1 -all' "
+                           "te zijn maar is '{record}'", "RFC 7505 §4, RFC 7208 §5.1"),
+    "SPF-PTR": _M("'{term}' at {domain}: the ptr mechanism is slow, unreliable and SHOULD NOT be used",
+                  "'{term}' bij {domain}: het ptr-mechanisme is traag en onbetrouwbaar en hoort niet "
+                  "gebruikt te worden", "RFC 7208 §5.5"),
+    "SPF-LENGTH": _M("the record is {length} bytes: above 450 the answer may not fit a 512-byte UDP "
+                     "reply and needs TCP, which some resolvers do not do",
+                     "het record is {length} bytes: boven 450 past het antwoord mogelijk niet in 512 "
+                     "bytes UDP en is TCP nodig, wat niet elke resolver doet", "RFC 7208 §3.4"),
+    "SPF-AFTER-ALL": _M("terms after 'all' are never evaluated: {terms}",
+                        "termen na 'all' worden nooit geëvalueerd: {terms}", "RFC 7208 §5.1"),
+    "SPF-REDIRECT-IGNORED": _M("'{term}' is ignored because the record has an 'all' mechanism",
+                               "'{term}' wordt genegeerd omdat het record een 'all'-mechanisme heeft",
+                               "RFC 7208 §6.1"),
+}
+messages.register(MESSAGES)
+
+# What to ask for, per code, for a reader who is not a mail administrator (see mailguard.advice).
+RECOMMENDATIONS = {
+    "SPF-MISSING": _M("Ask your mail administrator to publish one SPF record listing every service that "
+                      "sends mail in your name, ending in -all or ~all.",
+                      "Vraag uw mailbeheerder één SPF-record te publiceren met elke dienst die namens u "
+                      "mailt, eindigend op -all of ~all."),
+    "SPF-MISSING-NULL-MX": _M("This domain sends no mail: ask for the SPF record 'v=spf1 -all'.",
+                              "Dit domein verstuurt geen mail: vraag om het SPF-record 'v=spf1 -all'."),
+    "SPF-NULL-MX-WEAK": _M("This domain sends no mail: ask for the SPF record 'v=spf1 -all'.",
+                           "Dit domein verstuurt geen mail: vraag om het SPF-record 'v=spf1 -all'."),
+    "SPF-MULTIPLE": _M("Ask to merge the SPF records into one: with two, receivers ignore both.",
+                       "Vraag de SPF-records samen te voegen tot één: bij twee negeren ontvangers beide."),
+    "SPF-LOOKUPS-": _M("Ask to remove includes of services you no longer use, or replace them by their "
+                       "IP ranges: SPF allows at most 10 DNS lookups.",
+                       "Vraag includes van diensten die u niet meer gebruikt te verwijderen, of te vervangen "
+                       "door hun IP-reeksen: SPF staat hoogstens 10 DNS-opvragingen toe."),
+    "SPF-VOID-": _M("Ask to remove SPF terms that point at names that do not exist (or have no address).",
+                    "Vraag SPF-termen te verwijderen die naar niet-bestaande namen (of namen zonder adres) "
+                    "wijzen."),
+    "SPF-ALL-PASS": _M("Ask to replace '+all' by '-all' or '~all': '+all' lets anyone send as you.",
+                       "Vraag '+all' te vervangen door '-all' of '~all': met '+all' kan iedereen namens u "
+                       "mailen."),
+    "SPF-ALL-NEUTRAL": _M("Ask to end the SPF record in '-all' or '~all' instead of '?all'.",
+                          "Vraag het SPF-record te laten eindigen op '-all' of '~all' in plaats van '?all'."),
+    "SPF-ALL-MISSING": _M("Ask to end the SPF record in '-all' or '~all'.",
+                          "Vraag het SPF-record te laten eindigen op '-all' of '~all'."),
+    "SPF-PTR": _M("Ask to replace the 'ptr' mechanism by the senders' ip4/ip6 ranges.",
+                  "Vraag het 'ptr'-mechanisme te vervangen door de ip4/ip6-reeksen van de verzenders."),
+}
+advice.register(RECOMMENDATIONS)
+
+_ALL_CODES = {"-": ("SPF-ALL-FAIL", Verdict.PASS), "~": ("SPF-ALL-SOFTFAIL", Verdict.PASS),
+              "?": ("SPF-ALL-NEUTRAL", Verdict.WARN), "+": ("SPF-ALL-PASS", Verdict.FAIL)}
+
+
+async def run(net: Net, domain: str, config: Config) -> MeasureResult:
+    started = time.monotonic()
+    tree, (_mx_answer, hosts) = await asyncio.gather(drive(walk(domain), net), mx.mx_hosts(net, domain))
+    null_mx = mx.is_null_mx(hosts)
+    return result(NAME, TITLE, AREA, judge(tree, null_mx=null_mx), evidence=tree.evidence,
+                  data=facts(tree, null_mx=null_mx), elapsed_ms=(time.monotonic() - started) * 1000)
+
+
+# -- judging (pure) ----------------------------------------------------------------------------
+
+def judge(tree: Walk, *, null_mx: bool = False) -> list[Finding]:
+    """The findings for a walked tree; ``null_mx``: the domain accepts no mail (RFC 7505)."""
+    root = tree.root
+    evidence = _evidence(root)
+    check = "SPF record"
+    if root.status == FAILED:
+        return [finding("SPF-LOOKUP-FAILED", check, Verdict.NOT_TESTED, evidence=evidence,
+                        domain=root.domain, status=root.dns_status)]
+    if root.status in ("none", "nxdomain"):
+        code = "SPF-MISSING-NULL-MX" if null_mx else "SPF-MISSING"
+        return [finding(code, check, Verdict.FAIL, evidence=evidence, domain=root.domain)]
+    if root.status == "multiple":
+        return [finding("SPF-MULTIPLE", "one SPF record", Verdict.FAIL, evidence=evidence,
+                        domain=root.domain, count=len(root.records), records=list(root.records)),
+                *_plus_all_among(root)]
+    findings = [finding("SPF-PRESENT", check, Verdict.PASS, evidence=evidence, record=root.text)]
+    if root.status == "syntax":
+        return findings + [_syntax(root)]
+    findings += _nested_records(tree)
+    findings += _limits(tree)
+    findings += _targets(tree)
+    findings += _policy(tree, null_mx)
+    findings += _hygiene(tree)
+    return findings
+
+
+def _plus_all_among(root: RecordReport) -> list[Finding]:
+    """With several records none applies (permerror), but a '+all' among them shows intent."""
+    out = []
+    for text in root.records:
+        try:
+            parsed = parse_record(text)
+        except ParseError:
+            continue
+        if parsed.all is not None and parsed.all.qualifier == "+":
+            out.append(finding("SPF-ALL-PASS", "all qualifier", Verdict.FAIL, evidence=_evidence(root),
+                               subject=text, all=parsed.all.text, domain=root.domain))
+    return out
+
+
+def _evidence(*records: RecordReport) -> list[Evidence]:
+    return [r.evidence for r in records if r.evidence is not None]
+
+
+def _syntax(record: RecordReport) -> Finding:
+    return finding("SPF-SYNTAX", "record syntax", Verdict.FAIL, evidence=_evidence(record),
+                   subject=record.domain if record.via else "", domain=record.domain,
+                   position=record.position, error=record.error, record=record.text or record.records[0])
+
+
+def _nested_records(tree: Walk) -> list[Finding]:
+    """Included and redirected-to records that are themselves broken (each is permerror)."""
+    out = []
+    for record in tree.records[1:]:
+        if record.status == "syntax":
+            out.append(_syntax(record))
+        elif record.status == "multiple":
+            out.append(finding("SPF-MULTIPLE", "one SPF record", Verdict.FAIL, evidence=_evidence(record),
+                               subject=record.domain, domain=record.domain, count=len(record.records),
+                               records=list(record.records)))
+        elif record.via == "include" and record.record is not None and record.record.all is not None \
+                and record.record.all.qualifier == "+":
+            out.append(finding("SPF-INCLUDE-PLUS-ALL", "included record", Verdict.FAIL,
+                               evidence=_evidence(record), subject=record.domain, domain=record.domain,
+                               parent=record.parent, all=record.record.all.text))
+    return out
+
+
+def _limits(tree: Walk) -> list[Finding]:
+    """§4.6.4: lookups, void lookups and loops over the whole tree."""
+    all_records = _evidence(*tree.records)
+    out = []
+    lookups = tree.lookups
+    if lookups > LOOKUP_LIMIT:
+        out.append(finding("SPF-LOOKUPS-OVER", "DNS lookup limit", Verdict.FAIL, evidence=all_records,
+                           lookups=lookups))
+    elif lookups >= LOOKUP_WARN_AT:
+        out.append(finding("SPF-LOOKUPS-NEAR", "DNS lookup limit", Verdict.WARN, evidence=all_records,
+                           lookups=lookups))
+    else:
+        out.append(finding("SPF-LOOKUPS-OK", "DNS lookup limit", Verdict.PASS, evidence=all_records,
+                           lookups=lookups))
+    dynamic = [t.text for _r, t in tree.terms() if t.status == DYNAMIC]
+    if dynamic:
+        out.append(finding("SPF-DYNAMIC", "DNS lookup limit", Verdict.INFO, evidence=all_records,
+                           count=len(dynamic), terms=", ".join(dynamic)))
+    if tree.truncated:
+        out.append(finding("SPF-TRUNCATED", "DNS lookup limit", Verdict.INFO, limit=MAX_RECORDS,
+                           terms=MAX_QUERIED_TERMS))
+    failed = [(r, t) for r, t in tree.terms() if t.status == FAILED]
+    if failed:
+        out.append(finding("SPF-TREE-UNTESTED", "DNS lookup limit", Verdict.NOT_TESTED,
+                           evidence=[e for _r, t in failed for e in t.evidence],
+                           names=", ".join(t.target or t.text for _r, t in failed)))
+    out.append(_void(tree))
+    for chain in tree.loops:
+        out.append(finding("SPF-LOOP", "include loop", Verdict.FAIL, evidence=all_records, chain=chain))
+    return out
+
+
+def _void(tree: Walk) -> Finding:
+    voids = [(r, t) for r, t in tree.terms() if t.status in (VOID, VOID_IPV4, VOID_IPV6)
+             or (t.status == NO_SPF and t.detail.endswith("does not exist"))]
+    evidence = [e for _r, t in voids for e in t.evidence]
+    terms = ", ".join(f"{t.text} at {r.domain} ({t.detail})" for r, t in voids)
+    count = tree.void_lookups
+    if count > VOID_LIMIT:
+        if tree.void_ipv4 > VOID_LIMIT and tree.void_ipv6 > VOID_LIMIT:
+            family = ""
+        else:
+            family = " for IPv4 senders" if tree.void_ipv4 > VOID_LIMIT else " for IPv6 senders"
+        return finding("SPF-VOID-OVER", "void lookup limit", Verdict.FAIL, evidence=evidence,
+                       count=count, family=family, terms=terms)
+    if count:
+        return finding("SPF-VOID-SOME", "void lookup limit", Verdict.WARN, evidence=evidence,
+                       count=count, terms=terms)
+    return finding("SPF-VOID-NONE", "void lookup limit", Verdict.PASS, evidence=tree.evidence)
+
+
+def _targets(tree: Walk) -> list[Finding]:
+    """Terms whose target makes the evaluation permerror, or can never match."""
+    out = []
+    for record, term in tree.terms():
+        params: dict[str, Any] = {"term": term.text, "domain": record.domain, "detail": term.detail}
+        evidence = list(term.evidence)
+        if term.status == NO_SPF or (term.status == INVALID and term.kind in ("include", "redirect")):
+            out.append(finding("SPF-TARGET-NO-SPF", f"{term.kind} target", Verdict.FAIL, evidence=evidence,
+                               subject=record.domain, **params))
+        elif term.status == INVALID:
+            out.append(finding("SPF-TARGET-INVALID", f"{term.kind} target", Verdict.WARN,
+                               evidence=_evidence(record), subject=record.domain, **params))
+        elif term.status == MX_OVER_LIMIT:
+            out.append(finding("SPF-MX-LIMIT", "MX names per mx", Verdict.FAIL, evidence=evidence,
+                               subject=record.domain, **params))
+    return out
+
+
+def _policy(tree: Walk, null_mx: bool) -> list[Finding]:
+    """What happens to mail from hosts the record does not list: the effective ``all``."""
+    root = tree.root
+    evidence = _evidence(*tree.records)
+    all_term, where = tree.effective_all()
+    if null_mx:
+        record = root.text or ""
+        # RFC 7505 §4: nothing may send as a domain that receives nothing: "v=spf1 -all".
+        strict = [m.text.lower() for m in _mechanisms(root.record)] == ["-all"]
+        code, verdict = ("SPF-NULL-MX-OK", Verdict.PASS) if strict else ("SPF-NULL-MX-WEAK", Verdict.WARN)
+        return [finding(code, "all qualifier", verdict, evidence=evidence, domain=root.domain, record=record)]
+    if all_term is None:
+        if where is None:  # a broken redirect chain: its problems are reported as such
+            return []
+        return [finding("SPF-ALL-MISSING", "all qualifier", Verdict.WARN, evidence=evidence)]
+    code, verdict = _ALL_CODES[all_term.qualifier]
+    return [finding(code, "all qualifier", verdict, evidence=evidence, all=all_term.text, domain=root.domain)]
+
+
+def _mechanisms(record: SpfRecord | None) -> list[Any]:
+    return list(record.mechanisms) if record is not None else []
+
+
+def _hygiene(tree: Walk) -> list[Finding]:
+    out = []
+    for record, term in tree.terms():
+        if term.kind == "ptr":
+            out.append(finding("SPF-PTR", "ptr mechanism", Verdict.WARN, evidence=_evidence(record),
+                               subject=record.domain, term=term.text, domain=record.domain))
+    root = tree.root
+    text = root.text or ""
+    length = len(text.encode("utf-8", errors="replace"))
+    if length > UDP_SAFE_LENGTH:
+        out.append(finding("SPF-LENGTH", "record length", Verdict.WARN, evidence=_evidence(root),
+                           length=length))
+    parsed = root.record
+    if parsed is not None and parsed.all is not None:
+        after = [m.text for m in parsed.mechanisms[parsed.mechanisms.index(parsed.all) + 1:]]
+        if after:
+            out.append(finding("SPF-AFTER-ALL", "term order", Verdict.WARN, evidence=_evidence(root),
+                               terms=" ".join(after)))
+        if parsed.redirect is not None:
+            out.append(finding("SPF-REDIRECT-IGNORED", "redirect", Verdict.WARN, evidence=_evidence(root),
+                               term=parsed.redirect.text))
+    return out
+
+
+# -- data for later stages ---------------------------------------------------------------------
+
+def facts(tree: Walk, *, null_mx: bool = False) -> dict[str, Any]:
+    root = tree.root
+    all_term, where = tree.effective_all()
+    return {
+        "record": root.text,
+        "records": list(root.records),
+        "tree": [_record_data(r) for r in tree.records],
+        "lookups": tree.lookups,
+        "lookup_limit": LOOKUP_LIMIT,
+        "void_lookups": tree.void_lookups,
+        "void_lookups_ipv4": tree.void_ipv4,
+        "void_lookups_ipv6": tree.void_ipv6,
+        "all": f"{all_term.qualifier}all" if all_term is not None else None,
+        "all_qualifier": all_term.result if all_term is not None else None,
+        "all_domain": where if all_term is not None else None,
+        "permerror": would_permerror(tree),
+        "null_mx": null_mx,
+        "loops": list(tree.loops),
+    }
+
+
+def would_permerror(tree: Walk) -> bool:
+    """True when receivers get permerror for mail no earlier term matches (a spoofer's)."""
+    if tree.root.status in ("multiple", "syntax"):
+        return True
+    if tree.lookups > LOOKUP_LIMIT or tree.void_lookups > VOID_LIMIT or tree.loops:
+        return True
+    broken = {"syntax", "multiple"}
+    if any(r.status in broken for r in tree.records[1:]):
+        return True
+    return any(t.status in (NO_SPF, MX_OVER_LIMIT)
+               or (t.status == INVALID and t.kind in ("include", "redirect")) for _r, t in tree.terms())
+
+
+def _record_data(record: RecordReport) -> dict[str, Any]:
+    return {
+        "domain": record.domain, "via": record.via or None, "parent": record.parent, "depth": record.depth,
+        "status": record.status, "record": record.text, "records": list(record.records),
+        "error": record.error or None, "position": record.position,
+        "lookups": sum(t.lookups for t in record.terms),
+        "terms": [_term_data(t) for t in record.terms],
+    }
+
+
+def _term_data(term: TermReport) -> dict[str, Any]:
+    return {"term": term.text, "kind": term.kind, "lookups": term.lookups, "status": term.status,
+            "target": term.target, "detail": term.detail or None}
+
+
+__all__ = [
+    "AREA", "MESSAGES", "NAME", "TITLE", "Result", "SpfResult", "Walk", "check_host", "evaluate", "facts",
+    "judge", "parse_record", "run", "walk", "would_permerror",
+]

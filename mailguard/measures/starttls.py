@@ -1,0 +1,270 @@
+"""STARTTLS on every MX host, on every address (RFC 3207, RFC 5321, NCSC-NL TLS guidelines).
+
+For each MX host and each of its IPv4 and IPv6 addresses, concurrently: connect to port 25 (or
+``config.smtp_port``), read the banner, EHLO, STARTTLS, handshake with certificate checks off
+(so a bad certificate is reported, never mistaken for "no STARTTLS"), then judge the handshake
+with :mod:`mailguard.tlseval`, the evaluation the website checks share, and probe which protocol
+versions and weak cipher suites the server still accepts.
+
+A port that cannot be reached from here, a server that never greets or stalls in the handshake,
+a server that refuses our session: "not tested", never "fail".
+
+``data["hosts"]``: one entry per (host, address): ``host``, ``address``, ``port``, ``status``
+(the SMTP session's), ``starttls`` (True offered and working / False not offered or broken / None
+not tested), ``banner``, ``tls`` (:func:`mailguard.tlseval.summary`). ``data["all_starttls"]``:
+every tested address offers working STARTTLS (None when none could be tested).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from .. import messages, tlseval
+from ..config import Config
+from ..findings import finding, result
+from ..messages import Message
+from ..model import Area, Evidence, Finding, MeasureResult, Verdict
+from ..net import Net
+from ..net import smtp as smtp_net
+from ..net import tls as tls_net
+from ..net.smtp import SmtpObservation
+from . import mx
+
+NAME = "starttls"
+TITLE = "STARTTLS"
+AREA = Area.MAIL_TRANSPORT
+
+MESSAGES = {
+    "STARTTLS-MX-FAILED": Message(
+        "MX lookup failed ({status}): STARTTLS not tested",
+        "MX-opvraging mislukt ({status}): STARTTLS niet getest",
+        "RFC 5321 §5.1",
+    ),
+    "STARTTLS-NO-MX": Message(
+        "no MX records: no mail server to test",
+        "geen MX-records: geen mailserver om te testen",
+        "RFC 5321 §5.1",
+    ),
+    "STARTTLS-NULL-MX": Message(
+        "null MX: the domain receives no mail, nothing to test",
+        "null-MX: het domein ontvangt geen mail, niets te testen",
+        "RFC 7505",
+    ),
+    "STARTTLS-NO-ADDRESS": Message(
+        "{host} has no usable address: STARTTLS not tested",
+        "{host} heeft geen bruikbaar adres: STARTTLS niet getest",
+        "RFC 5321 §5.1",
+    ),
+    "STARTTLS-UNREACHABLE": Message(
+        "not tested: port {port} unreachable from here ({error})",
+        "niet getest: poort {port} is hiervandaan niet bereikbaar ({error})",
+        "RFC 5321 §3.1",
+    ),
+    "STARTTLS-NO-BANNER": Message(
+        "not tested: no SMTP greeting within {timeout:g} s",
+        "niet getest: geen SMTP-begroeting binnen {timeout:g} s",
+        "RFC 5321 §4.5.3.2.1",
+    ),
+    "STARTTLS-STALLED": Message(
+        "not tested: the server stopped answering during {stage} ({error})",
+        "niet getest: de server antwoordde niet meer tijdens {stage} ({error})",
+        "RFC 5321 §4.5.3.2",
+    ),
+    "STARTTLS-SESSION-REFUSED": Message(
+        "not tested: the server refused the session ({error})",
+        "niet getest: de server weigerde de sessie ({error})",
+        "RFC 5321 §3.1",
+    ),
+    "STARTTLS-CLOSED": Message(
+        "not tested: the server closed the connection during {stage}",
+        "niet getest: de server verbrak de verbinding tijdens {stage}",
+        "RFC 5321 §3.8",
+    ),
+    "STARTTLS-NOT-SMTP": Message(
+        "the server does not answer in SMTP: {error}",
+        "de server antwoordt niet in SMTP: {error}",
+        "RFC 5321 §4.2",
+    ),
+    "STARTTLS-BANNER": Message("greets with: {banner}", "begroet met: {banner}", "RFC 5321 §4.3.1"),
+    "STARTTLS-WORKS": Message(
+        "STARTTLS offered and working ({version})",
+        "STARTTLS aangeboden en werkend ({version})",
+        "RFC 3207 §4",
+    ),
+    "STARTTLS-NOT-OFFERED": Message(
+        "STARTTLS not offered: mail to this server travels unencrypted",
+        "STARTTLS niet aangeboden: mail naar deze server gaat onversleuteld",
+        "RFC 3207 §4",
+    ),
+    "STARTTLS-COMMAND-REFUSED": Message(
+        "STARTTLS offered, but the command was refused: {reply}",
+        "STARTTLS aangeboden, maar het commando werd geweigerd: {reply}",
+        "RFC 3207 §4",
+    ),
+    "STARTTLS-HANDSHAKE-FAILED": Message(
+        "STARTTLS offered, but the TLS handshake failed: {error}",
+        "STARTTLS aangeboden, maar de TLS-handshake mislukte: {error}",
+        "RFC 3207 §4.1",
+    ),
+    "STARTTLS-HANDSHAKE-STALLED": Message(
+        "not tested: STARTTLS offered, but the TLS handshake did not finish ({error})",
+        "niet getest: STARTTLS aangeboden, maar de TLS-handshake werd niet afgerond ({error})",
+        "RFC 3207 §4",
+    ),
+    "STARTTLS-PLAINTEXT-AFTER-REPLY": Message(
+        "the server sent plaintext after its STARTTLS reply, before TLS began",
+        "de server stuurde onversleutelde tekst na zijn STARTTLS-antwoord, vóór TLS begon",
+        "RFC 3207 §5",
+    ),
+}
+messages.register(MESSAGES)
+
+
+async def run(net: Net, domain: str, config: Config) -> MeasureResult:
+    started = time.monotonic()
+    answer, hosts = await mx.mx_hosts(net, domain)
+    evidence: list[Evidence] = [answer.evidence]
+    findings: list[Finding] = []
+    data: dict[str, Any] = {"hosts": [], "all_starttls": None, "null_mx": False}
+
+    def done() -> MeasureResult:
+        return result(
+            NAME,
+            TITLE,
+            AREA,
+            findings,
+            evidence=evidence,
+            data=data,
+            elapsed_ms=(time.monotonic() - started) * 1000,
+        )
+
+    if answer.failed:
+        findings.append(
+            finding(
+                "STARTTLS-MX-FAILED",
+                "MX hosts",
+                Verdict.NOT_TESTED,
+                evidence=[answer.evidence],
+                status=answer.status,
+            )
+        )
+        return done()
+    real = [h.host for h in hosts if h.host != "."]
+    if mx.is_null_mx(hosts) and not real:
+        data["null_mx"] = True
+        findings.append(finding("STARTTLS-NULL-MX", "MX hosts", Verdict.INFO, evidence=[answer.evidence]))
+        return done()
+    if not real:
+        findings.append(finding("STARTTLS-NO-MX", "MX hosts", Verdict.INFO, evidence=[answer.evidence]))
+        return done()
+    lookups = await asyncio.gather(*(mx.host_addresses(net, host) for host in real))
+    targets: list[tuple[str, str]] = []
+    for host, (a, aaaa) in zip(real, lookups, strict=True):
+        evidence += [a.evidence, aaaa.evidence]
+        addresses = mx.addresses_of(a, aaaa)
+        if not addresses:
+            findings.append(
+                finding(
+                    "STARTTLS-NO-ADDRESS",
+                    "STARTTLS",
+                    Verdict.NOT_TESTED,
+                    evidence=[a.evidence, aaaa.evidence],
+                    subject=host,
+                    host=host,
+                )
+            )
+        targets += [(host, address) for address in addresses]
+    checked = await asyncio.gather(*(probe_address(net, host, address, config) for host, address in targets))
+    for found, ev, entry in checked:
+        findings += found
+        evidence += ev
+        data["hosts"].append(entry)
+    tested = [e["starttls"] for e in data["hosts"] if e["starttls"] is not None]
+    data["all_starttls"] = all(tested) if tested else None
+    return done()
+
+
+async def probe_address(
+    net: Net, host: str, address: str, config: Config
+) -> tuple[list[Finding], list[Evidence], dict[str, Any]]:
+    """Everything about one MX host at one address: session, STARTTLS, TLS evaluation."""
+    session = await net.smtp.probe(host, address)
+    subject = session.where
+    evidence: list[Evidence] = [session.evidence]
+    entry: dict[str, Any] = {
+        "host": host,
+        "address": address,
+        "port": session.port,
+        "status": session.status,
+        "starttls": None,
+        "banner": session.banner,
+        "tls": None,
+    }
+    findings = session_findings(session, config, subject)
+    if session.banner:
+        findings.insert(
+            0,
+            finding(
+                "STARTTLS-BANNER",
+                "SMTP banner",
+                Verdict.INFO,
+                evidence=[session.evidence],
+                subject=subject,
+                banner=session.banner[:200],
+            ),
+        )
+    tls = session.tls
+    if session.status in (smtp_net.OK, smtp_net.STARTTLS_REJECTED, smtp_net.TLS_FAILED) or tls is not None:
+        entry["starttls"] = session.tls_ok
+    if tls is not None and tls.status == tls_net.TIMEOUT:
+        entry["starttls"] = None
+    if tls is not None and tls.ok:
+        versions, ciphers = await asyncio.gather(
+            net.smtp.versions(host, address), net.smtp.ciphers(host, address)
+        )
+        findings += tlseval.evaluate(tls, versions=versions, ciphers=ciphers, subject=subject)
+        evidence += [tls.evidence, *versions.evidence, *(c.evidence for c in ciphers if c.evidence)]
+        entry["tls"] = tlseval.summary(tls, versions)
+    elif tls is not None:
+        evidence.append(tls.evidence)
+    return findings, evidence, entry
+
+
+def session_findings(session: SmtpObservation, config: Config, subject: str) -> list[Finding]:
+    """What the SMTP session itself says: reachable, greeting, STARTTLS offered and working."""
+    ev = [session.evidence] + ([session.tls.evidence] if session.tls is not None else [])
+    status = session.status
+
+    def one(code: str, verdict: Verdict, **params: Any) -> list[Finding]:
+        return [finding(code, "STARTTLS", verdict, evidence=ev, subject=subject, **params)]
+
+    if status == smtp_net.UNREACHABLE:
+        return one("STARTTLS-UNREACHABLE", Verdict.NOT_TESTED, port=session.port, error=session.error)
+    if status == smtp_net.TIMEOUT and session.stage == "banner":
+        return one("STARTTLS-NO-BANNER", Verdict.NOT_TESTED, timeout=config.timeout)
+    if session.tls is not None and session.tls.status == tls_net.TIMEOUT:
+        return one("STARTTLS-HANDSHAKE-STALLED", Verdict.NOT_TESTED, error=session.tls.error)
+    if status == smtp_net.TIMEOUT:
+        return one("STARTTLS-STALLED", Verdict.NOT_TESTED, stage=session.stage, error=session.error)
+    if status == smtp_net.REJECTED:
+        return one("STARTTLS-SESSION-REFUSED", Verdict.NOT_TESTED, error=session.error)
+    if status == smtp_net.CLOSED:
+        return one("STARTTLS-CLOSED", Verdict.NOT_TESTED, stage=session.stage)
+    if status == smtp_net.PROTOCOL_ERROR:
+        return one("STARTTLS-NOT-SMTP", Verdict.FAIL, error=session.error)
+    if status == smtp_net.STARTTLS_REJECTED:
+        return one("STARTTLS-COMMAND-REFUSED", Verdict.FAIL, reply=session.starttls_reply)
+    if session.tls is not None and not session.tls.ok:
+        return one("STARTTLS-HANDSHAKE-FAILED", Verdict.FAIL, error=session.tls.error)
+    if not session.starttls_offered:
+        return one("STARTTLS-NOT-OFFERED", Verdict.FAIL)
+    found = one(
+        "STARTTLS-WORKS",
+        Verdict.PASS,
+        version=tlseval.VERSION_NAME.get(session.tls.version or "", "?") if session.tls else "?",
+    )
+    if session.plaintext_injected:
+        found += one("STARTTLS-PLAINTEXT-AFTER-REPLY", Verdict.WARN)
+    return found

@@ -1,0 +1,115 @@
+"""What every website measure shares: which hosts make up the web presence, and their front pages.
+
+A domain's web presence is its apex, ``www.`` and the hosts ``Config.web_hosts`` names (a contact
+form, a portal). Each host is looked up through the DNS layer, and every address (IPv4 and IPv6)
+is observed on its own. All measures ask the same questions, so the caches in ``net`` make each
+lookup and each fetch happen once per scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from ...config import Config
+from ...model import Evidence
+from ...names import is_valid_dns_name
+from ...net import DnsAnswer, HttpResponse, Net
+from ...net.http import CERTIFICATE, MAX_BODY
+
+SECURITY_TXT_PATHS = ("/.well-known/security.txt", "/security.txt")
+
+
+@dataclass(frozen=True)
+class WebHost:
+    """A web host and its addresses. ``lookup_failed``: neither A nor AAAA could be asked."""
+
+    name: str
+    addresses: tuple[str, ...]
+    answers: tuple[DnsAnswer, ...]
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        return tuple(a.evidence for a in self.answers)
+
+    @property
+    def lookup_failed(self) -> bool:
+        return not self.addresses and all(a.failed for a in self.answers)
+
+
+def host_names(domain: str, config: Config) -> tuple[str, ...]:
+    """The apex, ``www.`` and the configured extra hosts, without repeats."""
+    names = [domain, f"www.{domain}"]
+    for extra in config.web_hosts:
+        name = extra.strip().lower().rstrip(".")
+        if is_valid_dns_name(name):
+            names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+async def web_hosts(net: Net, domain: str, config: Config) -> tuple[WebHost, ...]:
+    """Every web host of ``domain`` with its addresses (A and AAAA asked concurrently)."""
+    names = host_names(domain, config)
+    answers = await net.dns.query_many([(n, t) for n in names for t in ("A", "AAAA")])
+    hosts = []
+    for index, name in enumerate(names):
+        a, aaaa = answers[2 * index], answers[2 * index + 1]
+        addresses = tuple(r.text for ans in (a, aaaa) if ans.status == "ok" for r in ans.records)
+        hosts.append(WebHost(name, addresses, (a, aaaa)))
+    return tuple(hosts)
+
+
+def subject(host: str, address: str | None = None) -> str:
+    return f"{host} @{address}" if address else host
+
+
+@dataclass(frozen=True)
+class Front:
+    """A host's front page on one address: over https (validated), and over plain http.
+
+    insecure: the same https request without certificate validation, made only when validation
+    failed, so a report can still say what the host serves (browsers would stop at the warning).
+    """
+
+    host: str
+    address: str
+    https: HttpResponse
+    http: HttpResponse
+    insecure: HttpResponse | None
+
+    @property
+    def seen_https(self) -> HttpResponse | None:
+        """The https response to judge: the validated one, else the unvalidated one, else None."""
+        if self.https.ok:
+            return self.https
+        if self.insecure is not None and self.insecure.ok:
+            return self.insecure
+        return None
+
+
+async def https_fetch(net: Net, url: str, address: str | None = None, *,
+                      max_body: int | None = None) -> tuple[HttpResponse, HttpResponse | None]:
+    """A validated https fetch, and when validation failed, the same fetch unvalidated."""
+    cap = MAX_BODY if max_body is None else max_body
+    verified = await net.http.fetch(url, address=address, max_body=cap)
+    if verified.status != CERTIFICATE:
+        return verified, None
+    return verified, await net.http.fetch(url, address=address, verify=False, max_body=cap)
+
+
+async def front(net: Net, host: str, address: str) -> Front:
+    (https, insecure), http = await asyncio.gather(
+        https_fetch(net, f"https://{_netloc(host)}/", address),
+        net.http.fetch(f"http://{_netloc(host)}/", address=address),
+    )
+    return Front(host, address, https, http, insecure)
+
+
+async def fronts(net: Net, hosts: tuple[WebHost, ...]) -> list[Front]:
+    """Every (host, address) front page, all fetched concurrently."""
+    pairs = [(h.name, a) for h in hosts for a in h.addresses]
+    return list(await asyncio.gather(*(front(net, h, a) for h, a in pairs)))
+
+
+def _netloc(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

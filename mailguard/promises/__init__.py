@@ -1,0 +1,130 @@
+"""From a privacy statement to promises, a check profile, and verdicts on the promises.
+
+    statement (file or URL) --read--> Statement --analyse--> Analysis --from_analysis--> Profile
+    Profile (or checks/<domain>.toml, or the baseline) --effective_promises--> Promises
+    Promises + a scan's MeasureResults --verdicts.judge--> PromiseResults on the ScanReport
+
+The scanner knows nothing of promises: :func:`attach` adds the verdicts to a finished report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..batch import unscannable
+from ..config import Config
+from ..errors import InvalidDomain
+from ..model import Fulfilment, Promise, ScanReport
+from ..names import normalize_domain
+from ..net import Net
+from ..scanner import scan_domain
+from . import profile as profiles
+from . import verdicts
+from .extract import Analysis, analyse
+from .profile import Profile
+from .statement import Statement, load_statement
+
+
+@dataclass(frozen=True)
+class ReadStatement:
+    statement: Statement
+    analysis: Analysis
+    profile: Profile
+
+
+def read(source: str, config: Config | None = None) -> ReadStatement:
+    """Read a statement (path or URL) and derive its analysis and check profile."""
+    statement = load_statement(source, config)
+    analysis = analyse(statement.text, statement.language, links=statement.links, source_url=statement.url)
+    return ReadStatement(statement, analysis, profiles.from_analysis(analysis, source))
+
+
+def profile_for(domain: str, *, explicit: Profile | None = None, checks_dir: Path | None = None) -> Profile:
+    """The profile a scan of ``domain`` uses: the one given, else checks/<domain>.toml (or a profile
+    there naming the domain), else the baseline."""
+    if explicit is not None:
+        return explicit
+    if checks_dir is not None:
+        path = profiles.find(checks_dir, domain)
+        if path is not None:
+            return profiles.load(path)
+    return profiles.baseline(domain)
+
+
+class PromiseScan:
+    """Scans one domain with the promises that hold for it, for :func:`mailguard.batch.scan_many`.
+
+    The profile is chosen per domain (:func:`profile_for`, each file read once), adds its DKIM
+    selectors and web hosts to the scan's settings, and its promises are judged on the finished
+    report; the scanner itself knows nothing of promises.
+    """
+
+    def __init__(self, *, explicit: Profile | None = None, by_domain: Mapping[str, Profile] | None = None,
+                 checks_dir: Path | None = None) -> None:
+        self.explicit = explicit
+        self.by_domain = dict(by_domain or {})
+        self.checks_dir = checks_dir
+        self._index: dict[str, Path] | None = None
+        self._loaded: dict[Path, Profile] = {}
+
+    def domains(self) -> tuple[str, ...]:
+        """The domains the statements name (scanned when the user names none)."""
+        if self.explicit is not None:
+            return self.explicit.domains
+        return tuple(self.by_domain)
+
+    def profile(self, domain: str) -> Profile:
+        if self.explicit is not None:
+            return self.explicit
+        if domain in self.by_domain:
+            return self.by_domain[domain]
+        path = self._paths().get(domain)
+        if path is None:
+            return profiles.baseline(domain)
+        if path not in self._loaded:
+            self._loaded[path] = profiles.load(path)
+        return self._loaded[path]
+
+    def _paths(self) -> dict[str, Path]:
+        """Domain -> profile file, from the file names and from each file's ``domains``."""
+        if self._index is None:
+            self._index = profiles.index(self.checks_dir) if self.checks_dir is not None else {}
+        return self._index
+
+    async def scan(self, name: str, config: Config, net: Net) -> ScanReport:
+        try:
+            domain = normalize_domain(name)
+        except InvalidDomain as exc:
+            return unscannable(name, str(exc))
+        profile = self.profile(domain)
+        report = await scan_domain(domain, config_for(profile, config), net=net)
+        return attach(report, profile, every_domain=self.explicit is not None)
+
+
+def config_for(profile: Profile, config: Config) -> Config:
+    """The scan settings a profile adds: its DKIM selectors (and its processors') and web hosts."""
+    selectors = tuple(dict.fromkeys(config.dkim_selectors + profiles.dkim_selectors(profile)))
+    hosts = tuple(dict.fromkeys(config.web_hosts + profile.web_hosts))
+    return dataclasses.replace(config, dkim_selectors=selectors, web_hosts=hosts)
+
+
+def attach(report: ScanReport, profile: Profile, *, every_domain: bool = False) -> ScanReport:
+    """The report with verdicts on the profile's promises for its domain (none if it was not scanned).
+    ``every_domain``: the profile was chosen for this scan, so all its promises hold here."""
+    if report.error:
+        return report
+    domain = None if every_domain else report.domain
+    promises: tuple[Promise, ...] = profiles.effective_promises(profile, domain)
+    return dataclasses.replace(report, promises=verdicts.judge(promises, report.measures))
+
+
+def broken(report: ScanReport) -> bool:
+    """A promise of this report is not upheld."""
+    return any(r.verdict == Fulfilment.NOT_UPHELD for r in report.promises)
+
+
+__all__ = ["Profile", "PromiseScan", "ReadStatement", "Statement", "attach", "broken", "config_for",
+           "profile_for", "profiles", "read", "verdicts"]

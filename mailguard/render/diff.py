@@ -1,0 +1,36 @@
+"""The comparison of two reports as terminal text (``mailguard diff``, ``--quiet`` trouble mail)."""
+
+from __future__ import annotations
+
+from .. import advice
+from ..compare import Comparison
+from .view import LABELS
+
+_HEAD = {
+    "en": "Changes for {domain} from {old} to {new}:",
+    "nl": "Wijzigingen voor {domain} van {old} naar {new}:",
+}
+_TAIL = {
+    "en": "{count} change(s), {worse} worse, {better} better",
+    "nl": "{count} wijziging(en), {worse} slechter, {better} beter",
+}
+
+
+def render(comparison: Comparison, *, lang: str = "en") -> str:
+    lang = lang if lang in LABELS else "en"
+    labels = LABELS[lang]
+    lines = [
+        _HEAD[lang].format(
+            domain=comparison.domain, old=comparison.old_started or "?", new=comparison.new_started or "?"
+        )
+    ]
+    for change in comparison.changes:
+        text = advice.reason(change.code, change.params, change.text, lang)
+        lines.append(f"  {labels.get(change.direction, change.direction):9} {text}")
+    if not comparison.changes:
+        lines.append(f"  {labels['no_changes']}")
+    count = len(comparison.changes)
+    worse = sum(c.direction == "worse" for c in comparison.changes)
+    better = sum(c.direction == "better" for c in comparison.changes)
+    lines.append(_TAIL[lang].format(count=count, worse=worse, better=better))
+    return "\n".join(lines) + "\n"

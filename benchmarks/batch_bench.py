@@ -75,14 +75,32 @@ class Server:
 
 
 def run_child(argv: list[str], stdout_path: Path) -> tuple[float, int, int]:
-    """Run a command; return wall seconds, peak RSS in MiB (of that process alone), exit code."""
+    """Run a command; return wall seconds, peak RSS in MiB (of that process alone), exit code.
+
+    The peak is the child's VmHWM, polled from /proc: wait4()'s ru_maxrss would include this
+    process's own high-water mark, which a child started with vfork+exec inherits."""
     with stdout_path.open("w") as out:
         started = time.monotonic()
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, high_water_mib(proc.pid))
+            time.sleep(0.1)
         wall = time.monotonic() - started
-    return wall, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+    return wall, peak, proc.returncode
+
+
+def high_water_mib(pid: int) -> int:
+    """A live process's peak resident memory (VmHWM) in MiB; 0 once it has gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return 0
 
 
 # -- mailguard, many domains ------------------------------------------------------------------

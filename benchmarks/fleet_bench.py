@@ -40,35 +40,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import zones  # noqa: E402
-from batch_bench import Server, available_measures  # noqa: E402
+from batch_bench import Server, available_measures, high_water_mib, run_child  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def high_water_mib(pid: int) -> int:
-    """The process's peak resident memory so far (VmHWM), in MiB; 0 once it has gone.
-
-    Read from /proc rather than from wait4()'s ru_maxrss: a child started with vfork+exec
-    inherits its parent's high-water mark there, so the benchmark's own memory would show."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    match = re.search(r"^VmHWM:\s+(\d+) kB", text, re.MULTILINE)
-    return int(match.group(1)) // 1024 if match else 0
-
-
-def run_measured(argv: list[str], stdout_path: Path) -> tuple[float, int, int]:
-    """Run a command; wall seconds, its peak RSS in MiB (polled), exit code."""
-    with stdout_path.open("w") as out:
-        started = time.monotonic()
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, env=ENV)
-        peak = 0
-        while proc.poll() is None:
-            peak = max(peak, high_water_mib(proc.pid))
-            time.sleep(0.2)
-        wall = time.monotonic() - started
-    return wall, peak, proc.returncode
 
 
 def count_lines(path: Path) -> int:
@@ -172,7 +146,7 @@ def scan_argv(domains: Path, server: Server, measures: list[str], concurrency: i
 def bench_local(server: Server, domains: Path, n: int, work: Path, measures: list[str], concurrency: int,
                 db: str | None) -> dict:
     argv = scan_argv(domains, server, measures, concurrency) + (["--db", db] if db else [])
-    wall, rss, code = run_measured(argv, work / "local.jsonl")
+    wall, rss, code = run_child(argv, work / "local.jsonl")
     return {"engine": "local" + (" --db postgresql" if db else ""), "domains": n, "seconds": round(wall, 1),
             "domains_per_s": round(n / wall, 1), "submitter_peak_rss_mib": rss, "exit_code": code,
             "results": count_lines(work / "local.jsonl")}
@@ -184,7 +158,7 @@ def bench_celery(server: Server, domains: Path, n: int, work: Path, measures: li
     try:
         argv = scan_argv(domains, server, measures, concurrency) + [
             "--engine", "celery", "--broker", broker, "--db", db, "--chunk-size", str(chunk_size)]
-        wall, rss, code = run_measured(argv, work / "celery.jsonl")
+        wall, rss, code = run_child(argv, work / "celery.jsonl")
     finally:
         peaks = [w.stop() for w in running]
     return {"engine": f"celery, {workers} worker(s)", "domains": n, "seconds": round(wall, 1),

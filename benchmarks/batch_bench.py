@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -74,11 +75,21 @@ class Server:
         self.proc.wait(10)
 
 
-def run_child(argv: list[str], stdout_path: Path) -> tuple[float, int, int]:
-    """Run a command; return wall seconds, peak RSS in MiB (of that process alone), exit code.
+def high_water_mib(pid: int) -> int:
+    """A running process's peak resident memory so far (VmHWM), in MiB; 0 once it has gone.
 
-    The peak is the child's VmHWM, polled from /proc: wait4()'s ru_maxrss would include this
-    process's own high-water mark, which a child started with vfork+exec inherits."""
+    Read from /proc, not from wait4()'s ru_maxrss: a child started with vfork+exec carries its
+    parent's high-water mark there, which would hide the difference between 1,000 and 10,000."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^VmHWM:\s+(\d+) kB", text, re.MULTILINE)
+    return int(match.group(1)) // 1024 if match else 0
+
+
+def run_child(argv: list[str], stdout_path: Path) -> tuple[float, int, int]:
+    """Run a command; return wall seconds, its peak RSS in MiB (polled), and its exit code."""
     with stdout_path.open("w") as out:
         started = time.monotonic()
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL,
@@ -89,18 +100,6 @@ def run_child(argv: list[str], stdout_path: Path) -> tuple[float, int, int]:
             time.sleep(0.1)
         wall = time.monotonic() - started
     return wall, peak, proc.returncode
-
-
-def high_water_mib(pid: int) -> int:
-    """A live process's peak resident memory (VmHWM) in MiB; 0 once it has gone."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) // 1024
-    return 0
 
 
 # -- mailguard, many domains ------------------------------------------------------------------

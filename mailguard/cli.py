@@ -43,7 +43,7 @@ from .measures.spf import Result, SpfResult, evaluate
 from .measures.spf.lookups import parse_ip
 from .measures.spf.macros import IpAddress
 from .model import SEVERITY, Fulfilment, ScanReport, Verdict
-from .names import normalize_domain
+from .names import is_valid_dns_name, normalize_domain
 from .net import Net
 from .net.dns import parse_nameserver
 from .promises.profile import Profile
@@ -229,6 +229,21 @@ def _given(ctx: click.Context, name: str) -> bool:
 @click.option("--trust-anchor", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="DNSSEC trust anchor file (DS and/or DNSKEY records in zone-file format) "
                    "replacing the IANA root anchors.")
+@click.option("--rpki-vrps", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="RPKI: Validated ROA Payloads, the JSON of `rpki-client -j` or `routinator vrps "
+                   "--format json`. Without this or --rpki-url, RPKI is not tested.")
+@click.option("--rpki-url", metavar="URL",
+              help="RPKI: a Routinator HTTP service, its VRP list (URL ending in /json) or the base of "
+                   "its /api/v1/validity API.")
+@click.option("--rpki-origin-zone", metavar="ZONE", default="origin.asn.cymru.com", show_default=True,
+              help="RPKI: DNS origin lookup service for IPv4 addresses (TXT 'AS | prefix | ...').")
+@click.option("--rpki-origin6-zone", metavar="ZONE", default="origin6.asn.cymru.com", show_default=True,
+              help="RPKI: DNS origin lookup service for IPv6 addresses.")
+@click.option("--bimi-selector", "bimi_selectors", multiple=True, metavar="SELECTOR",
+              help="BIMI selector to check besides default (repeatable).")
+@click.option("--bimi-ca", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="BIMI: root certificates (PEM) of mark certificate (VMC/CMC) issuers; without it the "
+                   "mark certificate's chain is not checked.")
 @click.option("--format", "fmt", multiple=True, metavar="LIST",
               help="On the terminal: text (default), json, or jsonl (one document a line, as each "
                    "domain finishes). As report files: html, md, json (comma-separated or repeated, "
@@ -267,7 +282,9 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
          nameservers: tuple[str, ...], timeout: float, deadline: float,
          dkim_selectors: tuple[str, ...], eml_files: tuple[Path, ...], web_hosts: tuple[str, ...],
          measures: tuple[str, ...],
-         ca_bundle: Path | None, trust_anchor: Path | None, fmt: tuple[str, ...],
+         ca_bundle: Path | None, trust_anchor: Path | None, rpki_vrps: Path | None, rpki_url: str | None,
+         rpki_origin_zone: str, rpki_origin6_zone: str, bimi_selectors: tuple[str, ...], bimi_ca: Path | None,
+         fmt: tuple[str, ...],
          report_formats: tuple[str, ...],
          report_dir: Path | None, config_file: Path | None, sign_key: Path | None, signer: str | None,
          summary: str | None, fail_on: str, lang: str | None, quiet: bool, verbose: bool,
@@ -302,6 +319,8 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
         if path is not None and not Path(path).is_file():
             fail_usage(f"cannot read {path}")
     check_messages_readable(eml_files)
+    peers = peer_settings(ctx, settings, rpki_vrps, rpki_url, rpki_origin_zone, rpki_origin6_zone,
+                          bimi_selectors, bimi_ca)
     try:
         extra_hosts = tuple(normalize_domain(h) for h in web_hosts)
         networks = parse_networks(allowed_networks)
@@ -314,7 +333,7 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
                           eml_files=eml_files, web_hosts=extra_hosts,
                           measures=pick("measures", measures, settings.measures), ca_bundle=ca_bundle,
                           trust_anchor=trust_anchor, fail_on=fail_on, lang=lang or settings.lang or "en",
-                          allowed_networks=networks)
+                          allowed_networks=networks, **peers)
     checker, statement_lang = promise_checker(config, statement, profile_file, settings.statements,
                                               pick("checks_dir", checks_dir, settings.checks_dir))
     chosen_lang = lang or settings.lang or statement_lang
@@ -364,6 +383,40 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
         click.echo("\n".join([f"mailguard: exit code {code}", *output.trouble_report()]),
                    err=stdout_fmt != "text")
     sys.exit(code)
+
+
+def peer_settings(ctx: click.Context, settings: RunSettings, rpki_vrps: Path | None, rpki_url: str | None,
+                  origin_zone: str, origin6_zone: str, bimi_selectors: tuple[str, ...],
+                  bimi_ca: Path | None) -> dict[str, Any]:
+    """The RPKI and BIMI options (the command line over the config file), checked up front so that
+    an unusable VRP file, URL, zone or CA bundle is exit code 2 and not a scan of "not tested"."""
+    from .measures.rpki import check_url, load_vrps
+    from .net.certs import load_bundle
+
+    vrps = rpki_vrps if _given(ctx, "rpki_vrps") else settings.rpki_vrps
+    url = rpki_url if _given(ctx, "rpki_url") else settings.rpki_url
+    selectors = bimi_selectors if _given(ctx, "bimi_selectors") else settings.bimi_selectors
+    ca = bimi_ca if _given(ctx, "bimi_ca") else settings.bimi_ca
+    try:
+        if vrps is not None and url:
+            raise InputError("give --rpki-vrps or --rpki-url, not both")
+        if vrps is not None:
+            load_vrps(Path(vrps))
+        if url:
+            url = check_url(url)
+        if ca is not None:
+            load_bundle(Path(ca))
+        for zone in (origin_zone, origin6_zone):
+            if not is_valid_dns_name(zone.strip().rstrip(".")):
+                raise InputError(f"not a DNS zone: {zone!r}")
+        for selector in selectors:
+            if not is_valid_dns_name(selector.strip().rstrip(".")):
+                raise InputError(f"--bimi-selector {selector!r}: not a DNS label")
+    except InputError as exc:
+        fail_usage(str(exc))
+    return {"rpki_vrps": vrps, "rpki_url": url or None, "rpki_origin_zone": origin_zone.strip().rstrip("."),
+            "rpki_origin6_zone": origin6_zone.strip().rstrip("."), "bimi_selectors": tuple(selectors),
+            "bimi_ca": ca}
 
 
 def report_writer(formats: Sequence[str], report_formats: Sequence[str], report_dir: Path | None,

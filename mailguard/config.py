@@ -32,6 +32,13 @@ class Config:
     ports: service ports, overridable so the lab can run unprivileged servers.
     eml_files: messages the domain sent (``--eml``); their DKIM-Signature selectors join the
         selectors the DKIM measure examines, and their verification shows which proved DKIM.
+    dns_port: the port name servers are asked on directly (the IPv6 measure; the lab's differs).
+    rpki_vrps / rpki_url: where Validated ROA Payloads come from (a JSON export of rpki-client or
+        Routinator, or a Routinator HTTP endpoint); neither: RPKI is not tested.
+    rpki_origin_zone / rpki_origin6_zone: the DNS origin lookup service (prefix and origin AS of an
+        address, Team Cymru style) for IPv4 and IPv6 addresses.
+    bimi_selectors: BIMI selectors to check besides ``default``; bimi_ca: the CA bundle (PEM)
+        mark certificates are checked against; None: their chain is not checked.
     """
 
     nameservers: tuple[tuple[str, int], ...] = ()
@@ -52,6 +59,13 @@ class Config:
     fail_on: Literal["warn", "fail"] = "fail"
     lang: Literal["en", "nl"] = "en"
     max_concurrency_per_host: int = 4
+    dns_port: int = 53
+    rpki_vrps: Path | None = None
+    rpki_url: str | None = None
+    rpki_origin_zone: str = "origin.asn.cymru.com"
+    rpki_origin6_zone: str = "origin6.asn.cymru.com"
+    bimi_selectors: tuple[str, ...] = ()
+    bimi_ca: Path | None = None
     extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
 
 

@@ -17,6 +17,10 @@
     measures = []                   # empty: all
     ca_bundle = "extra-roots.pem"
     trust_anchor = "root-anchors.xml"
+    rpki_vrps = "vrps.json"         # RPKI: a JSON export of rpki-client or Routinator
+    rpki_url = "http://routinator.example:8323/"  # ... or a Routinator HTTP service
+    bimi_selectors = ["brand"]      # BIMI selectors besides default
+    bimi_ca = "vmc-roots.pem"       # the roots mark certificates (VMC/CMC) are checked against
     engine = "celery"               # local | celery: fleet scans on `mailguard worker`s
     broker = "redis://127.0.0.1:6379/0"
     chunk_size = 200                # domains per Celery task
@@ -59,6 +63,10 @@ class RunSettings:
     measures: tuple[str, ...] = ()
     ca_bundle: Path | None = None
     trust_anchor: Path | None = None
+    rpki_vrps: Path | None = None
+    rpki_url: str | None = None
+    bimi_selectors: tuple[str, ...] = ()
+    bimi_ca: Path | None = None
     engine: str | None = None
     broker: str | None = None
     chunk_size: int | None = None
@@ -66,8 +74,8 @@ class RunSettings:
     source: Path | None = None
 
 
-_LISTS = {"domains", "statements", "formats", "nameservers", "dkim_selectors", "measures"}
-_PATHS = {"checks_dir", "report_dir", "sign_key", "ca_bundle", "trust_anchor"}
+_LISTS = {"domains", "statements", "formats", "nameservers", "dkim_selectors", "measures", "bimi_selectors"}
+_PATHS = {"checks_dir", "report_dir", "sign_key", "ca_bundle", "trust_anchor", "rpki_vrps", "bimi_ca"}
 _NUMBERS = {"timeout": (0.1, 120.0), "deadline": (1.0, 3600.0)}
 _CHOICES = {"lang": ("en", "nl"), "fail_on": ("warn", "fail"), "engine": ("local", "celery")}
 _INTEGERS = {"chunk_size": (1, 100_000)}
@@ -128,7 +136,7 @@ def _value(key: str, value: Any, base: Path, path: Path) -> Any:
         if value not in _CHOICES[key]:
             raise bad(" or ".join(repr(c) for c in _CHOICES[key]))
         return value
-    if not isinstance(value, str) or not value:  # signer, broker, db
+    if not isinstance(value, str) or (key in ("broker", "db") and not value):  # signer, rpki_url, broker, db
         raise bad("a string")
     if key == "db" and "://" not in value:  # a SQLite file, relative to the config file
         return str(base / Path(value).expanduser())

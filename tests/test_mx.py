@@ -31,7 +31,7 @@ def test_good_domain(lab):
     result = run_measure(mx, "good.test", lab.config())
     assert result.status.value == "pass"
     assert [h["host"] for h in result.data["hosts"]] == ["mx1.good.test", "mx2.good.test"]
-    assert result.data["hosts"][0]["addresses"] == ["127.0.0.11"]
+    assert result.data["hosts"][0]["addresses"] == ["127.0.0.11", "::1"]  # good.test is on IPv6 too
     # every observation is kept as evidence: the MX query and A+AAAA per host
     assert len(result.evidence) == 5
 

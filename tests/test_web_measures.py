@@ -219,8 +219,8 @@ def test_configured_web_hosts_are_checked_too(lab):
     config = lab.config(web_hosts=("plainform.webcases.test", "not a host name!"))
     found = by_subject(run_measure(redirects, "good.test", config))
     assert found["plainform.webcases.test @127.0.2.14"] == {"REDIRECT-PLAIN-FORM": "fail"}
-    assert set(found) == {"good.test @127.0.0.20", "www.good.test @127.0.0.20",
-                          "plainform.webcases.test @127.0.2.14"}
+    assert set(found) == {"good.test @127.0.0.20", "www.good.test @127.0.0.20", "good.test @::1",
+                          "www.good.test @::1", "plainform.webcases.test @127.0.2.14"}
 
 
 def test_cli_web_host_option(lab):

@@ -17,9 +17,11 @@ from typing import Any
 import dns.zone
 
 from ..config import LOOPBACK_ONLY, Config
-from .dns_server import LabDns, load_zone_dir, load_zone_text
+from .bimi import MarkCa
+from .dns_server import BIND_ATTEMPTS, LabDns, LabDnsMirror, load_zone_dir, load_zone_text
 from .http_server import LabWeb, Site, pki_source
-from .mail import mail_servers
+from .mail import ipv6_loopback, mail_servers
+from .peers import ORIGIN6_ZONE, ORIGIN_ZONE, peers_sites, write_vrps
 from .pki import LabPki
 from .runner import BackgroundLoop
 from .signing import DEFAULT_SIGNING, DnssecView, Fault, SignedLab, sign_lab
@@ -45,11 +47,14 @@ class Lab:
         self.signing = {**DEFAULT_SIGNING, **(signing or {})}
         self.loop: BackgroundLoop | None = None
         self.dns: LabDns | None = None
+        self.dns6: LabDns | None = None  # the same server on ::1 and the same port (name servers' AAAA)
         self.files: Path | None = None
         self.pki: LabPki | None = None
         self.smtp: LabSmtp | None = None
         self.signed: SignedLab | None = None
         self.trust_anchor: Path | None = None
+        self.marks: MarkCa | None = None  # the mark CA of BIMI's certificates (its root: bimi_ca)
+        self.vrps: Path | None = None  # the lab's VRPs as a Routinator JSON export
 
     def start(self) -> Lab:
         self.files = Path(tempfile.mkdtemp(prefix="mailguard-lab-"))
@@ -59,13 +64,34 @@ class Lab:
         self.trust_anchor = self.files / "lab-root-anchor.txt"
         self.trust_anchor.write_text("; the lab root's KSK, made at Lab start\n" + self.signed.anchor_text)
         self.loop = BackgroundLoop().start()
-        self.dns = LabDns(self.signed.zones, delay=self.dns_delay, dnssec=self.signed.view).start(self.loop)
+        self._start_dns()
         self.smtp = LabSmtp(mail_servers(self.pki)).start(self.loop)
-        sites = lab_sites(self.pki.now) + self.extra_sites
+        self.marks = MarkCa(self.files, self.pki.now)
+        self.vrps = write_vrps(self.files)
+        marks_elsewhere = MarkCa(self.files, self.pki.now, label="other-mark")
+        sites = lab_sites(self.pki.now) + peers_sites(self.pki.now, self.marks, marks_elsewhere) + self.extra_sites
         self.web = LabWeb(sites, pki_source(self.pki), self.files).start(self.loop)
         return self
 
+    def _start_dns(self) -> None:
+        """The lab resolver on 127.0.0.1, and its mirror on ::1 at the same port (when this machine
+        has ::1); a port taken on ::1 by someone else means trying another one."""
+        assert self.loop is not None and self.signed is not None
+        for _attempt in range(BIND_ATTEMPTS):
+            self.dns = LabDns(self.signed.zones, delay=self.dns_delay, dnssec=self.signed.view).start(self.loop)
+            if not ipv6_loopback():
+                return
+            try:
+                self.dns6 = LabDnsMirror(self.dns).start(self.loop)
+                return
+            except OSError:
+                self.dns.stop()
+        raise OSError("no port free for the lab DNS on both 127.0.0.1 and ::1")
+
     def stop(self) -> None:
+        if self.dns6 is not None:
+            self.dns6.stop()
+            self.dns6 = None
         if self.web is not None:
             self.web.stop()
         if self.smtp is not None:
@@ -77,6 +103,7 @@ class Lab:
         if self.files is not None:
             shutil.rmtree(self.files, ignore_errors=True)
         self.dns = self.loop = self.smtp = self.pki = self.files = self.web = self.trust_anchor = None
+        self.marks = self.vrps = None
 
     def config(self, **overrides: Any) -> Config:
         """A Config that scans this lab: its resolver, loopback only, short timeouts, its SMTP port,
@@ -86,7 +113,9 @@ class Lab:
         base = Config(nameservers=((self.dns.host, self.dns.port),), allowed_networks=LOOPBACK_ONLY,
                       timeout=2.0, deadline=20.0, smtp_port=self.smtp.port, ca_bundle=self.pki.bundle_path,
                       https_port=self.web.https_port, http_port=self.web.http_port,
-                      trust_anchor=self.trust_anchor)
+                      dns_port=self.dns.port, trust_anchor=self.trust_anchor,
+                      rpki_vrps=self.vrps, rpki_origin_zone=ORIGIN_ZONE, rpki_origin6_zone=ORIGIN6_ZONE,
+                      bimi_ca=self.marks.bundle_path if self.marks else None)
         return dataclasses.replace(base, **overrides)
 
     def __enter__(self) -> Lab:

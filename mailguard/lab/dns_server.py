@@ -12,6 +12,7 @@ Tests subclass it and override :meth:`LabDns.handle` to drop, delay or mangle an
 from __future__ import annotations
 
 import asyncio
+import socket
 import struct
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,6 +37,7 @@ from .signing import DnssecView
 MAX_CNAME_CHAIN = 8
 TCP_READ_TIMEOUT = 10.0
 BIND_ATTEMPTS = 20
+RECEIVE_BUFFER = 4 * 1024 * 1024
 
 
 def load_zone_file(path: Path) -> dns.zone.Zone:
@@ -310,6 +312,9 @@ class LabDns:
         for _attempt in range(BIND_ATTEMPTS):
             transport, _ = await loop.create_datagram_endpoint(Udp, local_addr=(self.host, wanted))
             port = transport.get_extra_info("sockname")[1]
+            sock = transport.get_extra_info("socket")
+            if sock is not None:  # bursts of a batch's questions must not be dropped
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
             try:
                 self._tcp = await asyncio.start_server(self._tcp_client, self.host, port)
             except OSError:
@@ -368,3 +373,16 @@ class LabDns:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class LabDnsMirror(LabDns):
+    """The same DNS server listening on another address (``::1`` beside ``127.0.0.1``, on the
+    same port): every question is answered by ``primary``, so its zones, silences, subclassed
+    ``handle`` and DNSSEC view apply to both, and a name server's IPv6 address can be asked."""
+
+    def __init__(self, primary: LabDns, *, host: str = "::1") -> None:
+        super().__init__((), host=host, port=primary.port, delay=primary.delay)
+        self.primary = primary
+
+    def handle(self, query: dns.message.Message, transport: str) -> dns.message.Message | None:
+        return self.primary.handle(query, transport)

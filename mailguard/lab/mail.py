@@ -9,6 +9,7 @@ presents a certificate for another name. ``tls.test`` holds one case per subdoma
 from __future__ import annotations
 
 import socket
+import ssl
 
 from .pki import LabPki
 from .smtp_server import MailServer
@@ -74,5 +75,16 @@ def mail_servers(pki: LabPki) -> list[MailServer]:
         server("dual-v4", "127.0.0.40", "mx.v6.tls.test", tls=ctx(valid_any, "dual-v4")),
     ]
     if ipv6_loopback():
-        servers.append(server("dual-v6", "::1", "mx.v6.tls.test", tls=ctx(valid_any, "dual-v6")))
+        # ::1 is also where good.test's MX hosts have their AAAA: SNI picks each name's own
+        # certificate, so the mail servers look the same over IPv6 as over IPv4 (DANE included).
+        v6 = ctx(valid_any, "dual-v6")
+        by_name = {"mx1.good.test": ctx(good1, "v6-good-1"), "mx2.good.test": ctx(good2, "v6-good-2")}
+
+        def choose(sslobj: ssl.SSLObject, server_name: str | None, _ctx: ssl.SSLContext) -> None:
+            chosen = by_name.get((server_name or "").lower())
+            if chosen is not None:
+                sslobj.context = chosen
+
+        v6.sni_callback = choose
+        servers.append(server("dual-v6", "::1", "mx.v6.tls.test", tls=v6))
     return servers

@@ -44,6 +44,7 @@ LOGIN = ("<!doctype html><title>log in</title><form method=post action=/login>"
          "<input type=hidden name=csrf value=x><button>log in</button></form>")
 STS_POLICY_MEDIA = "text/plain; charset=utf-8"
 STS_ADDRESS = "127.0.3.1"
+V6: tuple[str, ...] = ("::1",) if ipv6_loopback() else ()
 
 
 def security_txt(expires: datetime, contact: str = "mailto:security@good.test") -> str:
@@ -79,8 +80,9 @@ def policy_site(name: str, address: str, body: str | Reply, *, cert: str = "vali
 
 def demo_sites(now: datetime) -> list[Site]:
     return [
-        Site("good.test", ("127.0.0.20",), site_routes("good.test", now)),
-        Site("www.good.test", ("127.0.0.20",), site_routes("www.good.test", now)),
+        # good.test is on IPv6 too (::1, where this machine has it), with the same pages.
+        Site("good.test", ("127.0.0.20", *V6), site_routes("good.test", now)),
+        Site("www.good.test", ("127.0.0.20", *V6), site_routes("www.good.test", now)),
         policy_site("mta-sts.good.test", "127.0.0.22",
                     sts_policy("enforce", ("mx1.good.test", "mx2.good.test"))),
         Site("weak.test", ("127.0.0.23",),

@@ -14,7 +14,7 @@ from typing import Protocol
 from ..config import Config
 from ..model import Area, MeasureResult
 from ..net import Net
-from . import dane, dkim, dmarc, dnssec, mtasts, mx, spf, starttls, tlsrpt
+from . import bimi, dane, dkim, dmarc, dnssec, ipv6, mtasts, mx, rpki, spf, starttls, tlsrpt
 from .web import caa, headers, hsts, reach, redirects, securitytxt
 from .web import tls as web_tls
 
@@ -44,6 +44,9 @@ REGISTRY: tuple[ModuleType, ...] = (
     caa,
     dnssec,
     dane,
+    bimi,
+    ipv6,
+    rpki,
 )
 
 

@@ -8,6 +8,9 @@ never repeat a handshake:
 * ``net.tls``  :class:`~mailguard.net.tls.TlsProbe`, TLS handshakes (direct, e.g. HTTPS);
 * ``net.smtp`` :class:`~mailguard.net.smtp.SmtpProbe`, SMTP sessions with STARTTLS;
 * ``net.http`` :class:`~mailguard.net.http.HttpClient`, HTTP(S) exchanges, redirects hop by hop;
+* ``net.ns``   :class:`~mailguard.net.nsprobe.NameServerProbe`, questions straight to a name server;
+* ``net.routes`` :class:`~mailguard.net.route.RouteCheck`, whether this host can reach an address
+  at all (no IPv6 here is "not tested", never a failure); injectable;
 * ``net.limits`` the per-address connection bound (``config.max_concurrency_per_host``).
 """
 
@@ -20,6 +23,8 @@ from ..config import Config
 from .dns import DnsAnswer, DnsClient
 from .http import HttpClient, HttpResponse, RedirectChain
 from .limits import HostLimits
+from .nsprobe import NameServerProbe, NsObservation
+from .route import RouteCheck
 from .smtp import SmtpObservation, SmtpProbe
 from .tls import TlsObservation, TlsProbe
 
@@ -32,7 +37,7 @@ class Net:
     """Everything a measure may use to observe the world."""
 
     def __init__(self, config: Config, *, dns: DnsClient | None = None,
-                 now: Callable[[], datetime] = _utcnow) -> None:
+                 now: Callable[[], datetime] = _utcnow, routes: RouteCheck | None = None) -> None:
         self.config = config
         self.dns = dns if dns is not None else DnsClient(config)
         self.now = now
@@ -40,13 +45,16 @@ class Net:
         self.tls = TlsProbe(config, now, self.limits)
         self.smtp = SmtpProbe(config, now, self.limits, self.tls)
         self.http = HttpClient(config, self.dns, self.limits)
+        self.ns = NameServerProbe(config, self.limits)
+        self.routes = routes if routes is not None else RouteCheck()
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        self.ns.close()
         self.smtp.close()
         self.tls.close()
         self.dns.close()
 
 
-__all__ = ["DnsAnswer", "DnsClient", "HttpClient", "HttpResponse", "Net", "RedirectChain",
-           "SmtpObservation", "SmtpProbe", "TlsObservation", "TlsProbe"]
+__all__ = ["DnsAnswer", "DnsClient", "HttpClient", "HttpResponse", "NameServerProbe", "Net", "NsObservation",
+           "RedirectChain", "RouteCheck", "SmtpObservation", "SmtpProbe", "TlsObservation", "TlsProbe"]

@@ -32,6 +32,7 @@ from ..errors import InputError, NoResolver
 from ..model import Evidence
 from .guard import address_allowed
 from .udpmux import UdpMux
+from .wire import Header, encode_query, read_header
 
 # Statuses of a DnsAnswer. The first three are answers; the rest mean "could not be tested".
 OK, NODATA, NXDOMAIN = "ok", "nodata", "nxdomain"
@@ -181,6 +182,8 @@ class DnsClient:
             self._evict()
         else:
             self._cache.move_to_end(key)
+            if future.done() and not future.cancelled():
+                return future.result()  # most questions of a batch are cache hits: no shield needed
         return await asyncio.shield(future)
 
     def _evict(self) -> None:
@@ -210,39 +213,46 @@ class DnsClient:
             qtype = dns.rdatatype.from_text(rdtype)
         except (dns.exception.DNSException, ValueError) as exc:
             return _failure(name, rdtype, "-", ERROR, f"not a valid question: {exc}", started, stamp)
-        query = dns.message.make_query(qname, qtype, use_edns=0, payload=self.payload, want_dnssec=dnssec)
-        if cd:
-            query.flags |= dns.flags.CD
-        else:
-            # RFC 6840 §5.7: AD in a query asks a validating resolver to report its verdict in
-            # the answer's AD bit even without DO; the evidence then shows what it concluded.
-            query.flags |= dns.flags.AD
+        # RFC 6840 §5.7: AD in a query asks a validating resolver to report its verdict in the
+        # answer's AD bit even without DO; the evidence then shows what it concluded.
+        try:
+            wire = encode_query(0, name, qtype, payload=self.payload, dnssec=dnssec, cd=cd, ad=not cd)
+        except ValueError:
+            wire = self._message(qname, qtype, dnssec, cd).to_wire()
         last: DnsAnswer | None = None
         for host, port in self.nameservers:
             self.queries_sent += 1
+            where = _where(host, port)
             try:
-                async with asyncio.timeout(self.timeout):
-                    response, used_tcp = await self._exchange(query, host, port)
+                data = await self._muxes[(host, port)].ask(wire, self.timeout)  # it keeps the timeout
+                header = read_header(data)
+                if header.truncated:  # the whole answer over TCP (RFC 7766)
+                    query = self._message(qname, qtype, dnssec, cd)
+                    async with asyncio.timeout(self.timeout):
+                        response = await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
+                    return _answer(name, rdtype, where, response, True, started, stamp)
             except (TimeoutError, dns.exception.Timeout):
-                last = _failure(name, rdtype, _where(host, port), TIMEOUT,
-                                f"no answer within {self.timeout:g} s", started, stamp)
+                last = _failure(name, rdtype, where, TIMEOUT, f"no answer within {self.timeout:g} s", started, stamp)
                 continue
             except (OSError, EOFError, dns.exception.DNSException, ValueError) as exc:
-                last = _failure(name, rdtype, _where(host, port), ERROR,
-                                _describe(exc), started, stamp)
+                last = _failure(name, rdtype, where, ERROR, _describe(exc), started, stamp)
                 continue
-            return _answer(name, rdtype, _where(host, port), response, used_tcp, started, stamp)
+            if not dnssec and header.ancount == 0 and header.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                return _empty(name, rdtype, where, header, started, stamp)  # nothing to decode
+            try:
+                response = dns.message.from_wire(data)
+            except dns.exception.DNSException as exc:
+                last = _failure(name, rdtype, where, ERROR, f"malformed answer: {_describe(exc)}", started, stamp)
+                continue
+            return _answer(name, rdtype, where, response, False, started, stamp)
         assert last is not None
         return last
 
-
-    async def _exchange(self, query: dns.message.Message, host: str, port: int) -> tuple[dns.message.Message, bool]:
-        """UDP over the shared socket; over TCP again when the answer is truncated (RFC 7766)."""
-        response = await self._muxes[(host, port)].ask(query, self.timeout)
-        if not response.flags & dns.flags.TC:
-            return response, False
-        tcp = await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
-        return tcp, True
+    def _message(self, qname: dns.name.Name, qtype: dns.rdatatype.RdataType, dnssec: bool,
+                 cd: bool) -> dns.message.Message:
+        query = dns.message.make_query(qname, qtype, use_edns=0, payload=self.payload, want_dnssec=dnssec)
+        query.flags |= dns.flags.CD if cd else dns.flags.AD
+        return query
 
 
 def _where(host: str, port: int) -> str:
@@ -301,6 +311,22 @@ def _answer(
     })
     return DnsAnswer(name, rdtype, where, status, rcode_text, flags, tuple(records), tuple(cnames),
                      transport, stamp, elapsed, "", evidence, tuple(rdatas), response)
+
+
+def _empty(name: str, rdtype: str, where: str, header: Header, started: float, stamp: str) -> DnsAnswer:
+    """NXDOMAIN or NODATA read from the header alone: an answer with no records."""
+    status = NXDOMAIN if header.rcode == dns.rcode.NXDOMAIN else NODATA
+    rcode_text = dns.rcode.to_text(dns.rcode.Rcode(header.rcode))
+    flags = header.flag_names
+    elapsed = (time.monotonic() - started) * 1000
+    summary = f"{rdtype} {name} @{where} {rcode_text} flags={' '.join(flags)} 0 RR {elapsed:.1f} ms udp"
+    evidence = Evidence("dns", summary, {
+        "query": {"name": name, "type": rdtype}, "status": status,
+        "resolver": where, "rcode": rcode_text, "flags": list(flags), "ad": "ad" in flags,
+        "transport": "udp", "time": stamp, "elapsed_ms": round(elapsed, 2),
+        "cnames": [], "records": [], "records_omitted": 0,
+    })
+    return DnsAnswer(name, rdtype, where, status, rcode_text, flags, (), (), "udp", stamp, elapsed, "", evidence)
 
 
 def _ttl_text(records: list[DnsRecord]) -> str:

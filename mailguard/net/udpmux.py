@@ -4,6 +4,7 @@ Opening a socket per query costs more CPU than the query itself once hundreds of
 flight (see PERFORMANCE.md); a connected socket also hears ICMP "port unreachable", so a dead
 resolver fails every waiting query at once instead of each waiting out its timeout.
 An answer is accepted only if its id AND question match a query in flight (RFC 5452 §9.1).
+It works on wire bytes; encoding and decoding are the caller's (see ``wire``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,16 @@ import random
 import socket
 
 import dns.exception
-import dns.message
+
+from .wire import question_matches
 
 RECEIVE_BUFFER = 4 * 1024 * 1024
 MAX_DATAGRAM = 65535
+# Questions in flight to one resolver. A batch asks tens of thousands of questions in bursts;
+# past a few hundred at once a resolver's (or the kernel's) receive buffer drops some, and each
+# drop costs a retransmission. Waiting for a slot costs nothing by comparison.
+MAX_IN_FLIGHT = 256
+RETRANSMIT_AFTER = 1.0  # seconds (or half the timeout, if shorter)
 
 
 class ResolverUnreachable(OSError):
@@ -37,6 +44,11 @@ class _Protocol(asyncio.DatagramProtocol):
         self.mux._fail_all(ResolverUnreachable("socket closed"))
 
 
+def _expire(future: asyncio.Future[bytes], timeout: float) -> None:
+    if not future.done():
+        future.set_exception(dns.exception.Timeout(timeout=timeout))  # type: ignore[no-untyped-call]
+
+
 class UdpMux:
     """Queries to one resolver over one connected UDP socket."""
 
@@ -45,13 +57,15 @@ class UdpMux:
         self._transport: asyncio.DatagramTransport | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._opening: asyncio.Future[None] | None = None
-        self._pending: dict[int, tuple[dns.message.Message, asyncio.Future[dns.message.Message]]] = {}
+        self._pending: dict[int, tuple[bytes, asyncio.Future[bytes]]] = {}
+        self._slots: asyncio.Semaphore | None = None
 
     async def _open(self) -> asyncio.DatagramTransport:
         if self._loop is not asyncio.get_running_loop():
             self.close()  # a socket belongs to the loop that opened it
             self._opening = None
             self._loop = asyncio.get_running_loop()
+            self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         if self._transport is not None and not self._transport.is_closing():
             return self._transport
         if self._opening is None:
@@ -79,32 +93,38 @@ class UdpMux:
         self._transport = transport
         self._opening = None
 
-    async def ask(self, query: dns.message.Message, timeout: float) -> dns.message.Message:
-        """Send ``query`` (its id is replaced) and wait for the matching answer.
+    async def ask(self, query: bytes, timeout: float) -> bytes:
+        """Send ``query`` (wire format; its id is replaced) and return the matching answer's bytes.
 
-        One retransmission at half the timeout covers a lost datagram on real networks.
+        One retransmission (after a second, or half the timeout) covers a lost datagram.
         Raises dns.exception.Timeout, ResolverUnreachable or OSError.
         """
         transport = await self._open()
+        assert self._slots is not None
+        async with self._slots:
+            return await self._exchange(transport, query, timeout)
+
+    async def _exchange(self, transport: asyncio.DatagramTransport, query: bytes, timeout: float) -> bytes:
         loop = asyncio.get_running_loop()
         query_id = self._free_id()
-        query.id = query_id
-        wire = query.to_wire()
-        future: asyncio.Future[dns.message.Message] = loop.create_future()
-        self._pending[query_id] = (query, future)
+        wire = query_id.to_bytes(2, "big") + query[2:]
+        future: asyncio.Future[bytes] = loop.create_future()
+        self._pending[query_id] = (wire, future)
+        # Two timers rather than asyncio.wait(): a batch sends tens of thousands of questions.
+        resend = loop.call_later(min(RETRANSMIT_AFTER, timeout / 2), self._resend, transport, wire)
+        expire = loop.call_later(timeout, _expire, future, timeout)
         try:
             transport.sendto(wire)
-            done, _ = await asyncio.wait([future], timeout=timeout / 2)
-            if not done:
-                transport.sendto(wire)
-                done, _ = await asyncio.wait([future], timeout=timeout / 2)
-            if not done:
-                raise dns.exception.Timeout(timeout=timeout)  # type: ignore[no-untyped-call]
-            return future.result()
+            return await future
         finally:
+            resend.cancel()
+            expire.cancel()
             self._pending.pop(query_id, None)
-            if not future.done():
-                future.cancel()
+
+    @staticmethod
+    def _resend(transport: asyncio.DatagramTransport, wire: bytes) -> None:
+        if not transport.is_closing():
+            transport.sendto(wire)
 
     def _free_id(self) -> int:
         while True:
@@ -119,19 +139,9 @@ class UdpMux:
         if entry is None:
             return
         query, future = entry
-        if future.done():
-            return
-        try:
-            response = dns.message.from_wire(data, question_only=False)
-        except dns.exception.DNSException:
-            # Truncated answers may not parse past the header; let the caller retry over TCP.
-            try:
-                response = dns.message.from_wire(data, question_only=True)
-            except dns.exception.DNSException:
-                return
-        if not query.is_response(response):
-            return  # a forged or stale answer: ignore it and keep waiting
-        future.set_result(response)
+        if future.done() or not data[2] & 0x80 or not question_matches(query, data):
+            return  # not a response to this query (forged or stale): keep waiting
+        future.set_result(data)
 
     def _fail_all(self, exc: Exception) -> None:
         for _query, future in list(self._pending.values()):

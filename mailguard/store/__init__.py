@@ -68,7 +68,11 @@ def open_store(value: str) -> Store:
         engine = create_engine(url, connect_args={"timeout": 60})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        try:
+            engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        except ImportError as exc:
+            raise StoreError(f"{parsed.get_backend_name()} needs its driver ({exc.name}): "
+                             "pip install 'mailguard[fleet]'") from exc
     try:
         _migrate(engine, parsed.database if parsed.get_backend_name() == "sqlite" else None)
     except SQLAlchemyError as exc:

@@ -5,7 +5,7 @@ this order wins: 2 > 3 > 4 > 1 > 0.
   0  nothing at or above the failure threshold (--fail-on, default: fail)
   1  findings at or above the threshold, or a promise not upheld
   2  bad usage or input (an invalid domain name, an unreadable file, a bad config file)
-  3  could not scan (no resolver reachable, domain does not exist, deadline passed)
+  3  could not scan (no resolver reachable, domain does not exist, deadline passed, broker or database down)
   4  worse than the previous report in the report folder
 With several domains: 3 only when none could be scanned; 1 when any has findings at or above
 the threshold or could not be scanned. 130: interrupted (Ctrl-C); finished results are kept.
@@ -20,10 +20,11 @@ import asyncio
 import csv
 import dataclasses
 import io
+import ipaddress
 import itertools
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,11 @@ from tabulate import tabulate
 from . import promises, render, signing
 from ._version import __version__
 from .batch import BatchTally, read_domains, scan_many
+from .batch.chunk import Recorder
 from .batch.runner import ScanOne
 from .compare import compare
-from .config import Config
-from .errors import InputError, MailguardError, NoResolver
+from .config import Config, IpNetwork
+from .errors import BrokerError, InputError, MailguardError, NoResolver, StoreError
 from .measures.spf import Result, SpfResult, evaluate
 from .measures.spf.lookups import parse_ip
 from .measures.spf.macros import IpAddress
@@ -61,7 +63,7 @@ Exit codes (when several apply: 2 > 3 > 4 > 1 > 0):
   0  nothing at or above the failure threshold (--fail-on)
   1  findings at or above the threshold, or a promise not upheld
   2  bad usage or input (e.g. an invalid domain name, a bad config file)
-  3  could not scan (no resolver reachable, domain does not exist, deadline passed)
+  3  could not scan (no resolver reachable, domain does not exist, deadline passed, broker or database down)
   4  worse than the previous report in the report folder
 With several domains: 3 only when none could be scanned; 1 when any has findings at or
 above the threshold or could not be scanned. 130: interrupted (Ctrl-C); finished results kept.
@@ -95,6 +97,44 @@ def check_trust_anchor(path: Path) -> None:
         load_anchors(path)
     except (OSError, ParseError) as exc:
         fail_usage(f"--trust-anchor {path}: {exc}")
+
+
+def fleet_options(func: Any) -> Any:
+    """Options of the fleet engine and the results database."""
+    options = [
+        click.option("--engine", type=click.Choice(["local", "celery"]), default="local", show_default=True,
+                     help="local: this process. celery: chunks sent to `mailguard worker`s through --broker."),
+        click.option("--broker", envvar="MAILGUARD_BROKER", metavar="URL",
+                     help="Redis URL of the Celery broker, redis://HOST:6379/0 (env MAILGUARD_BROKER)."),
+        click.option("--chunk-size", type=click.IntRange(1, 100_000), default=200, show_default=True,
+                     help="Domains per Celery task."),
+        db_option("Record every finished scan in this database (SQLite path or postgresql://...). "
+                  "Default with --engine celery: reports/mailguard.db."),
+        click.option("--run", "run_id", metavar="RUN_ID",
+                     help="Resume collecting the results of this fleet run (printed when it started)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def db_option(text: str) -> Callable[[Any], Any]:
+    return click.option("--db", envvar="MAILGUARD_DB", metavar="URL", help=f"{text} (env MAILGUARD_DB)")
+
+
+def default_db() -> str:
+    from .store import DEFAULT_DB
+
+    return DEFAULT_DB
+
+
+def parse_networks(values: Sequence[str]) -> tuple[IpNetwork, ...] | None:
+    if not values:
+        return None
+    try:
+        return tuple(ipaddress.ip_network(v, strict=False) for v in values)
+    except ValueError as exc:
+        raise InputError(f"bad --allow-network: {exc}") from exc
 
 
 def build_config(nameservers: Sequence[str], timeout: float, **fields: Any) -> Config:
@@ -234,6 +274,9 @@ def _given(ctx: click.Context, name: str) -> bool:
               help="Check profile (TOML) to use instead of checks/<domain>.toml.")
 @click.option("--checks-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("checks"),
               show_default=True, help="Where check profiles <domain>.toml are looked up.")
+@click.option("--allow-network", "allowed_networks", multiple=True, metavar="CIDR",
+              help="Contact only addresses in this network (repeatable), e.g. 127.0.0.0/8 for a lab.")
+@fleet_options
 @click.pass_context
 def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None, concurrency: int,
          nameservers: tuple[str, ...], timeout: float, deadline: float,
@@ -245,7 +288,9 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
          report_formats: tuple[str, ...],
          report_dir: Path | None, config_file: Path | None, sign_key: Path | None, signer: str | None,
          summary: str | None, fail_on: str, lang: str | None, quiet: bool, verbose: bool,
-         statement: str | None, profile_file: Path | None, checks_dir: Path) -> None:
+         statement: str | None, profile_file: Path | None, checks_dir: Path,
+         allowed_networks: tuple[str, ...], engine: str, broker: str | None, chunk_size: int, db: str | None,
+         run_id: str | None) -> None:
     """Scan DOMAINS (and those in --domains-file, or the config file's): every measure with its
     evidence, and a verdict on every promise.
 
@@ -263,6 +308,11 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
         return value if _given(ctx, name) or configured in (None, ()) else configured
 
     fail_on = pick("fail_on", fail_on, settings.fail_on)
+    engine = pick("engine", engine, settings.engine)
+    chunk_size = pick("chunk_size", chunk_size, settings.chunk_size)
+    broker = broker or settings.broker  # the command line and MAILGUARD_BROKER win over the file
+    db = db or settings.db
+    check_fleet_usage(engine, broker, run_id, eml_files)
     ca_bundle = pick("ca_bundle", ca_bundle, settings.ca_bundle)
     trust_anchor = pick("trust_anchor", trust_anchor, settings.trust_anchor)
     for path in (ca_bundle, trust_anchor):
@@ -273,6 +323,7 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
                           bimi_selectors, bimi_ca)
     try:
         extra_hosts = tuple(normalize_domain(h) for h in web_hosts)
+        networks = parse_networks(allowed_networks)
     except InputError as exc:
         fail_usage(str(exc))
     config = build_config(pick("nameservers", nameservers, settings.nameservers),
@@ -282,13 +333,13 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
                           eml_files=eml_files, web_hosts=extra_hosts,
                           measures=pick("measures", measures, settings.measures), ca_bundle=ca_bundle,
                           trust_anchor=trust_anchor, fail_on=fail_on, lang=lang or settings.lang or "en",
-                          **peers)
+                          allowed_networks=networks, **peers)
     checker, statement_lang = promise_checker(config, statement, profile_file, settings.statements,
                                               pick("checks_dir", checks_dir, settings.checks_dir))
     chosen_lang = lang or settings.lang or statement_lang
     config = dataclasses.replace(config, lang="nl" if chosen_lang == "nl" else "en")
     domains = domains or settings.domains or checker.domains()
-    if not domains and domains_file is None:
+    if not domains and domains_file is None and run_id is None:
         fail_usage("give at least one DOMAIN or --domains-file FILE (or a --config file with domains = [...])"
                    + ("; the statement names no domain of its own" if statement or settings.statements else ""))
     try:
@@ -305,13 +356,19 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
     if trust_anchor is not None:
         check_trust_anchor(trust_anchor)
     source = itertools.chain(names, read_domains(domains_file) if domains_file else ())
-    batch = total > 1
+    batch = total > 1 or run_id is not None
     summary = summary or ("table" if batch else "none")
     output = Output(stdout_fmt, lang=chosen_lang, verbose=verbose, many=batch,
                     quiet=quiet and stdout_fmt == "text", writer=writer, fail_on=fail_on)
     progress = Progress(total, enabled=batch and not quiet and sys.stderr.isatty())
-    tally, interrupted = run_batch(source, config, concurrency, output, progress,
-                                   keep_rows=summary == "csv", scan=checker.scan)
+    if engine == "celery":
+        assert broker is not None
+        tally, interrupted = run_fleet(None if run_id else source, config, output, progress, broker=broker,
+                                       db=db or default_db(), chunk_size=chunk_size, run_id=run_id,
+                                       keep_rows=summary == "csv", checker=checker)
+    else:
+        tally, interrupted = run_batch(source, config, concurrency, output, progress,
+                                       keep_rows=summary == "csv", scan=checker.scan, db=db, total=total)
     output.close()
     if not quiet and summary != "none":
         print_summary(tally, summary, to_stderr=stdout_fmt != "text")
@@ -509,20 +566,29 @@ class Progress:
 
 
 def run_batch(source: Iterable[str], config: Config, concurrency: int, output: Output,
-              progress: Progress, *, keep_rows: bool = False,
-              scan: ScanOne | None = None) -> tuple[BatchTally, bool]:
-    """Scan everything in ``source``; returns the tally and whether Ctrl-C stopped it."""
+              progress: Progress, *, keep_rows: bool = False, scan: ScanOne | None = None,
+              db: str | None = None, total: int = 0) -> tuple[BatchTally, bool]:
+    """Scan everything in ``source``; returns the tally and whether Ctrl-C stopped it.
+
+    With ``db`` every finished report is also recorded there, in a run of its own."""
     tally = BatchTally(keep_rows=keep_rows)
+    recorder = open_recorder(db, "local", total, config) if db else None
 
     async def go() -> None:
-        async for report in scan_many(source, config, concurrency=concurrency, scan=scan):
-            tally.add(report, failing=exit_code([report], config.fail_on) == EXIT_FINDINGS)
-            output(report)
-            progress.update(tally)
+        try:
+            async for report in scan_many(source, config, concurrency=concurrency, scan=scan):
+                if recorder is not None:
+                    recorder.add(report)
+                deliver(report, tally, output, progress, config.fail_on)
+        finally:
+            if recorder is not None:
+                recorder.flush()
 
     interrupted = False
     try:
         asyncio.run(go())
+        if recorder is not None:
+            recorder.store.finish_run(recorder.run_id)
     except KeyboardInterrupt:
         interrupted = True
     except NoResolver as exc:
@@ -533,6 +599,100 @@ def run_batch(source: Iterable[str], config: Config, concurrency: int, output: O
         sys.exit(EXIT_USAGE if isinstance(exc, InputError) else EXIT_UNSCANNABLE)
     finally:
         progress.finish()
+        if recorder is not None:
+            recorder.store.close()
+    return tally, interrupted
+
+
+def deliver(report: ScanReport, tally: BatchTally, output: Output, progress: Progress, fail_on: str) -> None:
+    """One finished report, local or from a worker: count it, write it, move the progress line."""
+    tally.add(report, failing=exit_code([report], fail_on) == EXIT_FINDINGS)
+    output(report)
+    progress.update(tally)
+
+
+def check_fleet_usage(engine: str, broker: str | None, run_id: str | None, eml_files: Sequence[Path]) -> None:
+    if run_id is not None and engine != "celery":
+        fail_usage("--run resumes a fleet run: give it with --engine celery")
+    if engine == "celery" and not broker:
+        fail_usage("--engine celery needs --broker redis://HOST:6379/0 (or MAILGUARD_BROKER)")
+    if engine == "celery" and eml_files:
+        fail_usage("--eml reads messages on this machine: use it with --engine local")
+
+
+def open_recorder(db: str, engine: str, total: int, config: Config) -> Recorder:
+    """A run in the database ``db`` that finished local reports are recorded in."""
+    from .config import config_to_dict
+    from .store import open_store
+
+    store = guarded(open_store, db)
+    run_id = guarded(store.start_run, engine, total, {"config": config_to_dict(config)})
+    click.echo(f"mailguard: run {run_id}, recorded in {db}", err=True)
+    return Recorder(store, run_id)
+
+
+def guarded(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call; a database, broker or input error becomes its one-line message and exit code."""
+    try:
+        return call(*args, **kwargs)
+    except (StoreError, BrokerError) as exc:
+        click.echo(f"mailguard: {exc}", err=True)
+        sys.exit(EXIT_UNSCANNABLE)
+    except InputError as exc:
+        fail_usage(str(exc))
+
+
+def need_fleet() -> Any:
+    """The Celery modules, or a one-line error when the [fleet] extra is not installed."""
+    try:
+        from .batch import celery_app, fleet
+    except ImportError as exc:
+        click.echo(f"mailguard: the fleet engine needs Celery and Redis ({exc.name} is missing): "
+                   "pip install 'mailguard[fleet]'", err=True)
+        sys.exit(EXIT_USAGE)
+    return celery_app, fleet
+
+
+def run_fleet(source: Iterable[str] | None, config: Config, output: Output, progress: Progress, *,
+              broker: str, db: str, chunk_size: int, run_id: str | None, keep_rows: bool = False,
+              checker: promises.PromiseScan | None = None) -> tuple[BatchTally, bool]:
+    """Send ``source`` to the workers in chunks (or resume ``run_id``) and deliver results as they come."""
+    from .batch.chunk import promise_settings
+    from .store import database_url, open_store
+
+    celery_app, fleet = need_fleet()
+    guarded(celery_app.ping_broker, broker)
+    store = guarded(open_store, db)
+    app = guarded(celery_app.make_app, broker)
+    tally = BatchTally(keep_rows=keep_rows)
+    interrupted = False
+
+    def started(new_run: str) -> None:
+        click.echo(f"mailguard: run {new_run}; if stopped, collect it with --run {new_run}", err=True)
+
+    try:
+        if source is None:
+            assert run_id is not None
+            if store.run(run_id) is None:
+                fail_usage(f"no run {run_id!r} in {db}")
+        else:
+            run_id = guarded(fleet.submit, app, store, source, config, chunk_size=chunk_size,
+                             db=database_url(db), on_start=started,
+                             promises=(lambda chunk: promise_settings(checker, chunk)) if checker else None)
+        run = store.run(run_id)
+        progress.total = run.total if run else progress.total
+        for report in fleet.collect(app, store, run_id):
+            deliver(report, tally, output, progress, config.fail_on)
+    except KeyboardInterrupt:
+        interrupted = True
+        click.echo(f"mailguard: the workers go on; collect the rest with --run {run_id}", err=True)
+    except (StoreError, BrokerError) as exc:
+        progress.finish()
+        click.echo(f"mailguard: {exc}" + (f"; collect the rest with --run {run_id}" if run_id else ""), err=True)
+        sys.exit(EXIT_UNSCANNABLE)
+    finally:
+        progress.finish()
+        store.close()
     return tally, interrupted
 
 
@@ -772,6 +932,85 @@ def dkim_verify(message: Path, nameservers: tuple[str, ...], timeout: float, fmt
     sys.exit(EXIT_FINDINGS)
 
 
+@main.command()
+@click.option("--broker", envvar="MAILGUARD_BROKER", metavar="URL", required=True,
+              help="Redis URL of the Celery broker, redis://HOST:6379/0 (env MAILGUARD_BROKER).")
+@click.option("--concurrency", type=click.IntRange(1, 5000), default=100, show_default=True,
+              help="Domains in flight in this worker's event loop.")
+@db_option("Write results to this database (SQLite path or postgresql://...). "
+           "Default: the one the submitting `mailguard scan` names")
+@click.option("--visibility-timeout", type=click.FloatRange(5, 7 * 24 * 3600), default=3600, show_default=True,
+              help="Seconds before a chunk a dead worker took is handed out again; longer than a chunk's deadline.")
+@click.option("--name", metavar="NAME", help="Worker name (default mailguard-PID@HOST).")
+@click.option("--loglevel", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="INFO",
+              show_default=True)
+def worker(broker: str, concurrency: int, db: str | None, visibility_timeout: float, name: str | None,
+           loglevel: str) -> None:
+    """Run a Celery worker that scans the chunks `mailguard scan --engine celery` sends.
+
+    One chunk at a time per worker process (start one worker per core); inside it, up to
+    --concurrency domains in flight on one event loop, exactly as a local batch.
+    """
+    celery_app, _fleet = need_fleet()
+    sys.exit(guarded(celery_app.run_worker, broker, concurrency=concurrency, db=db,
+                     visibility_timeout=visibility_timeout, name=name, loglevel=loglevel))
+
+
+@main.command()
+@click.argument("domain")
+@db_option("The results database (SQLite path or postgresql://...). Default: reports/mailguard.db")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True,
+              help="Show the newest this many scans.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def history(domain: str, db: str | None, limit: int, fmt: str) -> None:
+    """List DOMAIN's recorded scans and what changed between consecutive ones."""
+    from .render import fleet as render_fleet
+    from .store import open_store
+
+    try:
+        name = normalize_domain(domain)
+    except InputError as exc:
+        fail_usage(str(exc))
+    store = guarded(open_store, db or default_db())
+    try:
+        scans = guarded(store.history, name, limit)
+    finally:
+        store.close()
+    steps = [(row, compare(before[1], doc) if before else None)
+             for before, (row, doc) in zip([None, *scans], scans, strict=False)]
+    render = render_fleet.history_json if fmt == "json" else render_fleet.history_text
+    click.echo(render(name, steps))
+    sys.exit(EXIT_OK if scans else EXIT_UNSCANNABLE)
+
+
+@main.command("fleet")
+@click.argument("run_id", required=False, metavar="[RUN]")
+@db_option("The results database (SQLite path or postgresql://...). Default: reports/mailguard.db")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="table: the run in counts; csv: one row a domain; json: both.")
+def fleet_summary(run_id: str | None, db: str | None, fmt: str) -> None:
+    """Summarise a run (default: the newest): scanned, not scannable, failing each measure,
+    promises not upheld, and the domains that got worse since their previous scan."""
+    from .render import fleet as render_fleet
+    from .store import open_store
+    from .store.summary import summarise
+
+    store = guarded(open_store, db or default_db())
+    try:
+        run = guarded(store.run, run_id)
+        if run is None:
+            fail_usage(f"no run {run_id!r} in the database" if run_id else "no runs in the database yet")
+        if fmt == "csv":
+            for line in render_fleet.rows_csv(lambda: store.scan_rows(run.id)):
+                click.echo(line, nl=False)
+        else:
+            found = guarded(summarise, store, run)
+            click.echo(render_fleet.summary_json(found) if fmt == "json" else render_fleet.summary_table(found))
+    finally:
+        store.close()
+    sys.exit(EXIT_OK)
+
+
 @main.command("measures")
 def list_measures() -> None:
     """List the measures mailguard can run."""
@@ -858,6 +1097,26 @@ def diff(old: Path, new: Path, fmt: str, lang: str) -> None:
     else:
         click.echo(render_diff.render(comparison, lang=lang), nl=False)
     sys.exit(EXIT_WORSE if comparison.worse else EXIT_OK)
+
+
+@main.command("lab")
+def lab_server() -> None:
+    """Serve the lab's DNS (good.test, weak.test, ...) on loopback until Ctrl-C, to scan it offline:
+    `mailguard scan good.test --nameserver ADDRESS --allow-network 127.0.0.0/8`."""
+    import time
+
+    from .lab import Lab
+
+    with Lab() as lab:
+        address = lab.dns.address if lab.dns else "?"
+        click.echo(f"lab DNS on {address}: scan with --nameserver {address} --allow-network 127.0.0.0/8; "
+                   "Ctrl-C stops it", err=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    sys.exit(EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

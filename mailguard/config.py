@@ -7,9 +7,10 @@ CLI reads options from anywhere else.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -66,3 +67,56 @@ class Config:
     bimi_selectors: tuple[str, ...] = ()
     bimi_ca: Path | None = None
     extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+
+
+def config_to_dict(config: Config) -> dict[str, object]:
+    """The settings as plain JSON data, to send a batch's settings to a worker or keep them in a run.
+
+    Paths become strings, networks their CIDR text, tuples lists; ``extra`` is local to a process
+    and is not sent.
+    """
+    data: dict[str, object] = {}
+    for name in Config.__dataclass_fields__:
+        value = getattr(config, name)
+        if name == "extra":
+            continue
+        if name == "nameservers":
+            value = [[host, port] for host, port in value]
+        elif name == "allowed_networks":
+            value = None if value is None else [str(n) for n in value]
+        data[name] = _plain(value)
+    return data
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def config_from_dict(data: Mapping[str, object]) -> Config:
+    """The inverse of :func:`config_to_dict`; unknown keys (from a newer mailguard) are ignored."""
+    fields: dict[str, Any] = {}
+    for name, value in data.items():
+        spec = Config.__dataclass_fields__.get(name)
+        if spec is None or name == "extra":
+            continue
+        if name == "nameservers" and isinstance(value, list):
+            value = tuple((str(host), int(port)) for host, port in value)
+        elif name == "allowed_networks" and isinstance(value, list):
+            value = tuple(ipaddress.ip_network(str(n)) for n in value)
+        elif "Path" in str(spec.type) and isinstance(value, list):
+            value = tuple(Path(str(v)) for v in value)
+        elif "Path" in str(spec.type) and value is not None:
+            value = Path(str(value))
+        else:
+            value = _tuples(value)
+        fields[name] = value
+    return Config(**fields)
+
+
+def _tuples(value: object) -> object:
+    """JSON lists back to the tuples a frozen Config holds."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

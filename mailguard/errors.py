@@ -17,7 +17,9 @@ cannot observe something returns a ``not tested`` finding instead of raising.
      │    ├── TlsError          handshake failed
      │    ├── SmtpError         unexpected SMTP reply
      │    └── HttpError         HTTP exchange failed or exceeded a cap
-     └── ScanError             the scan as a whole could not run: exit code 3
+     ├── ScanError             the scan as a whole could not run: exit code 3
+     ├── StoreError            the results database cannot be reached or written: exit code 3
+     └── BrokerError           the Celery broker (Redis) cannot be reached: exit code 3
 """
 
 from __future__ import annotations
@@ -88,3 +90,11 @@ class HttpError(NetworkError):
 
 class ScanError(MailguardError):
     """The scan as a whole could not run (exit code 3)."""
+
+
+class StoreError(MailguardError):
+    """The results database cannot be opened, migrated or written (exit code 3)."""
+
+
+class BrokerError(MailguardError):
+    """The broker a fleet scan sends its chunks through cannot be reached (exit code 3)."""

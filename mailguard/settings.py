@@ -21,6 +21,10 @@
     rpki_url = "http://routinator.example:8323/"  # ... or a Routinator HTTP service
     bimi_selectors = ["brand"]      # BIMI selectors besides default
     bimi_ca = "vmc-roots.pem"       # the roots mark certificates (VMC/CMC) are checked against
+    engine = "celery"               # local | celery: fleet scans on `mailguard worker`s
+    broker = "redis://127.0.0.1:6379/0"
+    chunk_size = 200                # domains per Celery task
+    db = "reports/mailguard.db"     # results database: a SQLite path or postgresql://...
 
 Read with :mod:`tomllib`; an unknown key or a value of the wrong type is an error that names the
 key (exit code 2), so a typo never silently falls back to a default. Options given on the
@@ -63,13 +67,18 @@ class RunSettings:
     rpki_url: str | None = None
     bimi_selectors: tuple[str, ...] = ()
     bimi_ca: Path | None = None
+    engine: str | None = None
+    broker: str | None = None
+    chunk_size: int | None = None
+    db: str | None = None
     source: Path | None = None
 
 
 _LISTS = {"domains", "statements", "formats", "nameservers", "dkim_selectors", "measures", "bimi_selectors"}
 _PATHS = {"checks_dir", "report_dir", "sign_key", "ca_bundle", "trust_anchor", "rpki_vrps", "bimi_ca"}
 _NUMBERS = {"timeout": (0.1, 120.0), "deadline": (1.0, 3600.0)}
-_CHOICES = {"lang": ("en", "nl"), "fail_on": ("warn", "fail")}
+_CHOICES = {"lang": ("en", "nl"), "fail_on": ("warn", "fail"), "engine": ("local", "celery")}
+_INTEGERS = {"chunk_size": (1, 100_000)}
 KNOWN = tuple(f.name for f in fields(RunSettings) if f.name != "source")
 
 
@@ -118,10 +127,17 @@ def _value(key: str, value: Any, base: Path, path: Path) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
             raise bad(f"a number from {low:g} to {high:g}")
         return float(value)
+    if key in _INTEGERS:
+        low_int, high_int = _INTEGERS[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low_int <= value <= high_int:
+            raise bad(f"a whole number from {low_int} to {high_int}")
+        return value
     if key in _CHOICES:
         if value not in _CHOICES[key]:
             raise bad(" or ".join(repr(c) for c in _CHOICES[key]))
         return value
-    if not isinstance(value, str):  # signer, rpki_url
+    if not isinstance(value, str) or (key in ("broker", "db") and not value):  # signer, rpki_url, broker, db
         raise bad("a string")
+    if key == "db" and "://" not in value:  # a SQLite file, relative to the config file
+        return str(base / Path(value).expanduser())
     return value

@@ -14,6 +14,9 @@ from mailguard.model import MeasureResult, ScanReport
 from mailguard.net import Net
 from mailguard.scanner import scan_domain
 
+# The fleet tests' real servers (redis-server, PostgreSQL), started once per session when asked for.
+from .services import postgres_server, redis_server  # noqa: F401
+
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:

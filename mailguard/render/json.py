@@ -5,10 +5,20 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..model import ScanReport
+from ..model import (
+    Area,
+    Evidence,
+    Finding,
+    Fulfilment,
+    MeasureResult,
+    Promise,
+    PromiseResult,
+    ScanReport,
+    Verdict,
+)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -30,3 +40,46 @@ def to_jsonable(value: Any) -> Any:
 
 def render(report: ScanReport, *, indent: int | None = 2) -> str:
     return json.dumps(to_jsonable(report), indent=indent, ensure_ascii=False, sort_keys=False)
+
+
+def load(doc: Mapping[str, Any]) -> ScanReport:
+    """The report a JSON document (as :func:`render` writes it) describes, so that a report kept
+    in the database renders like a fresh one: ``to_jsonable(load(doc)) == doc``. Keys a newer
+    mailguard added are ignored; fields an older one did not write keep their defaults."""
+    special: dict[str, Callable[[Any], Any]] = {"measures": lambda v: tuple(_measure(m) for m in v),
+               "promises": lambda v: tuple(_promise_result(p) for p in v),
+               "resolvers": tuple, "scores": dict, "extra": dict, "elapsed_ms": float}
+    values: dict[str, Any] = {}
+    for spec in dataclasses.fields(ScanReport):
+        if spec.name in doc:
+            value = doc[spec.name]
+            values[spec.name] = special[spec.name](value) if spec.name in special else value
+    return ScanReport(**values)
+
+
+def _evidence(doc: Mapping[str, Any]) -> Evidence:
+    return Evidence(kind=doc["kind"], summary=doc["summary"], data=dict(doc.get("data", {})))
+
+
+def _finding(doc: Mapping[str, Any]) -> Finding:
+    return Finding(code=doc["code"], check=doc["check"], verdict=Verdict(doc["verdict"]), reason=doc["reason"],
+                   rfc=doc.get("rfc", ""), params=dict(doc.get("params", {})),
+                   evidence=tuple(_evidence(e) for e in doc.get("evidence", ())), subject=doc.get("subject", ""))
+
+
+def _measure(doc: Mapping[str, Any]) -> MeasureResult:
+    return MeasureResult(name=doc["name"], title=doc["title"], area=Area(doc["area"]),
+                         status=Verdict(doc["status"]), findings=tuple(_finding(f) for f in doc["findings"]),
+                         evidence=tuple(_evidence(e) for e in doc.get("evidence", ())),
+                         data=dict(doc.get("data", {})), elapsed_ms=float(doc.get("elapsed_ms", 0.0)))
+
+
+def _promise_result(doc: Mapping[str, Any]) -> PromiseResult:
+    promise = doc["promise"]
+    return PromiseResult(
+        promise=Promise(kind=promise["kind"], sentence=promise["sentence"],
+                        domains=tuple(promise.get("domains", ())), settings=dict(promise.get("settings", {}))),
+        verdict=Fulfilment(doc["verdict"]), code=doc["code"], reason=doc["reason"],
+        params=dict(doc.get("params", {})), measures=tuple(doc.get("measures", ())),
+        findings=tuple(_finding(f) for f in doc.get("findings", ())),
+    )

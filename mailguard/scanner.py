@@ -42,6 +42,11 @@ _UNSCANNABLE = {TIMEOUT: "no answer from the resolver", ERROR: "the resolver cou
                 REFUSED: "the resolver refused to answer", NXDOMAIN: "the domain does not exist (NXDOMAIN)"}
 
 
+# Loop turns from a measure's start to its first question on the wire (task start, the measure's
+# gather, the DNS client's task, the socket): the lead measures' questions are out after these.
+_TURNS_TO_FIRST_QUESTION = 4
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -55,14 +60,28 @@ async def scan_domain(domain: str, config: Config, *, net: Net | None = None) ->
     deadline = asyncio.get_running_loop().time() + config.deadline
     measures = select(config.measures)
     error: str | None = None
+    tasks: dict[str, asyncio.Future[MeasureResult]] = {}
     try:
-        tasks = [asyncio.ensure_future(_run_one(m, net, domain, config, deadline)) for m in measures]
+        # Answers come back in the order questions went out, and a chain's next question waits
+        # for its answer: the measures with chains of dependent questions go first, the bulk
+        # ones (dozens of independent questions) a few loop turns later, once those are sent.
+        for bulk in (False, True):
+            if bulk:
+                for _ in range(_TURNS_TO_FIRST_QUESTION):
+                    await asyncio.sleep(0)
+            for m in measures:
+                if getattr(m, "BULK", False) == bulk:
+                    tasks[m.NAME] = asyncio.ensure_future(_run_one(m, net, domain, config, deadline))
         error = await _preflight(net, domain)
         if error is not None:
-            for task in tasks:
+            for task in tasks.values():
                 task.cancel()
-        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        outcomes = await asyncio.gather(*(tasks[m.NAME] for m in measures), return_exceptions=True)
         results = tuple(o for o in outcomes if isinstance(o, MeasureResult))
+    except asyncio.CancelledError:
+        for task in tasks.values():  # a cancelled scan (deadline, Ctrl-C) leaves no measure running
+            task.cancel()
+        raise
     finally:
         if own:
             await net.aclose()

@@ -16,6 +16,7 @@ from mailguard.batch import read_domains, scan_many
 from mailguard.cli import main
 from mailguard.config import LOOPBACK_ONLY, Config
 from mailguard.lab import Lab, LabDns, load_zone_text
+from mailguard.net import Net
 from mailguard.scanner import scan_domain
 
 SHARED = """$TTL 300
@@ -163,3 +164,36 @@ def test_ctrl_c_keeps_finished_results():
     assert "finished result(s) kept" in err
     assert all(json.loads(line)["domain"].endswith(".test") for line in lines if line.strip())
     assert 1 <= len([line for line in lines if line.strip()]) < 40
+
+
+def test_a_cancelled_scan_leaves_no_measure_running_on_the_shared_client(fleet):
+    """A batch cancels a domain at its deadline or on Ctrl-C; its measures must not live on."""
+    config = fleet.config(measures=("mx", "spf", "dkim", "dnssec"))
+    fleet.dns.silent.add(__import__("dns.name").name.from_text("c1.test"))
+
+    async def go():
+        net = Net(config)
+        try:
+            scan = asyncio.ensure_future(scan_domain("c1.test", config, net=net))
+            await asyncio.sleep(0.05)  # the measures have started and wait for answers
+            scan.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await scan
+            for _ in range(5):
+                await asyncio.sleep(0)
+            # (asked now: asyncio.run cancels whatever is left when it returns)
+            return {t.get_coro().__qualname__ for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+        finally:
+            await net.aclose()
+
+    try:
+        left = asyncio.run(go())
+    finally:
+        fleet.dns.silent.clear()
+    # Only questions stay in flight: other domains of the batch may be waiting for the same answer.
+    assert left <= {"DnsClient._ask"}
+
+
+def test_measures_are_reported_in_registry_order_whatever_their_start(fleet):
+    report = asyncio.run(scan_domain("c2.test", fleet.config(measures=("dnssec", "dkim", "mx", "spf"))))
+    assert [m.name for m in report.measures] == ["mx", "spf", "dkim", "dnssec"]

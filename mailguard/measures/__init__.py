@@ -2,7 +2,9 @@
 
 Each measure module has ``NAME``, ``TITLE``, ``AREA``, a ``MESSAGES`` table (registered with
 :mod:`mailguard.messages`), pure parse/judge functions, and one coroutine
-``run(net, domain, config) -> MeasureResult`` that gathers, parses and judges.
+``run(net, domain, config) -> MeasureResult`` that gathers, parses and judges. A measure that
+asks many questions no chain depends on sets ``BULK = True``: the scanner starts it just after
+the others, so that their first questions (and so their answers) come before its flood.
 """
 
 from __future__ import annotations

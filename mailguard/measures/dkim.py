@@ -42,6 +42,7 @@ from . import dkim_message, mx
 NAME = "dkim"
 TITLE = "DKIM"
 AREA = Area.MAIL_AUTH
+BULK = True  # dozens of independent guesses: started after the measures with longer chains
 
 MESSAGES = {
     "DKIM-KEY-RSA-STRONG": Message(
@@ -346,14 +347,15 @@ async def check_keys(net: Net, domain: str, candidates: Sequence[Candidate]
     """
     named = [c for c in candidates if c.origin != "common"]
     guessed = [c for c in candidates if c.origin == "common"]
-    first, (mx_answer, hosts) = await asyncio.gather(
-        net.dns.query_many([(f"_domainkey.{domain}", "TXT")] + [(c.name, "TXT") for c in named]),
-        mx.mx_hosts(net, domain))
-    domainkey, answers = first[0], first[1:]
-    asked = list(named)
-    if domainkey.status != "nxdomain":
-        answers += await net.dns.query_many([(c.name, "TXT") for c in guessed])
-        asked += guessed
+
+    async def selectors() -> tuple[DnsAnswer, list[Candidate], list[DnsAnswer]]:
+        first = await net.dns.query_many([(f"_domainkey.{domain}", "TXT")] + [(c.name, "TXT") for c in named])
+        if first[0].status == "nxdomain":
+            return first[0], named, first[1:]
+        more = await net.dns.query_many([(c.name, "TXT") for c in guessed])
+        return first[0], named + guessed, first[1:] + more
+
+    (domainkey, asked, answers), (mx_answer, hosts) = await asyncio.gather(selectors(), mx.mx_hosts(net, domain))
     judgements = [judge_selector(c, a, domain) for c, a in zip(asked, answers, strict=True)]
     return judgements, domainkey, mx_answer, mx.is_null_mx(hosts)
 

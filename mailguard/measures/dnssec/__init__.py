@@ -43,6 +43,7 @@ from .walk import NameResult, combine, validate, validate_name
 NAME = "dnssec"
 TITLE = "DNSSEC"
 AREA = Area.DOMAIN
+BULK = True  # its own DO+CD copies of many questions: started after the measures it repeats
 
 DOMAIN_TYPES = ("SOA", "MX", "TXT")
 HOST_TYPES = ("A", "AAAA")

@@ -169,10 +169,15 @@ def single_domain(delay: float, runs: int) -> dict:
 
 
 def count_waves(times: list[float], delay: float) -> int:
-    """Rounds of dependent questions: a question arriving a delay after the round began starts one."""
+    """Rounds of dependent questions seen at the server.
+
+    A question that depends on an answer arrives at least one delay after the question that
+    answer was for; so a question arriving a full delay (or more) after the current round began
+    starts the next round, and anything sooner belongs to the current one.
+    """
     rounds, start = 0, None
     for t in times:
-        if start is None or t - start > delay * 0.6:
+        if start is None or t - start >= delay:
             rounds, start = rounds + 1, t
     return rounds
 
@@ -219,7 +224,8 @@ def main() -> None:
     measures = available_measures()
     results: dict = {"delay": args.delay, "measures": measures, "batch": [], "checkdmarc": [],
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-                     "command": "benchmarks/run.sh " + " ".join(sys.argv[1:])}
+                     "command": os.environ.get("MAILGUARD_BENCH_COMMAND",
+                                               "benchmarks/batch_bench.py " + " ".join(sys.argv[1:]))}
     single = subprocess.run([sys.executable, __file__, "--single-child", "--delay", str(args.delay),
                              "--runs", str(args.runs)], capture_output=True, text=True, check=True)
     results["single"] = json.loads(single.stdout)

@@ -112,6 +112,11 @@ def fleet_options(func: Any) -> Any:
                   "Default with --engine celery: reports/mailguard.db."),
         click.option("--run", "run_id", metavar="RUN_ID",
                      help="Resume collecting the results of this fleet run (printed when it started)."),
+        click.option("--stall-timeout", type=click.FloatRange(1, 7 * 24 * 3600), default=7200,
+                     show_default=True, metavar="SECONDS",
+                     help="Give up (exit 3, resumable with --run) when no chunk has finished for this long: "
+                          "no worker running, or a chunk lost. Keep it above the workers' --visibility-timeout "
+                          "(default 3600), after which a dead worker's chunk runs again."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -290,7 +295,7 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
          summary: str | None, fail_on: str, lang: str | None, quiet: bool, verbose: bool,
          statement: str | None, profile_file: Path | None, checks_dir: Path,
          allowed_networks: tuple[str, ...], engine: str, broker: str | None, chunk_size: int, db: str | None,
-         run_id: str | None) -> None:
+         run_id: str | None, stall_timeout: float) -> None:
     """Scan DOMAINS (and those in --domains-file, or the config file's): every measure with its
     evidence, and a verdict on every promise.
 
@@ -365,7 +370,7 @@ def scan(ctx: click.Context, domains: tuple[str, ...], domains_file: Path | None
         assert broker is not None
         tally, interrupted = run_fleet(None if run_id else source, config, output, progress, broker=broker,
                                        db=db or default_db(), chunk_size=chunk_size, run_id=run_id,
-                                       keep_rows=summary == "csv", checker=checker)
+                                       keep_rows=summary == "csv", checker=checker, stall=stall_timeout)
     else:
         tally, interrupted = run_batch(source, config, concurrency, output, progress,
                                        keep_rows=summary == "csv", scan=checker.scan, db=db, total=total)
@@ -654,8 +659,8 @@ def need_fleet() -> Any:
 
 
 def run_fleet(source: Iterable[str] | None, config: Config, output: Output, progress: Progress, *,
-              broker: str, db: str, chunk_size: int, run_id: str | None, keep_rows: bool = False,
-              checker: promises.PromiseScan | None = None) -> tuple[BatchTally, bool]:
+              broker: str, db: str, chunk_size: int, run_id: str | None, stall: float,
+              keep_rows: bool = False, checker: promises.PromiseScan | None = None) -> tuple[BatchTally, bool]:
     """Send ``source`` to the workers in chunks (or resume ``run_id``) and deliver results as they come."""
     from .batch.chunk import promise_settings
     from .store import database_url, open_store
@@ -681,7 +686,7 @@ def run_fleet(source: Iterable[str] | None, config: Config, output: Output, prog
                              promises=(lambda chunk: promise_settings(checker, chunk)) if checker else None)
         run = store.run(run_id)
         progress.total = run.total if run else progress.total
-        for report in fleet.collect(app, store, run_id):
+        for report in fleet.collect(app, store, run_id, stall=stall):
             deliver(report, tally, output, progress, config.fail_on)
     except KeyboardInterrupt:
         interrupted = True

@@ -179,6 +179,27 @@ def test_fleet_scan_on_sqlite_streams_like_a_local_batch(slow_lab, redis_server,
     assert len(history["scans"]) == 1 and history["scans"][0]["statuses"] == {"mx": "pass"}
 
 
+def test_no_worker_on_the_broker_ends_in_the_stall_timeout_and_the_run_resumes(slow_lab, redis_server, tmp_path):
+    db = str(tmp_path / "mailguard.db")
+    args = [sys.executable, "-m", "mailguard", *scan_args(slow_lab, redis_server.url, db)]
+    started = time.monotonic()
+    waited = subprocess.run([*args, "--domains-file", str(domains_file(tmp_path, 3)), "--stall-timeout", "2"],
+                            capture_output=True, text=True, timeout=WAIT)
+    assert time.monotonic() - started < 20  # 2 s without a finished chunk, plus start-up
+    assert waited.returncode == 3 and waited.stdout == ""
+    run_id = re.search(r"run (\S+); if stopped", waited.stderr).group(1)
+    assert (f"no chunk of run {run_id} finished in 2 s (1 outstanding): is a worker running on this broker?"
+            f"; collect the rest with --run {run_id}") in waited.stderr
+    workers = start_workers(redis_server.url, 1)  # the chunk waited on the broker for a worker
+    try:
+        resumed = subprocess.run([*args, "--run", run_id], capture_output=True, text=True, timeout=WAIT)
+    finally:
+        for w in workers:
+            w.stop()
+    assert sorted(json.loads(line)["domain"] for line in resumed.stdout.splitlines()) == ["n0.test", "n1.test",
+                                                                                          "n2.test"]
+
+
 def test_a_broker_that_is_down_is_one_line_and_exit_3_quickly(tmp_path):
     broker = f"redis://127.0.0.1:{free_port()}/0"
     for args in (["scan", "a.test", "b.test", "--engine", "celery", "--broker", broker, "--db", str(tmp_path / "x.db")],

@@ -25,10 +25,11 @@ from ..model import ScanReport
 from ..names import normalize_domain
 from ..render import json as render_json
 from ..store import Store
-from .celery_app import QUEUE, TASK
+from .celery_app import DEFAULT_VISIBILITY_TIMEOUT, QUEUE, TASK
 from .runner import unscannable
 
 POLL_SECONDS = 0.5
+STALL_SECONDS = 2 * DEFAULT_VISIBILITY_TIMEOUT  # a dead worker's chunk comes back well within it
 
 
 def submit(app: Celery, store: Store, names: Iterable[str], config: Config, *, chunk_size: int, db: str,
@@ -82,8 +83,13 @@ def _send(app: Celery, store: Store, run_id: str, seq: int, domains: list[str], 
         raise BrokerError(f"cannot send to the broker: {exc}") from exc
 
 
-def collect(app: Celery, store: Store, run_id: str, *, poll: float = POLL_SECONDS) -> Iterator[ScanReport]:
-    """Every report of the run, once each, as its chunk finishes (see the module docstring)."""
+def collect(app: Celery, store: Store, run_id: str, *, poll: float = POLL_SECONDS,
+            stall: float = STALL_SECONDS) -> Iterator[ScanReport]:
+    """Every report of the run, once each, as its chunk finishes (see the module docstring).
+
+    Raises BrokerError when no chunk has finished for ``stall`` seconds (no worker on this broker,
+    or a chunk the broker lost): waiting must end, and the run can be resumed with its id.
+    """
     emitted: set[int] = set()
     recorded = store.recorded(run_id)
     outstanding: dict[str, list[str]] = {}
@@ -91,6 +97,7 @@ def collect(app: Celery, store: Store, run_id: str, *, poll: float = POLL_SECOND
         if not all(d in recorded for d in domains):
             outstanding[task_id] = domains
     yield from _emit(store, recorded.values(), emitted)
+    progressed = time.monotonic()
     while outstanding:
         finished = False
         for task_id, meta in _ready(app, list(outstanding)):
@@ -103,7 +110,12 @@ def collect(app: Celery, store: Store, run_id: str, *, poll: float = POLL_SECOND
                     if name not in ids:
                         yield unscannable(name, error)
             finished = True
-        if outstanding and not finished:
+        if finished:
+            progressed = time.monotonic()
+        elif outstanding:
+            if time.monotonic() - progressed > stall:
+                raise BrokerError(f"no chunk of run {run_id} finished in {stall:g} s ({len(outstanding)} "
+                                  "outstanding): is a worker running on this broker?")
             time.sleep(poll)
     store.finish_run(run_id)
 

@@ -25,11 +25,10 @@ from ..model import ScanReport
 from ..names import normalize_domain
 from ..render import json as render_json
 from ..store import Store
-from .celery_app import DEFAULT_VISIBILITY_TIMEOUT, QUEUE, TASK
+from .celery_app import QUEUE, TASK
 from .runner import unscannable
 
 POLL_SECONDS = 0.5
-STALL_SECONDS = 2 * DEFAULT_VISIBILITY_TIMEOUT  # a dead worker's chunk comes back well within it
 
 
 def submit(app: Celery, store: Store, names: Iterable[str], config: Config, *, chunk_size: int, db: str,
@@ -83,8 +82,8 @@ def _send(app: Celery, store: Store, run_id: str, seq: int, domains: list[str], 
         raise BrokerError(f"cannot send to the broker: {exc}") from exc
 
 
-def collect(app: Celery, store: Store, run_id: str, *, poll: float = POLL_SECONDS,
-            stall: float = STALL_SECONDS) -> Iterator[ScanReport]:
+def collect(app: Celery, store: Store, run_id: str, *, stall: float,
+            poll: float = POLL_SECONDS) -> Iterator[ScanReport]:
     """Every report of the run, once each, as its chunk finishes (see the module docstring).
 
     Raises BrokerError when no chunk has finished for ``stall`` seconds (no worker on this broker,

@@ -5,7 +5,7 @@ this order wins: 2 > 3 > 4 > 1 > 0.
   0  nothing at or above the failure threshold (--fail-on, default: fail)
   1  findings at or above the threshold, or a promise not upheld
   2  bad usage or input (an invalid domain name, an unreadable file, a bad config file)
-  3  could not scan (no resolver reachable, domain does not exist, deadline passed, broker or database down)
+  3  could not scan (no resolver reachable, no such domain, deadline passed, broker or database down, fleet run stalled)
   4  worse than the previous report in the report folder
 With several domains: 3 only when none could be scanned; 1 when any has findings at or above
 the threshold or could not be scanned. 130: interrupted (Ctrl-C); finished results are kept.
@@ -63,7 +63,7 @@ Exit codes (when several apply: 2 > 3 > 4 > 1 > 0):
   0  nothing at or above the failure threshold (--fail-on)
   1  findings at or above the threshold, or a promise not upheld
   2  bad usage or input (e.g. an invalid domain name, a bad config file)
-  3  could not scan (no resolver reachable, domain does not exist, deadline passed, broker or database down)
+  3  could not scan (no resolver reachable, no such domain, deadline passed, broker or database down, fleet run stalled)
   4  worse than the previous report in the report folder
 With several domains: 3 only when none could be scanned; 1 when any has findings at or
 above the threshold or could not be scanned. 130: interrupted (Ctrl-C); finished results kept.

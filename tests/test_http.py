@@ -88,6 +88,37 @@ def test_cached_and_deduplicated(lab):
     assert same and sent == 1
 
 
+def test_a_long_batch_forgets_the_least_recently_asked_exchanges(lab):
+    """One Net serves a whole batch: its HTTP cache is bounded, and what it forgot is fetched anew."""
+    urls = ["https://good.test/", "http://good.test/", "https://www.good.test/", "http://www.good.test/"]
+
+    async def walk(net):
+        net.http.cache.max_entries = 3
+        for url in urls:
+            await net.http.fetch(url)
+        kept = len(net.http.cache)
+        await net.http.fetch(urls[-1])          # the newest: still cached
+        after_newest = net.http.requests_sent
+        again = await net.http.fetch(urls[0])   # the oldest: forgotten, observed again
+        return kept, after_newest, again
+
+    ((kept, after_newest, again),), sent = fetch_all(lab.config(), walk)
+    assert kept == 3 and after_newest == 4 and sent == 5
+    assert again.ok and again.code == 200
+
+
+def test_cached_bodies_are_bounded_by_bytes(lab):
+    async def walk(net):
+        first = await net.http.fetch("https://good.test/")
+        net.http.cache.max_weight = len(first.body) + 10  # room for one body of this size, not two
+        second = await net.http.fetch("https://www.good.test/")
+        return len(first.body), len(second.body), len(net.http.cache), net.http.cache.weight
+
+    ((first, second, entries, weight),), sent = fetch_all(lab.config(), walk)
+    assert first > 10 and second > 10
+    assert entries == 1 and weight == second and sent == 2
+
+
 def test_redirects_are_followed_one_observed_hop_at_a_time(lab):
     chain = one(lab.config(), lambda net: net.http.follow("http://otherhost.webcases.test/"))
     assert chain.end == seam.FINAL

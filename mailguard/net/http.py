@@ -217,14 +217,16 @@ def _insecure_context() -> ssl.SSLContext:
 
 
 class HttpClient:
-    """Fetches URLs hop by hop, caches per scan, and turns each exchange into evidence."""
+    """Fetches URLs hop by hop and turns each exchange into evidence. ``cache`` keeps the
+    exchanges of a scan (of a whole batch, bounded by count and body bytes): asked twice, a URL
+    is fetched once."""
 
     def __init__(self, config: Config, dns: DnsClient, limits: HostLimits | None = None) -> None:
         self.config = config
         self.dns = dns
         self.limits = limits if limits is not None else HostLimits(config.max_concurrency_per_host)
         self._clients: dict[bool, httpx.AsyncClient] = {}
-        self._cache: OnceCache[tuple[Any, ...], HttpResponse] = OnceCache()
+        self.cache: OnceCache[tuple[Any, ...], HttpResponse] = OnceCache(weigh=lambda r: len(r.body))
         self.requests_sent = 0
 
     # -- public -------------------------------------------------------------------------------
@@ -236,7 +238,7 @@ class HttpClient:
         None: resolve the URL's host through the DNS layer and use its first address.
         """
         key = (method.upper(), url, address, verify, max_body)
-        return await self._cache.get(key, lambda: self._fetch(url, address, method.upper(), verify, max_body))
+        return await self.cache.get(key, lambda: self._fetch(url, address, method.upper(), verify, max_body))
 
     async def follow(self, url: str, *, address: str | None = None, verify: bool = True,
                      max_hops: int = MAX_HOPS, max_body: int = MAX_BODY) -> RedirectChain:
@@ -261,7 +263,7 @@ class HttpClient:
         return found, (a.evidence, aaaa.evidence)
 
     async def aclose(self) -> None:
-        self._cache.close()
+        self.cache.close()
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()

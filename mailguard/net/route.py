@@ -18,13 +18,15 @@ from collections.abc import Iterable
 NO_ROUTE_ERRNOS = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT,
                              errno.EPROTONOSUPPORT})
 PROBE_PORT = 9  # discard; connect() on UDP sends nothing, any port would do
+MAX_CACHED = 65536  # addresses remembered; the oldest is forgotten first
 
 
 class RouteCheck:
     """``route(address)`` is "" when this host can send to ``address``, else why not.
 
     without: address families (4, 6) to treat as unroutable, as on a host without them.
-    Answers are cached per address for the life of the check (one scan, or a batch).
+    Answers are cached per address for the life of the check (one scan, or a batch), at most
+    MAX_CACHED of them.
     """
 
     def __init__(self, *, without: Iterable[int] = ()) -> None:
@@ -34,6 +36,8 @@ class RouteCheck:
     def route(self, address: str) -> str:
         cached = self._cache.get(address)
         if cached is None:
+            if len(self._cache) >= MAX_CACHED:
+                del self._cache[next(iter(self._cache))]
             cached = self._cache[address] = self._probe(address)
         return cached
 

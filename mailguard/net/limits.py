@@ -56,9 +56,14 @@ class OnceCache(Generic[K, V]):
             self.weight += weight
         self._evict()
 
+    def _full(self) -> bool:
+        return len(self._futures) > self.max_entries or self.weight > self.max_weight
+
     def _evict(self) -> None:
+        if not self._full():
+            return
         for key in list(self._futures):
-            if len(self._futures) <= self.max_entries and self.weight <= self.max_weight:
+            if not self._full():
                 return
             if self._futures[key].done():
                 del self._futures[key]

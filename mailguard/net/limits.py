@@ -21,62 +21,51 @@ class OnceCache(Generic[K, V]):
     """Run each key's coroutine once; concurrent askers share the one in flight (as
     :meth:`mailguard.net.dns.DnsClient.query` does for questions).
 
-    One Net serves a whole batch, so the cache is bounded: beyond ``max_entries`` finished
-    entries, or ``max_weight`` by ``weigh``, the least recently asked finished ones are dropped
-    (asked again, they are observed again). Entries still in flight are never dropped.
+    One Net serves a whole batch, so what it keeps is bounded: at most ``max_entries`` finished
+    observations, weighing at most ``max_weight`` by ``weigh``; beyond that the least recently
+    asked are dropped (asked again, they are observed again). Entries in flight are never dropped.
     """
 
     def __init__(self, max_entries: int = DEFAULT_ENTRIES, *, max_weight: int = DEFAULT_BYTES,
                  weigh: Callable[[V], int] | None = None) -> None:
-        self._futures: OrderedDict[K, asyncio.Future[V]] = OrderedDict()
-        self._weights: dict[K, int] = {}
+        self._running: dict[K, asyncio.Future[V]] = {}
+        self._done: OrderedDict[K, tuple[asyncio.Future[V], int]] = OrderedDict()  # oldest first
         self.max_entries = max(1, max_entries)
         self.max_weight = max_weight
         self._weigh = weigh
         self.weight = 0
 
     async def get(self, key: K, make: Callable[[], Coroutine[Any, Any, V]]) -> V:
-        future = self._futures.get(key)
+        kept = self._done.get(key)
+        if kept is not None:
+            self._done.move_to_end(key)
+            return kept[0].result()
+        future = self._running.get(key)
         if future is None:
-            future = asyncio.ensure_future(make())
-            self._futures[key] = future
+            future = self._running[key] = asyncio.ensure_future(make())
             future.add_done_callback(lambda done: self._finished(key, done))
-        else:
-            self._futures.move_to_end(key)
         return await asyncio.shield(future)
 
     def _finished(self, key: K, future: asyncio.Future[V]) -> None:
-        if self._futures.get(key) is not future:
+        if self._running.get(key) is not future:
             return
+        del self._running[key]
         if future.cancelled() or future.exception() is not None:
-            del self._futures[key]  # nothing observed: the next asker tries again
-            return
-        if self._weigh is not None:
-            self._weights[key] = weight = self._weigh(future.result())
-            self.weight += weight
-        self._evict()
-
-    def _full(self) -> bool:
-        return len(self._futures) > self.max_entries or self.weight > self.max_weight
-
-    def _evict(self) -> None:
-        if not self._full():
-            return
-        for key in list(self._futures):
-            if not self._full():
-                return
-            if self._futures[key].done():
-                del self._futures[key]
-                self.weight -= self._weights.pop(key, 0)
+            return  # nothing observed: the next asker tries again
+        weight = self._weigh(future.result()) if self._weigh is not None else 0
+        self._done[key] = (future, weight)
+        self.weight += weight
+        while self._done and (len(self._done) > self.max_entries or self.weight > self.max_weight):
+            _, (_, dropped) = self._done.popitem(last=False)
+            self.weight -= dropped
 
     def __len__(self) -> int:
-        return len(self._futures)
+        return len(self._running) + len(self._done)
 
     def close(self) -> None:
         """Cancel what is still in flight (after a deadline)."""
-        for future in list(self._futures.values()):
-            if not future.done():
-                future.cancel()
+        for future in list(self._running.values()):
+            future.cancel()
 
 
 class HostLimits:

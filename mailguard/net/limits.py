@@ -29,7 +29,7 @@ class OnceCache(Generic[K, V]):
     def __init__(self, max_entries: int = DEFAULT_ENTRIES, *, max_weight: int = DEFAULT_BYTES,
                  weigh: Callable[[V], int] | None = None) -> None:
         self._running: dict[K, asyncio.Future[V]] = {}
-        self._done: OrderedDict[K, tuple[asyncio.Future[V], int]] = OrderedDict()  # oldest first
+        self._done: OrderedDict[K, tuple[V, int]] = OrderedDict()  # value and weight, oldest first
         self.max_entries = max(1, max_entries)
         self.max_weight = max_weight
         self._weigh = weigh
@@ -39,7 +39,7 @@ class OnceCache(Generic[K, V]):
         kept = self._done.get(key)
         if kept is not None:
             self._done.move_to_end(key)
-            return kept[0].result()
+            return kept[0]
         future = self._running.get(key)
         if future is None:
             future = self._running[key] = asyncio.ensure_future(make())
@@ -52,8 +52,9 @@ class OnceCache(Generic[K, V]):
         del self._running[key]
         if future.cancelled() or future.exception() is not None:
             return  # nothing observed: the next asker tries again
-        weight = self._weigh(future.result()) if self._weigh is not None else 0
-        self._done[key] = (future, weight)
+        value = future.result()
+        weight = self._weigh(value) if self._weigh is not None else 0
+        self._done[key] = (value, weight)
         self.weight += weight
         while self._done and (len(self._done) > self.max_entries or self.weight > self.max_weight):
             _, (_, dropped) = self._done.popitem(last=False)

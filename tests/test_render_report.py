@@ -315,3 +315,28 @@ def test_remote_control_characters_reach_the_terminal_as_escapes():
         out = render_text.render(report, lang=lang, verbose=True)
         assert not any(c in out for c in "\x1b\x07\x9b\u202e")
         assert "\\x1b]0;owned\\x07" in out and "\\u202egnp.exe" in out
+
+
+def test_json_document_turns_every_kind_of_value_into_plain_data():
+    @dataclasses.dataclass(frozen=True)
+    class Inner:
+        verdict: Verdict
+        raw: bytes
+        names: frozenset[str]
+
+    @dataclasses.dataclass(frozen=True)
+    class Outer:
+        inner: Inner
+        pairs: tuple[tuple[str, int], ...]
+        table: dict[int, list[Inner]]
+        missing: None = None
+        path: Path = Path("/x/y")
+
+    inner = Inner(Verdict.FAIL, b"\x00\xff", frozenset({"a"}))
+    value = Outer(inner, (("ttl", 300),), {25: [inner]})
+    doc = render_json.to_jsonable(value)
+    assert doc == {"inner": {"verdict": "fail", "raw": "00ff", "names": ["a"]},
+                   "pairs": [["ttl", 300]], "table": {"25": [{"verdict": "fail", "raw": "00ff", "names": ["a"]}]},
+                   "missing": None, "path": "/x/y"}
+    assert type(doc["inner"]["verdict"]) is str  # the enum's value, not the enum (a str subclass)
+    assert json.loads(json.dumps(doc)) == doc

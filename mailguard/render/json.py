@@ -20,11 +20,27 @@ from ..model import (
     Verdict,
 )
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_FIELDS: dict[type, tuple[str, ...] | None] = {}  # a dataclass's field names; None: not a dataclass
+
 
 def to_jsonable(value: Any) -> Any:
-    """Dataclasses to dicts, enums to their values, tuples to lists, recursively."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    """Dataclasses to dicts, enums to their values, tuples to lists, recursively.
+
+    A batch writes every domain's whole document, so the common kinds are tested by their exact
+    type first (a str-valued enum is a str subclass and takes the general path)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if kind is tuple or kind is list:
+        return [to_jsonable(v) for v in value]
+    if kind not in _FIELDS:
+        _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
+    names = _FIELDS[kind]
+    if names is not None:
+        return {name: to_jsonable(getattr(value, name)) for name in names}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Mapping):

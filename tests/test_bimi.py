@@ -50,6 +50,7 @@ CASES = {
     "bimisquare": ("fail", {"BIMI-SVG-NOT-SQUARE": "fail"}),
     "bimibig": ("warn", {"BIMI-LOGO-LARGE": "warn", "BIMI-LOGO-OK": "pass"}),
     "bimihuge": ("fail", {"BIMI-LOGO-TOO-BIG": "fail"}),
+    "bimihugevmc": ("fail", {"BIMI-VMC-TOO-BIG": "fail", "BIMI-LOGO-OK": "pass"}),
     "bimi404": ("fail", {"BIMI-LOGO-HTTP": "fail"}),
     "bimihttp": ("fail", {"BIMI-NOT-HTTPS": "fail"}),
     "bimiexpired": ("fail", {"BIMI-VMC-EXPIRED": "fail", "BIMI-VMC-CHAIN-TRUSTED": "pass"}),

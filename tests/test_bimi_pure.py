@@ -241,6 +241,12 @@ def test_mark_certificate_from_another_ca_is_untrusted(cas):
     assert "lab other issuing CA" in check.reason
 
 
+def test_a_bundle_without_usable_certificates_trusts_nothing(cas):
+    mark = read_mark_certificate(cas[0].issue(["bimi.example"], labbimi.GOOD_LOGO), NOW)
+    check = check_chain(mark.chain, (), NOW)
+    assert check.status == UNTRUSTED and "no usable certificate" in check.reason
+
+
 def test_chain_not_checked_without_a_bundle(cas):
     mark = read_mark_certificate(cas[0].issue(["bimi.example"], labbimi.GOOD_LOGO), NOW)
     assert check_chain(mark.chain, None, NOW).status == NOT_CHECKED

@@ -122,6 +122,8 @@ def bimi_site(marks: MarkCa, other: MarkCa) -> Site:
         "/stall.svg": Reply(stall=True),
         "/stall.pem": Reply(stall=True),
         "/huge.svg": Reply(200, (("Content-Type", SVG),), GOOD_LOGO[:200], endless=True),
+        "/huge.pem": Reply(200, (("Content-Type", "application/pem-certificate-chain"),),
+                           b"-----BEGIN CERTIFICATE-----\n", endless=True),
         "/good-test.svg": svg(logo("good.test")),
         "/good.pem": pem(marks.issue([case], GOOD_LOGO)),
         "/good-test.pem": pem(marks.issue(["good.test"], logo("good.test"))),

@@ -117,7 +117,7 @@ async def fetch(net: Net, url: str, cap: int) -> Fetched:
     return Fetched(url, chain.final, chain.evidence)
 
 
-def fetch_problem(prefix: str, got: Fetched, cap: int | None = None) -> Finding | None:
+def fetch_problem(prefix: str, got: Fetched, cap: int) -> Finding | None:
     """The finding for a fetch that gave no usable body, or None when it did."""
     response, ev = got.response, got.evidence
     check = "BIMI logo" if prefix == "LOGO" else "BIMI mark certificate"
@@ -128,8 +128,8 @@ def fetch_problem(prefix: str, got: Fetched, cap: int | None = None) -> Finding 
                        error=f"{response.status}: {response.error}")
     if response.code != 200:
         return finding(f"BIMI-{prefix}-HTTP", check, Verdict.FAIL, evidence=ev, url=got.url, http_code=response.code)
-    if response.truncated and cap is not None:
-        return finding("BIMI-LOGO-TOO-BIG", check, Verdict.FAIL, evidence=ev, url=got.url, cap=cap)
+    if response.truncated:
+        return finding(f"BIMI-{prefix}-TOO-BIG", check, Verdict.FAIL, evidence=ev, url=got.url, cap=cap)
     return None
 
 
@@ -160,7 +160,7 @@ def judge_logo(got: Fetched) -> tuple[list[Finding], SvgFacts | None]:
 
 def judge_mark(got: Fetched, domain: str, logo: bytes | None, roots: tuple[Any, ...] | None, bundle: str,
                net: Net) -> tuple[list[Finding], dict[str, Any]]:
-    problem = fetch_problem("VMC", got)
+    problem = fetch_problem("VMC", got, VMC_CAP)
     if problem is not None:
         return [problem], {}
     ev, check = got.evidence, "BIMI mark certificate"

@@ -82,6 +82,10 @@ MESSAGES = {
                                     MVC),
     "BIMI-VMC-HTTP": Message("fetching the mark certificate {url} gave HTTP {http_code}",
                              "het ophalen van het merkcertificaat {url} gaf HTTP {http_code}", MVC),
+    "BIMI-VMC-TOO-BIG": Message("the mark certificate {url} is larger than {cap} bytes: not read further, not "
+                                "checked",
+                                "het merkcertificaat {url} is groter dan {cap} bytes: niet verder gelezen, niet "
+                                "gecontroleerd", MVC),
     "BIMI-VMC-CERT": Message("the mark certificate's host {url} has no valid certificate ({error})",
                              "de host van het merkcertificaat {url} heeft geen geldig certificaat ({error})", MVC),
     "BIMI-VMC-UNREADABLE": Message("the mark certificate at {url} cannot be read: {error}",

@@ -163,6 +163,8 @@ def check_chain(chain: Sequence[bytes], roots: Sequence[x509.Certificate] | None
     """
     if roots is None:
         return ChainCheck(NOT_CHECKED, "no CA bundle given (--bimi-ca)")
+    if not roots:
+        return ChainCheck(UNTRUSTED, "the CA bundle holds no usable certificate")
     try:
         leaf = load_certificate(chain[0])
         intermediates = [load_certificate(der) for der in chain[1:]]

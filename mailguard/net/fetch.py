@@ -116,7 +116,7 @@ async def _get_any(client: httpx.AsyncClient, url: str, addresses: list[str],
     for address in addresses[:-1]:
         try:
             return await _get(client, url, address, max_bytes)
-        except httpx.ConnectError:
+        except (httpx.ConnectError, httpx.ConnectTimeout):  # a timeout is not a ConnectError
             continue
     return await _get(client, url, addresses[-1], max_bytes)
 

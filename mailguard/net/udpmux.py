@@ -99,9 +99,12 @@ class UdpMux:
         One retransmission (after a second, or half the timeout) covers a lost datagram.
         Raises dns.exception.Timeout, ResolverUnreachable or OSError.
         """
-        transport = await self._open()
+        await self._open()  # also makes this loop's slots
         assert self._slots is not None
         async with self._slots:
+            # Taken again inside the slot: an ICMP error may have closed the socket (failing
+            # every question then in flight) while this one waited for its turn.
+            transport = await self._open()
             return await self._exchange(transport, query, timeout)
 
     async def _exchange(self, transport: asyncio.DatagramTransport, query: bytes, timeout: float) -> bytes:

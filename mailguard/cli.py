@@ -673,6 +673,8 @@ def run_fleet(source: Iterable[str] | None, config: Config, output: Output, prog
     interrupted = False
 
     def started(new_run: str) -> None:
+        nonlocal run_id
+        run_id = new_run
         click.echo(f"mailguard: run {new_run}; if stopped, collect it with --run {new_run}", err=True)
 
     try:
@@ -681,9 +683,9 @@ def run_fleet(source: Iterable[str] | None, config: Config, output: Output, prog
             if store.run(run_id) is None:
                 fail_usage(f"no run {run_id!r} in {db}")
         else:
-            run_id = guarded(fleet.submit, app, store, source, config, chunk_size=chunk_size,
-                             db=database_url(db), on_start=started,
-                             promises=(lambda chunk: promise_settings(checker, chunk)) if checker else None)
+            run_id = fleet.submit(app, store, source, config, chunk_size=chunk_size, db=database_url(db),
+                                  on_start=started,
+                                  promises=(lambda chunk: promise_settings(checker, chunk)) if checker else None)
         run = store.run(run_id)
         progress.total = run.total if run else progress.total
         for report in fleet.collect(app, store, run_id, stall=stall):
@@ -692,9 +694,10 @@ def run_fleet(source: Iterable[str] | None, config: Config, output: Output, prog
         interrupted = True
         click.echo(f"mailguard: the workers go on; collect the rest with --run {run_id}", err=True)
     except (StoreError, BrokerError) as exc:
-        progress.finish()
         click.echo(f"mailguard: {exc}" + (f"; collect the rest with --run {run_id}" if run_id else ""), err=True)
         sys.exit(EXIT_UNSCANNABLE)
+    except InputError as exc:
+        fail_usage(str(exc))
     finally:
         progress.finish()
         store.close()

@@ -78,11 +78,9 @@ async def scan_domain(domain: str, config: Config, *, net: Net | None = None) ->
                 task.cancel()
         outcomes = await asyncio.gather(*(tasks[m.NAME] for m in measures), return_exceptions=True)
         results = tuple(o for o in outcomes if isinstance(o, MeasureResult))
-    except asyncio.CancelledError:
+    finally:
         for task in tasks.values():  # a cancelled scan (deadline, Ctrl-C) leaves no measure running
             task.cancel()
-        raise
-    finally:
         if own:
             await net.aclose()
     return ScanReport(

@@ -89,12 +89,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_PG_LOCK_WAIT_S = 120  # seconds a process waits for another's migration
+
+
 def _migrate(engine: Engine, sqlite_path: str | None) -> None:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     head = ScriptDirectory.from_config(config).get_current_head()
     with _sqlite_lock(sqlite_path), engine.connect() as conn:
         if conn.dialect.name == "postgresql":
+            # Another process migrating holds the lock; waiting for it is bounded like every wait.
+            conn.execute(text(f"SET lock_timeout = '{_PG_LOCK_WAIT_S}s'"))
             conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
             conn.commit()
         try:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +29,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from batch_bench import high_water_mib  # noqa: E402
+from batch_bench import run_child  # noqa: E402
 
 
 def customer_zone(i: int) -> str:
@@ -61,16 +61,12 @@ def child(config_path: Path, domains: int, concurrency: int) -> None:
     print(json.dumps(asyncio.run(go())))
 
 
-def run_size(config_path: Path, n: int, concurrency: int) -> dict:
+def run_size(config_path: Path, n: int, concurrency: int, work: Path) -> dict:
     argv = [sys.executable, __file__, "--child", str(config_path), "--domains", str(n),
             "--concurrency", str(concurrency)]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, high_water_mib(proc.pid))
-        time.sleep(0.1)
-    assert proc.stdout is not None
-    figures = json.loads(proc.stdout.read().strip().splitlines()[-1])
+    out = work / f"figures-{n}.json"
+    _, peak, _ = run_child(argv, out)
+    figures = json.loads(out.read_text().strip().splitlines()[-1])
     return {"domains": n, **figures, "domains_per_s": round(n / figures["seconds"], 1), "peak_rss_mib": peak}
 
 
@@ -90,7 +86,7 @@ def main() -> int:
     from mailguard.lab import Lab, load_zone_text
 
     zones = [load_zone_text(f"c{i}.test", customer_zone(i)) for i in range(max(args.sizes))]
-    results: dict = {"machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, "
+    results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                                 f"Python {platform.python_version()}",
                      "command": "benchmarks/full_memory.py " + " ".join(sys.argv[1:]),
                      "concurrency": args.concurrency, "runs": []}
@@ -98,7 +94,7 @@ def main() -> int:
         config_path = Path(work) / "config.json"
         config_path.write_text(json.dumps(config_to_dict(lab.config(deadline=120.0))))
         for n in args.sizes:
-            row = run_size(config_path, n, args.concurrency)
+            row = run_size(config_path, n, args.concurrency, Path(work))
             print(row, flush=True)
             results["runs"].append(row)
     first, last = results["runs"][0], results["runs"][-1]

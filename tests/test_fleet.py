@@ -131,10 +131,8 @@ def test_a_killed_worker_and_a_stopped_submitter_lose_nothing(slow_lab, redis_se
         submitter.wait_for(f"collect the rest with --run {run_id}")
         first = (tmp_path / "first.jsonl").read_text()
 
-        started = time.monotonic()
         resumed = subprocess.run([sys.executable, "-m", "mailguard", *scan_args(slow_lab, redis_server.url, db),
                                   "--run", run_id], capture_output=True, text=True, timeout=WAIT * 2)
-        assert time.monotonic() - started < WAIT * 2
         assert resumed.returncode == 0, resumed.stderr
         domains = [json.loads(line)["domain"] for line in resumed.stdout.splitlines()]
         assert sorted(domains) == sorted(f"n{i}.test" for i in range(24))  # each exactly once

@@ -105,6 +105,7 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(db_url):
         t.start()
     for t in threads:
         t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a migration is still waiting"
     assert not errors
 
 

@@ -47,8 +47,6 @@ class OnceCache(Generic[K, V]):
         return await asyncio.shield(future)
 
     def _finished(self, key: K, future: asyncio.Future[V]) -> None:
-        if self._running.get(key) is not future:
-            return
         del self._running[key]
         if future.cancelled() or future.exception() is not None:
             return  # nothing observed: the next asker tries again
@@ -80,7 +78,10 @@ class HostLimits:
 
     @asynccontextmanager
     async def __call__(self, address: str) -> AsyncIterator[None]:
-        semaphore, users = self._slots.setdefault(address, (asyncio.Semaphore(self.per_host), [0]))
+        slot = self._slots.get(address)
+        if slot is None:
+            slot = self._slots[address] = (asyncio.Semaphore(self.per_host), [0])
+        semaphore, users = slot
         users[0] += 1
         try:
             async with semaphore:

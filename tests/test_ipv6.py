@@ -266,6 +266,24 @@ def test_silent_server_times_out_within_the_timeout(lab):
     assert 0.4 < took < 3
 
 
+class DropsFirst(LabDns):
+    """Loses the first datagram it gets, as a network sometimes does."""
+
+    def handle(self, query, transport):
+        self.seen = getattr(self, "seen", 0) + 1
+        return None if self.seen == 1 else super().handle(query, transport)
+
+
+def test_one_lost_datagram_is_sent_again(lab):
+    lossy = DropsFirst(lab.zones, host="::1").start(lab.loop)
+    try:
+        got, took = ask(lab.config(timeout=2.0), "::1", lossy.port)
+    finally:
+        lossy.stop()
+    assert got.status == OK and "good.test" in got.soa_owners
+    assert lossy.seen == 2 and took < 2.0
+
+
 def test_address_outside_the_allowed_networks_is_not_contacted(lab):
     got, _ = ask(lab.config(), "2001:db8::53", 53)
     assert got.status == "blocked" and "not contacted" in got.error

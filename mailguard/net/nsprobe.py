@@ -153,10 +153,15 @@ class NameServerProbe:
         async with asyncio.timeout(self.config.timeout):
             transport, protocol = await loop.create_datagram_endpoint(
                 lambda: _Exchange(query), remote_addr=(address, port))
+            wire = query.to_wire()
+            # One retransmission (as the shared resolver socket does): a single lost datagram
+            # must not read as an unreachable name server.
+            resend = loop.call_later(min(1.0, self.config.timeout / 2), transport.sendto, wire)
             try:
-                transport.sendto(query.to_wire())
+                transport.sendto(wire)
                 return await protocol.done
             finally:
+                resend.cancel()
                 transport.close()
 
 

@@ -366,9 +366,9 @@ async def _web_servers(net: Net, domain: str, config: Config) -> tuple[list[Find
         # The content comparison needs an IPv4 page whatever IPv6 does: fetch both at once (a
         # host without AAAA has nothing to compare).
         first4 = f.v4_addresses[:1] if f.v6_addresses else []
-        await asyncio.gather(_reach(net, f, prober), *(prober(f, a) for a in first4))
-        if not f.v4 and first4:
-            f.v4 = [await prober(f, first4[0])]  # cached: the fetch above
+        _, pages4 = await asyncio.gather(_reach(net, f, prober), asyncio.gather(*(prober(f, a) for a in first4)))
+        if not f.v4:
+            f.v4 = list(pages4)
 
     await asyncio.gather(*(both(f) for f in facts))
     findings = [x for f in facts for x in judge_host(f)]

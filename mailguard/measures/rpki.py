@@ -158,6 +158,11 @@ def check_url(url: str) -> str:
 def load_vrps(path: Path) -> VrpTable:
     """A VRP export file, parsed once per content (cached by path, size and modification time);
     InputError if it cannot be read or is not a VRP export."""
+    return _read_vrps(path)[0]
+
+
+def _read_vrps(path: Path) -> tuple[VrpTable, str]:
+    """The table and the sha256 of the very bytes it was parsed from."""
     try:
         stat = path.stat()
     except OSError as exc:
@@ -166,13 +171,13 @@ def load_vrps(path: Path) -> VrpTable:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, _size: int, _mtime: int) -> VrpTable:
+def _load(path: str, _size: int, _mtime: int) -> tuple[VrpTable, str]:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"--rpki-vrps {path}: {exc.strerror or exc}") from None
     try:
-        return parse_vrp_json(data, source=path)
+        return parse_vrp_json(data, source=path), hashlib.sha256(data).hexdigest()
     except ParseError as exc:
         raise InputError(f"--rpki-vrps {path}: {exc}") from None
 
@@ -227,10 +232,9 @@ class Validator:
 async def validator(net: Net, source: Source, *, cap: int = MAX_VRP_DOWNLOAD) -> Validator:
     if source.kind == "file":
         try:
-            table = load_vrps(Path(source.location))
+            table, digest = _read_vrps(Path(source.location))
         except InputError as exc:
             return Validator(source, None, (), str(exc))
-        digest = _file_digest(Path(source.location))
         evidence = Evidence("input", f"VRPs from {source.location}: {len(table)} VRPs (sha256 {digest[:16]})",
                             {"source": source.location, "vrps": len(table), "sha256": digest})
         return Validator(source, table, (evidence,))
@@ -247,22 +251,6 @@ async def validator(net: Net, source: Source, *, cap: int = MAX_VRP_DOWNLOAD) ->
     except ParseError as exc:
         return Validator(source, None, (response.evidence,), str(exc)[:200])
     return Validator(source, table, (response.evidence,))
-
-
-def _file_digest(path: Path) -> str:
-    try:
-        return _digest(str(path), path.stat().st_mtime_ns)
-    except OSError:
-        return ""
-
-
-@lru_cache(maxsize=4)
-def _digest(path: str, _mtime: int) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 async def validate_route(net: Net, checker: Validator, route: Route) -> tuple[RouteValidity | None, str,

@@ -250,6 +250,21 @@ def test_a_url_by_name_keeps_its_host_when_the_connection_is_pinned(web):
     assert "127.0.0.1" in document.evidence.data["addresses"]
 
 
+def test_the_connection_goes_to_the_guarded_address_not_to_a_second_lookup(web, monkeypatch):
+    """The guard's answer is the only resolution: a name nobody can resolve (.invalid, RFC 6761)
+    is fetched when the guard vouches for 127.0.0.1, and the server sees that name as Host."""
+    from mailguard.net import fetch
+
+    async def vouched(host, port, config):
+        assert host == "pinned.invalid"
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(fetch, "_guard", vouched)
+    port = web.rsplit(":", 1)[1]
+    document = asyncio.run(fetch_document(f"http://pinned.invalid:{port}/host", lab_config(), max_bytes=1000))
+    assert document.body == f"pinned.invalid:{port}".encode()
+
+
 def test_addresses_outside_the_allowed_networks_are_never_contacted():
     # 192.0.2.0/24 is TEST-NET-1 (RFC 5737); the guard refuses it before any packet is sent.
     with pytest.raises(ConnectError, match="allowed networks"):

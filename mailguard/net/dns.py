@@ -295,9 +295,22 @@ def _answer(
                                          rdata.to_text()))
         if status == OK and not records:
             status = NODATA
-    flags = _flags(response)
+    return _answer_of(name, rdtype, where, status, rcode_text, _flags(response), records, cnames,
+                      "tcp" if used_tcp else "udp", started, stamp, tuple(rdatas), response)
+
+
+def _empty(name: str, rdtype: str, where: str, header: Header, started: float, stamp: str) -> DnsAnswer:
+    """NXDOMAIN or NODATA read from the header alone: an answer with no records."""
+    status = NXDOMAIN if header.rcode == dns.rcode.NXDOMAIN else NODATA
+    rcode_text = dns.rcode.to_text(dns.rcode.Rcode(header.rcode))
+    return _answer_of(name, rdtype, where, status, rcode_text, header.flag_names, [], [], "udp", started, stamp)
+
+
+def _answer_of(name: str, rdtype: str, where: str, status: str, rcode_text: str, flags: tuple[str, ...],
+               records: list[DnsRecord], cnames: list[str], transport: str, started: float, stamp: str,
+               rdatas: tuple[Any, ...] = (), response: dns.message.Message | None = None) -> DnsAnswer:
+    """The answer and its evidence, however it was read."""
     elapsed = (time.monotonic() - started) * 1000
-    transport = "tcp" if used_tcp else "udp"
     shown = records[:MAX_RECORDS_IN_EVIDENCE]
     summary = (f"{rdtype} {name} @{where} {rcode_text} flags={' '.join(flags)} "
                f"{len(records)} RR{_ttl_text(records)} {elapsed:.1f} ms {transport}")
@@ -310,23 +323,7 @@ def _answer(
         "records_omitted": len(records) - len(shown),
     })
     return DnsAnswer(name, rdtype, where, status, rcode_text, flags, tuple(records), tuple(cnames),
-                     transport, stamp, elapsed, "", evidence, tuple(rdatas), response)
-
-
-def _empty(name: str, rdtype: str, where: str, header: Header, started: float, stamp: str) -> DnsAnswer:
-    """NXDOMAIN or NODATA read from the header alone: an answer with no records."""
-    status = NXDOMAIN if header.rcode == dns.rcode.NXDOMAIN else NODATA
-    rcode_text = dns.rcode.to_text(dns.rcode.Rcode(header.rcode))
-    flags = header.flag_names
-    elapsed = (time.monotonic() - started) * 1000
-    summary = f"{rdtype} {name} @{where} {rcode_text} flags={' '.join(flags)} 0 RR {elapsed:.1f} ms udp"
-    evidence = Evidence("dns", summary, {
-        "query": {"name": name, "type": rdtype}, "status": status,
-        "resolver": where, "rcode": rcode_text, "flags": list(flags), "ad": "ad" in flags,
-        "transport": "udp", "time": stamp, "elapsed_ms": round(elapsed, 2),
-        "cnames": [], "records": [], "records_omitted": 0,
-    })
-    return DnsAnswer(name, rdtype, where, status, rcode_text, flags, (), (), "udp", stamp, elapsed, "", evidence)
+                     transport, stamp, elapsed, "", evidence, rdatas, response)
 
 
 def _ttl_text(records: list[DnsRecord]) -> str:

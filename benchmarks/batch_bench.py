@@ -137,9 +137,9 @@ def bench_checkdmarc(server: Server, checkdmarc: Path, n: int, work: Path) -> di
 # -- one domain against its critical path -----------------------------------------------------
 def single_domain(delay: float, runs: int) -> dict:
     """Runs in a child process: its own lab server on a thread, logging when questions arrive."""
-    from mailguard.config import LOOPBACK_ONLY, Config
+    from mailguard.app.scan import scan_domain
+    from mailguard.core.config import LOOPBACK_ONLY, Config
     from mailguard.lab.dns_server import LabDns, load_zone_text
-    from mailguard.scanner import scan_domain
 
     arrivals: list[float] = []
 

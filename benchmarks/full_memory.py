@@ -46,8 +46,8 @@ _dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@c{i}.test"
 
 def child(config_path: Path, domains: int, concurrency: int) -> None:
     """Scan c0.test .. c{domains-1}.test on one shared Net; print one JSON line of figures."""
-    from mailguard.batch import scan_many
-    from mailguard.config import config_from_dict
+    from mailguard.app.batch import scan_many
+    from mailguard.core.config import config_from_dict
 
     config = config_from_dict(json.loads(config_path.read_text()))
     names = [f"c{i}.test" for i in range(domains)]
@@ -82,7 +82,7 @@ def main() -> int:
         child(args.child, args.domains, args.concurrency)
         return 0
 
-    from mailguard.config import config_to_dict
+    from mailguard.core.config import config_to_dict
     from mailguard.lab import Lab, load_zone_text
 
     zones = [load_zone_text(f"c{i}.test", customer_zone(i)) for i in range(max(args.sizes))]

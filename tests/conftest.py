@@ -8,11 +8,11 @@ from types import ModuleType
 
 import pytest
 
-from mailguard.config import Config
+from mailguard.app.scan import scan_domain
+from mailguard.core.config import Config
+from mailguard.core.model import MeasureResult, ScanReport
 from mailguard.lab import Lab
-from mailguard.model import MeasureResult, ScanReport
 from mailguard.net import Net
-from mailguard.scanner import scan_domain
 
 # The fleet tests' real servers (redis-server, PostgreSQL), started once per session when asked for.
 from .services import postgres_server, redis_server  # noqa: F401

@@ -15,7 +15,7 @@ import dns.flags
 import dns.message
 
 from mailguard.lab import LabDns, load_zone_text
-from mailguard.lab.signing import Fault, sign_lab
+from mailguard.lab.dnssec import Fault, sign_lab
 from mailguard.measures.dnssec import ChainValidator, Question, Validation, parse_anchors
 from mailguard.measures.dnssec.anchors import TrustAnchors
 from mailguard.net.dns import DnsAnswer, _answer, _failure

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mailguard import messages
-from mailguard.messages import Message
-from mailguard.model import (
+from mailguard.core import messages
+from mailguard.core.messages import Message
+from mailguard.core.model import (
     Area,
     Evidence,
     Finding,
@@ -15,7 +15,7 @@ from mailguard.model import (
     ScanReport,
     Verdict,
 )
-from mailguard.score import scores
+from mailguard.measures.score import scores
 
 messages.register(
     {

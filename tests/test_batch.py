@@ -12,12 +12,12 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from mailguard.batch import read_domains, scan_many
+from mailguard.app.batch import read_domains, scan_many
+from mailguard.app.scan import scan_domain
 from mailguard.cli import main
-from mailguard.config import LOOPBACK_ONLY, Config
+from mailguard.core.config import LOOPBACK_ONLY, Config
 from mailguard.lab import Lab, LabDns, load_zone_text
 from mailguard.net import Net
-from mailguard.scanner import scan_domain
 
 SHARED = """$TTL 300
 @ IN SOA ns.fleet.test. h.fleet.test. 1 2 3 4 5

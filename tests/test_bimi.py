@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from mailguard.cli import main
-from mailguard.config import Config
+from mailguard.core.config import Config
+from mailguard.core.model import Area, MeasureResult, Verdict
 from mailguard.measures import bimi
 from mailguard.measures.bimi import judge_dmarc
-from mailguard.model import Area, MeasureResult, Verdict
 from mailguard.net import Net
 
 from .conftest import run_measure

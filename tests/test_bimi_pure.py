@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailguard.errors import ParseError
+from mailguard.core.errors import ParseError
 from mailguard.lab import bimi as labbimi
 from mailguard.measures.bimi.record import is_bimi_record, parse_record, parse_tag_list
 from mailguard.measures.bimi.svg import check_svg, parse_view_box

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailguard.errors import ParseError
+from mailguard.core.errors import ParseError
+from mailguard.core.model import Verdict
 from mailguard.measures.web.caa import climb, covered_by_wildcard, judge_policy
 from mailguard.measures.web.caa_policy import (
     IssueProperty,
@@ -17,7 +18,6 @@ from mailguard.measures.web.caa_policy import (
     parse_caa,
     parse_issue_value,
 )
-from mailguard.model import Verdict
 
 
 @pytest.mark.parametrize(("value", "expected"), [

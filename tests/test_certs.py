@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mailguard.errors import InputError, ParseError
+from mailguard.core.errors import InputError, ParseError
 from mailguard.lab.pki import LabPki, spki_sha256
 from mailguard.net import certs
 

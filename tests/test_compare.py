@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailguard import messages
-from mailguard.compare import compare, dmarc_strength, spf_all, txt_text
+from mailguard.core import messages
+from mailguard.history.compare import compare, dmarc_strength, spf_all, txt_text
 from mailguard.render import diff as render_diff
 
 

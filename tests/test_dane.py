@@ -11,10 +11,10 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from mailguard.errors import ParseError
+from mailguard.core.errors import ParseError
 from mailguard.lab import Lab, load_zone_text
+from mailguard.lab.dnssec import Fault
 from mailguard.lab.pki import spki_sha256
-from mailguard.lab.signing import Fault
 from mailguard.measures import dane
 from mailguard.measures.dane import Tlsa, association, match_tlsa, parse_tlsa
 from mailguard.net import Net

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mailguard.dkim.selectors import COMMON_SELECTORS
+from mailguard.core.model import MeasureResult
 from mailguard.lab import Lab, load_zone_text
-from mailguard.measures import dkim
-from mailguard.model import MeasureResult
+from mailguard.measures.dkim import measure as dkim
+from mailguard.measures.dkim.selectors import COMMON_SELECTORS
 
 from .conftest import codes, run_measure
 
@@ -205,7 +205,7 @@ def test_silent_selector_lookups_are_not_tested(silent_lab):
 def test_every_dkim_code_has_english_dutch_and_a_reference():
     import string
 
-    from mailguard.measures import dkim_message
+    from mailguard.measures.dkim import eml as dkim_message
 
     for table in (dkim.MESSAGES, dkim_message.MESSAGES):
         for code, message in table.items():
@@ -216,7 +216,7 @@ def test_every_dkim_code_has_english_dutch_and_a_reference():
 
 
 def test_dutch_reasons_render(lab):
-    from mailguard import messages
+    from mailguard.core import messages
 
     result = run(lab, "broken.test", "old", "s512")
     for f in result.findings:

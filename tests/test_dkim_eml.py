@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from mailguard.cli import main
+from mailguard.core.model import MeasureResult
 from mailguard.lab import Lab, load_zone_text
-from mailguard.measures import dkim
-from mailguard.model import MeasureResult
+from mailguard.measures.dkim import measure as dkim
 
 from .conftest import codes, run_measure
 from .dkim_signer import message, new_ed25519, new_rsa, sign
@@ -159,7 +159,7 @@ def test_verify_json(emllab, tmp_path):
 
     out = verify_cli(emllab, write(tmp_path, "m.eml", signed(emllab, "ed9")), "--format", "json")
     doc = json.loads(out.output)
-    assert doc["schema"] == "mailguard.dkim-verify/1" and doc["passed"] == [1]
+    assert doc["schema"] == "mailguard.measures.dkim-verify/1" and doc["passed"] == [1]
     assert doc["verifications"][0]["key_evidence"]["data"]["query"]["name"] == "ed9._domainkey.eml.test"
 
 

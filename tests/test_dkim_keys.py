@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailguard.dkim.keys import KeyLoadError, load_key, looks_like_key_record, parse_key_record
-from mailguard.dkim.tags import parse_tag_list, split_list, strip_fws
-from mailguard.errors import ParseError
+from mailguard.core.errors import ParseError
+from mailguard.measures.dkim.keys import KeyLoadError, load_key, looks_like_key_record, parse_key_record
+from mailguard.measures.dkim.tags import parse_tag_list, split_list, strip_fws
 
 # The 512-bit key of the lab's broken.test (cryptography no longer generates keys this small).
 RSA512 = ("MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBALoMrmdkwWLGCf59RnR7E34hry45grCYOBpIdVDe4KJ2p44id1ibtTrq8VcFF"

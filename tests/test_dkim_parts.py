@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailguard.dkim.canon import canon_body, canon_header, signed_header_data
-from mailguard.dkim.signature import SignatureError, parse_signature
-from mailguard.dkim.verify import KeyLookup, plan, verify
-from mailguard.errors import ParseError
-from mailguard.mime import address_domains, parse_message
+from mailguard.core.errors import ParseError
+from mailguard.core.mime import address_domains, parse_message
+from mailguard.measures.dkim.canon import canon_body, canon_header, signed_header_data
+from mailguard.measures.dkim.signature import SignatureError, parse_signature
+from mailguard.measures.dkim.verify import KeyLookup, plan, verify
 
 # -- the message (RFC 5322 §2.2) ------------------------------------------------------------------
 

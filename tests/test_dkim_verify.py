@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mailguard.dkim.check import MessageReport, verify_message
+from mailguard.core.mime import parse_message
 from mailguard.lab import Lab, load_zone_text
-from mailguard.mime import parse_message
+from mailguard.measures.dkim.check import MessageReport, verify_message
 from mailguard.net import Net
 
 from .dkim_signer import SigningKey, message, new_ed25519, new_rsa, sign

@@ -9,9 +9,9 @@ import dns.message
 import dns.rcode
 import pytest
 
+from mailguard.core.model import Verdict
 from mailguard.lab import ZONES, LabDns, load_zone_dir, load_zone_text
 from mailguard.measures import dmarc
-from mailguard.model import Verdict
 from mailguard.render.json import to_jsonable
 
 from .conftest import codes, run_measure, run_scan
@@ -186,7 +186,7 @@ def test_deep_name_walk_is_capped_at_eight(results):
 
 
 def test_dutch_text_exists_for_every_code():
-    from mailguard import messages
+    from mailguard.core import messages
 
     for code in dmarc.MESSAGES:
         message = messages.lookup(code)
@@ -309,7 +309,7 @@ def test_walk_sends_at_most_eight_dmarc_queries(lab, failing):
 
 
 def test_dutch_reports_have_no_english_or_unfilled_fields(results):
-    from mailguard import messages
+    from mailguard.core import messages
 
     for result in results.values():
         for item in result.findings:

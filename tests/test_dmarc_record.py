@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailguard.errors import ParseError
+from mailguard.core.errors import ParseError
 from mailguard.measures.dmarc.record import (
     is_dmarc_record,
     looks_like_dmarc,

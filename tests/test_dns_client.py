@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from mailguard.config import LOOPBACK_ONLY, Config
-from mailguard.errors import InputError, NoResolver
+from mailguard.core.config import LOOPBACK_ONLY, Config
+from mailguard.core.errors import InputError, NoResolver
 from mailguard.lab import LabDns, load_zone_text
 from mailguard.net.dns import DnsClient, parse_nameserver
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dns.dnssec
 import pytest
 
-from mailguard.errors import ParseError
+from mailguard.core.errors import ParseError
 from mailguard.measures.dnssec import load_anchors, parse_anchors
 
 KSK_2017_DS = "E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"

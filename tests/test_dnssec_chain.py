@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailguard.lab.signing import Fault, sign_lab
+from mailguard.lab.dnssec import Fault, sign_lab
 from mailguard.measures.dnssec import Question, Status, parse_anchors
 
 from .dnssec_world import NOW, World

@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from mailguard.cli import main
+from mailguard.history.store import open_store
 from mailguard.lab import Lab, load_zone_text
-from mailguard.store import open_store
 from tests.services import free_port
 
 WAIT = 60.0  # seconds: generous for a loaded two-core machine; every wait asserts it ended in time

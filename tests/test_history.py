@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from mailguard import history
-from mailguard.errors import InputError
+from mailguard.core.errors import InputError
+from mailguard.history import folder as history
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailguard.errors import ParseError
+from mailguard.core.errors import ParseError
+from mailguard.core.model import Verdict
 from mailguard.measures.web.hsts import (
     ONE_YEAR,
     HstsPolicy,
@@ -14,7 +15,6 @@ from mailguard.measures.web.hsts import (
     parse_hsts,
     preload_problems,
 )
-from mailguard.model import Verdict
 
 VALID = [
     # RFC 6797 §6.2 examples

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mailguard.config import Config
+from mailguard.core.config import Config
 from mailguard.lab.mail import ipv6_loopback
 from mailguard.net import Net
 from mailguard.net import http as seam

@@ -12,12 +12,12 @@ from dataclasses import replace
 import dns.name
 import pytest
 
-from mailguard.config import Config
+from mailguard.core.config import Config
+from mailguard.core.model import Evidence, MeasureResult
 from mailguard.lab import Lab, LabDns, LabSmtp, LabWeb, MailServer, Site
 from mailguard.lab.http_server import pki_source
 from mailguard.lab.web import site_routes
 from mailguard.measures import ipv6
-from mailguard.model import Evidence, MeasureResult
 from mailguard.net import Net, RouteCheck
 from mailguard.net.nsprobe import OK, REFUSED, TIMEOUT, NsObservation
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mailguard.core.model import Verdict
 from mailguard.measures import mtasts, tlsrpt
-from mailguard.model import Verdict
 
 from .conftest import run_measure
 

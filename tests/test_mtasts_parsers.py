@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailguard.errors import ParseError
+from mailguard.core.errors import ParseError
+from mailguard.core.model import Verdict
 from mailguard.measures.mtasts import (
     StsPolicy,
     StsRecord,
@@ -19,7 +20,6 @@ from mailguard.measures.mtasts import (
     parse_sts_record,
 )
 from mailguard.measures.tlsrpt import TlsRptRecord, judge_tlsrpt, parse_tlsrpt, uri_problem
-from mailguard.model import Verdict
 
 # -- the _mta-sts TXT record (§3.1) -----------------------------------------------------------
 

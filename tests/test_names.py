@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailguard.errors import InvalidDomain
-from mailguard.names import normalize_domain
+from mailguard.core.errors import InvalidDomain
+from mailguard.core.names import normalize_domain
 
 
 @pytest.mark.parametrize(("given_name", "expected"), [

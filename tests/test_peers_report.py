@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from mailguard.model import Fulfilment, Promise, PromiseResult, ScanReport
+from mailguard.core.model import Fulfilment, Promise, PromiseResult, ScanReport
 from mailguard.render import json as render_json
 from mailguard.render import markdown as render_markdown
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mailguard import messages
 from mailguard.cli import main
+from mailguard.core import messages
+from mailguard.core.model import Fulfilment
 from mailguard.measures import by_name
-from mailguard.model import Fulfilment
 from mailguard.promises import profile as profiles
 
 FIXTURES = Path(__file__).parent / "fixtures" / "statements"

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailguard.config import Config
-from mailguard.errors import ProfileError
-from mailguard.model import Promise
+from mailguard.core.config import Config
+from mailguard.core.errors import ProfileError
+from mailguard.core.model import Promise
 from mailguard.promises import config_for, profile_for, read
 from mailguard.promises import profile as profiles
 from mailguard.promises.tomlwriter import Table, dumps

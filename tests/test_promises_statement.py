@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mailguard.config import LOOPBACK_ONLY, Config
-from mailguard.errors import ConnectError, HttpError, InputError, NetTimeout
+from mailguard.core.config import LOOPBACK_ONLY, Config
+from mailguard.core.errors import ConnectError, HttpError, InputError, NetTimeout
 from mailguard.net.fetch import fetch_document
 from mailguard.promises.statement import (
     detect_format,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mailguard.model import Area, Finding, Fulfilment, MeasureResult, Promise, Verdict
+from mailguard.core.model import Area, Finding, Fulfilment, MeasureResult, Promise, Verdict
 from mailguard.promises.verdicts import judge, quote, render_reason
 
 P, INFO, W, F, N = Verdict.PASS, Verdict.INFO, Verdict.WARN, Verdict.FAIL, Verdict.NOT_TESTED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailguard import psl
+from mailguard.core import psl
 
 
 @pytest.mark.parametrize(("name", "org"), [

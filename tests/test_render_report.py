@@ -13,17 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailguard.core.model import Area, Evidence, Finding, Fulfilment, MeasureResult, Promise, PromiseResult, Verdict
 from mailguard.lab import Lab, load_zone_text
-from mailguard.model import (
-    Area,
-    Evidence,
-    Finding,
-    Fulfilment,
-    MeasureResult,
-    Promise,
-    PromiseResult,
-    Verdict,
-)
 from mailguard.render import html as render_html
 from mailguard.render import json as render_json
 from mailguard.render import markdown as render_markdown

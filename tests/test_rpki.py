@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from mailguard.cli import main
-from mailguard.config import Config
-from mailguard.errors import InputError
+from mailguard.core.config import Config
+from mailguard.core.errors import InputError
+from mailguard.core.model import MeasureResult
 from mailguard.lab import Lab
-from mailguard.measures import rpki
-from mailguard.model import MeasureResult
+from mailguard.measures.rpki import measure as rpki
 from mailguard.net import Net
 
 from .conftest import run_measure
@@ -216,7 +216,7 @@ def test_cli_refuses_a_file_and_a_url_together(lab, tmp_path):
 
 
 def test_config_file_keys(tmp_path, lab):
-    from mailguard.settings import parse
+    from mailguard.app.settings import parse
 
     settings = parse({"rpki_vrps": "vrps.json", "bimi_ca": "roots.pem", "bimi_selectors": ["brand"],
                       "rpki_url": "http://127.0.0.1:8323/json"}, tmp_path / "mailguard.toml")

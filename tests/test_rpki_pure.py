@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailguard.errors import ParseError
-from mailguard.rpki import (
+from mailguard.core.errors import ParseError
+from mailguard.measures.rpki.roa import (
     INVALID,
     NOT_FOUND,
     VALID,

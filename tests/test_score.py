@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mailguard.model import Area, Finding, MeasureResult, Verdict
-from mailguard.score import measure_score, percent, scores, subtests
+from mailguard.core.model import Area, Finding, MeasureResult, Verdict
+from mailguard.measures.score import measure_score, percent, scores, subtests
 
 P, W, F, INFO, N = Verdict.PASS, Verdict.WARN, Verdict.FAIL, Verdict.INFO, Verdict.NOT_TESTED
 

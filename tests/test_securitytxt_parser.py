@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mailguard.core.model import Verdict
 from mailguard.measures.web.securitytxt import judge_security_txt, parse_expires, parse_security_txt
-from mailguard.model import Verdict
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 URL = "https://example.nl/.well-known/security.txt"

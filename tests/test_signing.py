@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
-from mailguard import signing
+from mailguard.app import signing
 from mailguard.cli import main
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailguard.errors import ParseError
+from mailguard.core.errors import ParseError
 from mailguard.measures.spf.grammar import parse_domain_spec, parse_explanation, parse_macro_string
 from mailguard.measures.spf.macros import MacroContext, dotted_ip, expand, expand_domain, truncate_domain
 

@@ -235,7 +235,7 @@ def test_every_finding_carries_evidence(spf_lab):
 
 
 def test_recommendations_are_registered_for_the_privacy_officer():
-    from mailguard import advice
+    from mailguard.render import advice
 
     key, message = advice.recommendation_for("SPF-LOOKUPS-OVER")
     assert key == "SPF-LOOKUPS-" and "10" in message.en and message.nl

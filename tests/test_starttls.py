@@ -8,10 +8,10 @@ import time
 
 import pytest
 
+from mailguard.core.model import MeasureResult
 from mailguard.lab import Lab
 from mailguard.lab.mail import ipv6_loopback
 from mailguard.measures import starttls
-from mailguard.model import MeasureResult
 from mailguard.net import Net
 
 from .conftest import run_measure, run_scan
@@ -213,7 +213,7 @@ def test_cli_rejects_a_ca_bundle_without_certificates(lab: Lab, tmp_path) -> Non
 
 def hostile(behaviour: str) -> tuple[object, float]:
     """Probe an SMTP server that misbehaves on the wire; return (observation, seconds taken)."""
-    from mailguard.config import LOOPBACK_ONLY, Config
+    from mailguard.core.config import LOOPBACK_ONLY, Config
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

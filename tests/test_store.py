@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect, text
 
-from mailguard.batch.chunk import chunk_deadline, run_chunk
+from mailguard.app.fleet.chunk import chunk_deadline, run_chunk
+from mailguard.app.scan import scan_domain
 from mailguard.cli import main
-from mailguard.config import LOOPBACK_ONLY, Config, config_from_dict, config_to_dict
+from mailguard.core.config import LOOPBACK_ONLY, Config, config_from_dict, config_to_dict
+from mailguard.core.model import ScanReport
+from mailguard.history.store import database_url, open_store
 from mailguard.lab import DEMO_DOMAINS, Lab, load_zone_text
-from mailguard.model import ScanReport
 from mailguard.render import json as render_json
-from mailguard.scanner import scan_domain
-from mailguard.store import database_url, open_store
 
 # One domain whose DMARC policy is weakened between two nights: reject, then none.
 ZONE = """$TTL 300
@@ -52,8 +52,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def test_config_travels_as_json_and_back():
     config = Config(nameservers=(("127.0.0.1", 5353), ("::1", 53)), allowed_networks=LOOPBACK_ONLY,
-                    ca_bundle=Path("/etc/ssl/x.pem"), measures=("mx",), dkim_selectors=("s1",), timeout=1.5,
-                    extra={"local": object()})
+                    ca_bundle=Path("/etc/ssl/x.pem"), measures=("mx",), dkim_selectors=("s1",), timeout=1.5)
     data = json.loads(json.dumps(config_to_dict(config)))
     assert data["allowed_networks"] == ["127.0.0.0/8", "::1/128"]
     assert config_from_dict(data) == config
@@ -204,9 +203,10 @@ def test_a_chunk_deadline_covers_its_rounds_of_domain_deadlines():
 
 
 def test_a_chunk_judges_the_submitters_promises_as_a_local_batch_does(lab, tmp_path):
-    from mailguard.batch import scan_many
-    from mailguard.batch.chunk import promise_settings
-    from mailguard.promises import PromiseScan, read
+    from mailguard.app.batch import scan_many
+    from mailguard.app.fleet.chunk import promise_settings
+    from mailguard.app.scan import PromiseScan
+    from mailguard.promises import read
 
     statement = Path(__file__).parent / "fixtures" / "statements" / "goedtest-nl.txt"
     checker = PromiseScan(explicit=read(str(statement)).profile)

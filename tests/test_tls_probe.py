@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import trustme
 
-from mailguard import tlseval
-from mailguard.config import LOOPBACK_ONLY, Config
+from mailguard.core.config import LOOPBACK_ONLY, Config
+from mailguard.measures import tlseval
 from mailguard.net import Net, certs
 from mailguard.net import tls as tls_net
 

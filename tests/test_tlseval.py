@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from mailguard import messages, tlseval
+from mailguard.core import messages
+from mailguard.core.model import Evidence, Verdict
 from mailguard.lab.pki import LabCert, LabPki
-from mailguard.model import Evidence, Verdict
+from mailguard.measures import tlseval
+from mailguard.measures.tlseval import GOOD, INSUFFICIENT, PHASE_OUT, SUFFICIENT
 from mailguard.net import certs
 from mailguard.net.certs import CertificateFacts
 from mailguard.net.tls import (
@@ -22,7 +24,6 @@ from mailguard.net.tls import (
     VersionProbe,
     VersionSupport,
 )
-from mailguard.tlseval import GOOD, INSUFFICIENT, PHASE_OUT, SUFFICIENT
 
 
 @pytest.mark.parametrize(

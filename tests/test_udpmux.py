@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from mailguard.config import LOOPBACK_ONLY, Config
+from mailguard.core.config import LOOPBACK_ONLY, Config
 from mailguard.net import Net
 
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mailguard.core.model import Verdict
 from mailguard.lab.mail import ipv6_loopback
-from mailguard.measures.web import caa, headers, hsts, reach, redirects, securitytxt
+from mailguard.measures.web import caa, headers, hsts, redirects, securitytxt
+from mailguard.measures.web import https as reach
 from mailguard.measures.web import tls as web_tls
-from mailguard.model import Verdict
 from mailguard.net import Net
 from mailguard.net.tls import TlsOptions, local_refusal
 

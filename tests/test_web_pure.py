@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mailguard.core.model import Evidence, Verdict
 from mailguard.measures.web.forms import personal_data_fields
 from mailguard.measures.web.headers import (
     effective_referrer_policy,
@@ -16,7 +17,6 @@ from mailguard.measures.web.headers import (
     parse_csp,
 )
 from mailguard.measures.web.redirects import describe_chain, judge_chain, upgrades_on_same_host
-from mailguard.model import Evidence, Verdict
 from mailguard.net.http import FINAL, LOOP, OK, REFUSED, TIMEOUT, TOO_MANY, HttpResponse, RedirectChain
 
 # -- security headers: info or warn, never fail -----------------------------------------------
@@ -176,7 +176,7 @@ def front(https_status, http_status, code=200):
     ("protocol", OK, "HTTPS-BROKEN", Verdict.FAIL),
 ])
 def test_reachability(https_status, http_status, code, verdict):
-    from mailguard.measures.web.reach import judge_front
+    from mailguard.measures.web.https import judge_front
 
     assert verdicts(judge_front(front(https_status, http_status)))[code] == verdict
 

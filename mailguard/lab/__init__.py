@@ -16,15 +16,15 @@ from typing import Any
 
 import dns.zone
 
-from ..config import LOOPBACK_ONLY, Config
+from ..core.config import LOOPBACK_ONLY, Config
 from .bimi import MarkCa
 from .dns_server import BIND_ATTEMPTS, LabDns, LabDnsMirror, load_zone_dir, load_zone_text
+from .dnssec import DEFAULT_SIGNING, DnssecView, Fault, SignedLab, sign_lab
 from .http_server import LabWeb, Site, pki_source
 from .mail import ipv6_loopback, mail_servers
 from .peers import ORIGIN6_ZONE, ORIGIN_ZONE, peers_sites, write_vrps
 from .pki import LabPki
 from .runner import BackgroundLoop
-from .signing import DEFAULT_SIGNING, DnssecView, Fault, SignedLab, sign_lab
 from .smtp_server import LabSmtp, MailServer
 from .web import lab_sites
 

@@ -30,9 +30,9 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
+from .dnssec import DnssecView
 from .proofs import ZoneProofs
 from .runner import BackgroundLoop
-from .signing import DnssecView
 
 MAX_CNAME_CHAIN = 8
 TCP_READ_TIMEOUT = 10.0

@@ -18,7 +18,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from ..rpki import Route, Vrp, VrpTable, parse_asn, parse_prefix, validate
+from ..measures.rpki.roa import Route, Vrp, VrpTable, parse_asn, parse_prefix, validate
 from .bimi import (
     BIG_LOGO,
     EXTERNAL_LOGO,

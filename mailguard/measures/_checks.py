@@ -1,7 +1,7 @@
 """A judged check before it meets its evidence: what pure judge functions return.
 
 Judges stay pure (facts in, checks out); the measure's ``run`` attaches the evidence the facts
-came from and the subject, turning each :class:`Check` into a :class:`~mailguard.model.Finding`.
+came from and the subject, turning each :class:`Check` into a :class:`~mailguard.core.model.Finding`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..findings import finding
-from ..model import Evidence, Finding, Verdict
+from ..core.findings import finding
+from ..core.model import Evidence, Finding, Verdict
 
 
 @dataclass(frozen=True)

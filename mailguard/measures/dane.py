@@ -28,12 +28,12 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .. import messages
-from ..config import Config
-from ..errors import ParseError
-from ..findings import finding, result
-from ..messages import Message
-from ..model import Area, Evidence, Finding, MeasureResult, Verdict
+from ..core import messages
+from ..core.config import Config
+from ..core.errors import ParseError
+from ..core.findings import finding, result
+from ..core.messages import Message
+from ..core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ..net import Net
 from ..net import smtp as smtp_net
 from ..net import tls as tls_net

@@ -27,11 +27,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import advice, messages, psl
-from ..config import Config
-from ..findings import finding, result
-from ..messages import Message
-from ..model import Area, Evidence, Finding, MeasureResult, Verdict
+from ..core import messages, psl
+from ..core.config import Config
+from ..core.findings import finding, result
+from ..core.messages import Message
+from ..core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ..net import DnsAnswer, HttpResponse, Net
 from ..net.nsprobe import NsObservation
 from . import mx
@@ -111,7 +111,7 @@ MESSAGES: dict[str, Message] = {
 }
 messages.register(MESSAGES)
 
-advice.register({
+messages.register_advice({
     "IPV6-NS-": Message(
         "Ask your DNS provider to give every name server an IPv6 address (AAAA) that answers, so the "
         "domain can be found from IPv6-only networks.",

@@ -18,12 +18,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .. import messages
-from ..config import Config
-from ..errors import ParseError
-from ..findings import result
-from ..messages import Message
-from ..model import Area, Evidence, Finding, MeasureResult, Verdict
+from ..core import messages
+from ..core.config import Config
+from ..core.errors import ParseError
+from ..core.findings import result
+from ..core.messages import Message
+from ..core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ..net import DnsAnswer, HttpResponse, Net
 from ..net.http import BLOCKED, CERTIFICATE, REFUSED, TIMEOUT, UNREACHABLE
 from ._checks import Check, check, to_findings

@@ -11,11 +11,11 @@ import ipaddress
 import time
 from dataclasses import dataclass
 
-from .. import messages
-from ..config import Config
-from ..findings import finding, result
-from ..messages import Message
-from ..model import Area, Evidence, Finding, MeasureResult, Verdict
+from ..core import messages
+from ..core.config import Config
+from ..core.findings import finding, result
+from ..core.messages import Message
+from ..core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ..net import DnsAnswer, Net
 
 NAME = "mx"

@@ -3,7 +3,7 @@
 For each MX host and each of its IPv4 and IPv6 addresses, concurrently: connect to port 25 (or
 ``config.smtp_port``), read the banner, EHLO, STARTTLS, handshake with certificate checks off
 (so a bad certificate is reported, never mistaken for "no STARTTLS"), then judge the handshake
-with :mod:`mailguard.tlseval`, the evaluation the website checks share, and probe which protocol
+with :mod:`mailguard.measures.tlseval`, the evaluation the website checks share, and probe which protocol
 versions and weak cipher suites the server still accepts.
 
 A port that cannot be reached from here, a server that never greets or stalls in the handshake,
@@ -11,7 +11,7 @@ a server that refuses our session: "not tested", never "fail".
 
 ``data["hosts"]``: one entry per (host, address): ``host``, ``address``, ``port``, ``status``
 (the SMTP session's), ``starttls`` (True offered and working / False not offered or broken / None
-not tested), ``banner``, ``tls`` (:func:`mailguard.tlseval.summary`). ``data["all_starttls"]``:
+not tested), ``banner``, ``tls`` (:func:`mailguard.measures.tlseval.summary`). ``data["all_starttls"]``:
 every tested address offers working STARTTLS (None when none could be tested).
 """
 
@@ -21,16 +21,16 @@ import asyncio
 import time
 from typing import Any
 
-from .. import messages, tlseval
-from ..config import Config
-from ..findings import finding, result
-from ..messages import Message
-from ..model import Area, Evidence, Finding, MeasureResult, Verdict
+from ..core import messages
+from ..core.config import Config
+from ..core.findings import finding, result
+from ..core.messages import Message
+from ..core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ..net import Net
 from ..net import smtp as smtp_net
 from ..net import tls as tls_net
 from ..net.smtp import SmtpObservation
-from . import mx
+from . import mx, tlseval
 
 NAME = "starttls"
 TITLE = "STARTTLS"

@@ -13,12 +13,12 @@ import time
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from .. import messages
-from ..config import Config
-from ..errors import ParseError
-from ..findings import result
-from ..messages import Message
-from ..model import Area, MeasureResult, Verdict
+from ..core import messages
+from ..core.config import Config
+from ..core.errors import ParseError
+from ..core.findings import result
+from ..core.messages import Message
+from ..core.model import Area, MeasureResult, Verdict
 from ..net import Net
 from ._checks import Check, check, to_findings
 from .mtasts import is_extension, record_fields

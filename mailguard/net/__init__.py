@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from ..config import Config
+from ..core.config import Config
 from .dns import DnsAnswer, DnsClient
 from .http import HttpClient, HttpResponse, RedirectChain
 from .limits import HostLimits

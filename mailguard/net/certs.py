@@ -39,7 +39,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-from ..errors import InputError, ParseError
+from ..core.errors import InputError, ParseError
 
 # CertValidation.chain values
 TRUSTED = "trusted"  # chain to a trusted root, and valid now

@@ -27,9 +27,9 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 
-from ..config import Config
-from ..errors import InputError, NoResolver
-from ..model import Evidence
+from ..core.config import Config
+from ..core.errors import InputError, NoResolver
+from ..core.model import Evidence
 from .guard import address_allowed
 from .udpmux import UdpMux
 from .wire import Header, encode_query, read_header

@@ -19,9 +19,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ..config import Config
-from ..errors import ConnectError, HttpError, InputError, NetTimeout
-from ..model import Evidence
+from ..core.config import Config
+from ..core.errors import ConnectError, HttpError, InputError, NetTimeout
+from ..core.model import Evidence
 from .guard import check_address
 
 MAX_REDIRECTS = 5

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from ..config import Config
-from ..errors import ConnectError
+from ..core.config import Config
+from ..core.errors import ConnectError
 
 
 def address_allowed(address: str, config: Config) -> bool:

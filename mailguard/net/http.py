@@ -30,9 +30,9 @@ from typing import Any
 import httpx
 
 from .._version import __version__
-from ..config import Config
-from ..errors import ConnectError
-from ..model import Evidence
+from ..core.config import Config
+from ..core.errors import ConnectError
+from ..core.model import Evidence
 from .dns import DnsClient
 from .guard import check_address
 from .limits import HostLimits, OnceCache

@@ -23,9 +23,9 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
-from ..config import Config
-from ..errors import ConnectError
-from ..model import Evidence
+from ..core.config import Config
+from ..core.errors import ConnectError
+from ..core.model import Evidence
 from .guard import check_address
 from .limits import HostLimits, OnceCache
 

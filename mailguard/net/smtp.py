@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ..config import Config
-from ..errors import ConnectError, ParseError
-from ..model import Evidence
+from ..core.config import Config
+from ..core.errors import ConnectError, ParseError
+from ..core.model import Evidence
 from .limits import HostLimits, OnceCache
 from .tls import (
     DEFAULT,

@@ -29,9 +29,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from ..config import Config
-from ..errors import ConnectError, ParseError
-from ..model import Evidence
+from ..core.config import Config
+from ..core.errors import ConnectError, ParseError
+from ..core.model import Evidence
 from . import certs
 from .certs import CertificateFacts, CertValidation, TrustStore
 from .guard import check_address

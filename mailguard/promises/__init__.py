@@ -4,23 +4,18 @@
     Profile (or checks/<domain>.toml, or the baseline) --effective_promises--> Promises
     Promises + a scan's MeasureResults --verdicts.judge--> PromiseResults on the ScanReport
 
-The scanner knows nothing of promises: :func:`attach` adds the verdicts to a finished report.
+The scanner knows nothing of promises: :func:`attach` adds the verdicts to a finished report
+(``mailguard.app.scan.PromiseScan`` does both for each domain of a run).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..batch import unscannable
-from ..config import Config
-from ..errors import InvalidDomain
-from ..model import Fulfilment, Promise, ScanReport
-from ..names import normalize_domain
-from ..net import Net
-from ..scanner import scan_domain
+from ..core.config import Config
+from ..core.model import Fulfilment, Promise, ScanReport
 from . import profile as profiles
 from . import verdicts
 from .extract import Analysis, analyse
@@ -54,56 +49,6 @@ def profile_for(domain: str, *, explicit: Profile | None = None, checks_dir: Pat
     return profiles.baseline(domain)
 
 
-class PromiseScan:
-    """Scans one domain with the promises that hold for it, for :func:`mailguard.batch.scan_many`.
-
-    The profile is chosen per domain (:func:`profile_for`, each file read once), adds its DKIM
-    selectors and web hosts to the scan's settings, and its promises are judged on the finished
-    report; the scanner itself knows nothing of promises.
-    """
-
-    def __init__(self, *, explicit: Profile | None = None, by_domain: Mapping[str, Profile] | None = None,
-                 checks_dir: Path | None = None) -> None:
-        self.explicit = explicit
-        self.by_domain = dict(by_domain or {})
-        self.checks_dir = checks_dir
-        self._index: dict[str, Path] | None = None
-        self._loaded: dict[Path, Profile] = {}
-
-    def domains(self) -> tuple[str, ...]:
-        """The domains the statements name (scanned when the user names none)."""
-        if self.explicit is not None:
-            return self.explicit.domains
-        return tuple(self.by_domain)
-
-    def profile(self, domain: str) -> Profile:
-        if self.explicit is not None:
-            return self.explicit
-        if domain in self.by_domain:
-            return self.by_domain[domain]
-        path = self._paths().get(domain)
-        if path is None:
-            return profiles.baseline(domain)
-        if path not in self._loaded:
-            self._loaded[path] = profiles.load(path)
-        return self._loaded[path]
-
-    def _paths(self) -> dict[str, Path]:
-        """Domain -> profile file, from the file names and from each file's ``domains``."""
-        if self._index is None:
-            self._index = profiles.index(self.checks_dir) if self.checks_dir is not None else {}
-        return self._index
-
-    async def scan(self, name: str, config: Config, net: Net) -> ScanReport:
-        try:
-            domain = normalize_domain(name)
-        except InvalidDomain as exc:
-            return unscannable(name, str(exc))
-        profile = self.profile(domain)
-        report = await scan_domain(domain, config_for(profile, config), net=net)
-        return attach(report, profile, every_domain=self.explicit is not None)
-
-
 def config_for(profile: Profile, config: Config) -> Config:
     """The scan settings a profile adds: its DKIM selectors (and its processors') and web hosts."""
     selectors = tuple(dict.fromkeys(config.dkim_selectors + profiles.dkim_selectors(profile)))
@@ -126,5 +71,5 @@ def broken(report: ScanReport) -> bool:
     return any(r.verdict == Fulfilment.NOT_UPHELD for r in report.promises)
 
 
-__all__ = ["Profile", "PromiseScan", "ReadStatement", "Statement", "attach", "broken", "config_for",
+__all__ = ["Profile", "ReadStatement", "Statement", "attach", "broken", "config_for",
            "profile_for", "profiles", "read", "verdicts"]

@@ -14,8 +14,8 @@ from typing import Any
 
 from publicsuffixlist import PublicSuffixList
 
-from .. import psl
-from ..model import Promise
+from ..core import psl
+from ..core.model import Promise
 from . import patterns
 from .normalise import ABBREVIATIONS
 from .processors import ProcessorInfo, find_processors, provider_domains

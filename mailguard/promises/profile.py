@@ -2,7 +2,7 @@
 
 :func:`from_analysis` builds a profile from a read statement; :func:`to_toml` writes it with a
 comment beside every key; :func:`from_toml` reads it back (``tomllib``) and checks every value.
-:func:`effective_promises` turns a profile into the :class:`~mailguard.model.Promise` objects the
+:func:`effective_promises` turns a profile into the :class:`~mailguard.core.model.Promise` objects the
 verdicts judge, each carrying every setting it needs. Without a profile a scan uses
 :func:`baseline`: the good practice internet.nl and the Dutch Forum Standaardisatie apply,
 written as the same promises so that the same verdict code runs.
@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ProfileError
-from ..model import Promise
+from ..core.errors import ProfileError
+from ..core.model import Promise
 from . import patterns
 from .extract import Analysis
 from .tomlwriter import Table, dumps

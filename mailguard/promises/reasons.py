@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .. import messages
-from ..messages import Message
-from ..model import Fulfilment
+from ..core import messages
+from ..core.messages import Message
+from ..core.model import Fulfilment
 
 # What a kind that cannot be verified from outside is, in both languages.
 UNVERIFIABLE: Mapping[str, tuple[str, str]] = {

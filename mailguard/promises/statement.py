@@ -16,9 +16,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..config import Config
-from ..errors import InputError, MailguardError
-from ..model import Evidence
+from ..core.config import Config
+from ..core.errors import InputError, MailguardError
+from ..core.model import Evidence
 from .normalise import normalise
 
 MAX_STATEMENT_BYTES = 10_000_000  # a privacy statement is a few pages; refuse anything huge

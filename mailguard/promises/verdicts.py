@@ -1,6 +1,6 @@
 """Verdicts on promises: what the measures found, read against what the statement promised.
 
-Pure: (promises, measure results) in, :class:`~mailguard.model.PromiseResult` records out. Each
+Pure: (promises, measure results) in, :class:`~mailguard.core.model.PromiseResult` records out. Each
 verdict follows from findings the report also shows, and its reasoning is a message-table entry
 (English and Dutch) that names the fact that decided it and quotes the statement's words.
 
@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import messages
-from ..model import Finding, Fulfilment, MeasureResult, Promise, PromiseResult, Verdict
+from ..core import messages
+from ..core.model import Finding, Fulfilment, MeasureResult, Promise, PromiseResult, Verdict
 from . import patterns
 from .reasons import BASELINE_NL, SENDS_NL, UNVERIFIABLE
 

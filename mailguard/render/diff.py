@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import advice
-from ..compare import Comparison
+from ..history.compare import Comparison
+from . import advice
 from .text import inert
 from .view import LABELS
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from ..dkim.check import MessageReport
-from ..dkim.verify import Verification
-from .json import to_jsonable
+from ..core.jsonable import to_jsonable
+from ..measures.dkim.check import MessageReport
+from ..measures.dkim.verify import Verification
 from .text import inert
 
-SCHEMA = "mailguard.dkim-verify/1"
+SCHEMA = "mailguard.measures.dkim-verify/1"
 _INDENT = " " * 11
 
 

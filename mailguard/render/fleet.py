@@ -1,5 +1,6 @@
 """Renderers for the database views: ``mailguard history`` and ``mailguard fleet``. They render;
-the counting is in ``mailguard.store.summary`` and the comparing in ``mailguard.compare`` (as `mailguard diff` does)."""
+the counting is in ``mailguard.history.store.summary`` and the comparing in
+``mailguard.history.compare`` (as `mailguard diff` does)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ..compare import Comparison
-from ..store import ScanRow
-from ..store.summary import FleetSummary
+from ..history.compare import Comparison
+from ..history.store import ScanRow
+from ..history.store.summary import FleetSummary
 
 _VERDICTS = ["pass", "info", "warn", "fail", "not tested"]
 _SHOWN = 10  # names listed per line in the table; the JSON and CSV have them all

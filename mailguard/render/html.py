@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from ..model import ScanReport
+from ..core.model import ScanReport
 from . import view
 from .view import DataRow, EvidenceView, FindingView, ReportView
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..model import (
+from ..core.jsonable import to_jsonable
+from ..core.model import (
     Area,
     Evidence,
     Finding,
@@ -19,39 +19,6 @@ from ..model import (
     ScanReport,
     Verdict,
 )
-
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-_FIELDS: dict[type, tuple[str, ...] | None] = {}  # a dataclass's field names; None: not a dataclass
-
-
-def to_jsonable(value: Any) -> Any:
-    """Dataclasses to dicts, enums to their values, tuples to lists, recursively.
-
-    A batch writes every domain's whole document, so the common kinds are tested by their exact
-    type first (a str-valued enum is a str subclass and takes the general path)."""
-    kind = type(value)
-    if kind in _PLAIN:
-        return value
-    if kind is dict:
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if kind is tuple or kind is list:
-        return [to_jsonable(v) for v in value]
-    if kind not in _FIELDS:
-        _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
-    names = _FIELDS[kind]
-    if names is not None:
-        return {name: to_jsonable(getattr(value, name)) for name in names}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, bytes):
-        return value.hex()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
 
 
 def render(report: ScanReport, *, indent: int | None = 2) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from ..model import ScanReport
+from ..core.model import ScanReport
 from . import view
 from .view import EvidenceView, FindingView, ReportView
 

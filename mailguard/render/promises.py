@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from tabulate import tabulate
 
+from ..core.jsonable import to_jsonable
 from ..promises.patterns import VERIFIABLE
-from .json import to_jsonable
 
 if TYPE_CHECKING:
     from ..promises import ReadStatement

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
-from .. import messages
-from ..model import ScanReport, Verdict
+from ..core import messages
+from ..core.model import ScanReport, Verdict
 
 _ORDER = [Verdict.FAIL, Verdict.WARN, Verdict.NOT_TESTED, Verdict.PASS, Verdict.INFO]
 

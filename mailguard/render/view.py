@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import advice
-from .. import compare as _compare  # noqa: F401  (registers the CHANGE-* messages)
 from .. import measures as _measures  # noqa: F401  (registers every measure's messages)
-from ..model import Area, Evidence, Finding, MeasureResult, ScanReport, Verdict
+from ..core.model import Area, Evidence, Finding, MeasureResult, ScanReport, Verdict
+from ..history import compare as _compare  # noqa: F401  (registers the CHANGE-* messages)
+from . import advice
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {

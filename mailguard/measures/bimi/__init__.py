@@ -28,12 +28,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ... import advice, messages, psl
-from ...config import Config
-from ...errors import InputError, ParseError
-from ...findings import finding, result
-from ...model import Area, Evidence, Finding, MeasureResult, Verdict
-from ...names import is_valid_dns_name
+from ...core import messages, psl
+from ...core.config import Config
+from ...core.errors import InputError, ParseError
+from ...core.findings import finding, result
+from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
+from ...core.names import is_valid_dns_name
 from ...net import DnsAnswer, Net
 from ...net.certs import load_bundle
 from ...net.http import CERTIFICATE, HttpResponse
@@ -54,7 +54,7 @@ MAX_HOPS = 3  # redirects followed to a logo or certificate
 MAX_SELECTORS = 8
 
 messages.register(MESSAGES)
-advice.register(RECOMMENDATIONS)
+messages.register_advice(RECOMMENDATIONS)
 
 SVG_CODES = {"not-svg": "BIMI-SVG-NOT-SVG", "not-tiny-ps": "BIMI-SVG-NOT-TINY-PS", "version": "BIMI-SVG-VERSION",
              "root-xy": "BIMI-SVG-ROOT-XY", "no-title": "BIMI-SVG-NO-TITLE", "forbidden": "BIMI-SVG-FORBIDDEN",

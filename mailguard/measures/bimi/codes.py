@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...messages import Message
+from ...core.messages import Message
 
 DRAFT = "draft-brand-indicators-for-message-identification"
 SVG_PS = "draft-svg-tiny-ps-abrotman"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...errors import ParseError
+from ...core.errors import ParseError
 
 VERSION = "BIMI1"
 KNOWN_TAGS = ("v", "l", "a", "avp")

@@ -22,7 +22,7 @@ import re
 import xml.parsers.expat
 from dataclasses import dataclass, field
 
-from ...errors import ParseError
+from ...core.errors import ParseError
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID, ObjectIdentifier
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
-from ...errors import ParseError
+from ...core.errors import ParseError
 from ...net.certs import CertificateFacts, certificate_facts, load_certificate
 
 BIMI_EKU = ObjectIdentifier("1.3.6.1.5.5.7.3.31")  # id-kp-BrandIndicatorforMessageIdentification

@@ -24,10 +24,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from ... import messages, psl
-from ...config import Config
-from ...findings import result
-from ...model import Area, Evidence, MeasureResult
+from ...core import messages, psl
+from ...core.config import Config
+from ...core.findings import result
+from ...core.model import Area, Evidence, MeasureResult
 from ...net import DnsAnswer, Net
 from .. import mx
 from .codes import MESSAGES

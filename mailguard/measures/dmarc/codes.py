@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...messages import Message
+from ...core.messages import Message
 
 BIS = "RFC 9989"  # DMARCbis
 _M = Message

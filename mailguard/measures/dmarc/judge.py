@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ... import psl
-from ...errors import ParseError
-from ...findings import finding
-from ...model import Evidence, Finding, Verdict
+from ...core import psl
+from ...core.errors import ParseError
+from ...core.findings import finding
+from ...core.model import Evidence, Finding, Verdict
 from .codes import DETAILS_NL
 from .discovery import Discovery, Found, ReceiverView, downgrade_for_testing, receiver_view
 from .record import DmarcRecord, Problem, ReportUri, looks_like_dmarc, parse_lenient, policy_stronger

@@ -1,6 +1,6 @@
 """The DMARC policy record: a pure parser (RFC 7489 §6.3-6.4, DMARCbis = RFC 9989 §4.7-4.8).
 
-Text in, :class:`DmarcRecord` out, or :class:`~mailguard.errors.ParseError` with a position.
+Text in, :class:`DmarcRecord` out, or :class:`~mailguard.core.errors.ParseError` with a position.
 No resolver, socket or clock here.
 
 Two layers, as receivers need them:
@@ -22,8 +22,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...errors import ParseError
-from ...names import is_valid_dns_name
+from ...core.errors import ParseError
+from ...core.names import is_valid_dns_name
 
 # --- grammar (RFC 7489 §6.4, DMARCbis §4.8), in one place ------------------------------------
 WSP = " \t"  # RFC 5234 WSP: SP / HTAB

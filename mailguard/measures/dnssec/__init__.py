@@ -28,12 +28,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ... import messages
-from ...config import Config
-from ...errors import ParseError
-from ...findings import finding, result
-from ...messages import Message
-from ...model import Area, Evidence, Finding, MeasureResult, Verdict
+from ...core import messages
+from ...core.config import Config
+from ...core.errors import ParseError
+from ...core.findings import finding, result
+from ...core.messages import Message
+from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import Net
 from .. import mx
 from .anchors import TrustAnchors, load_anchors, parse_anchors

@@ -18,7 +18,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
-from ...errors import ParseError
+from ...core.errors import ParseError
 
 DEFAULT_FILE = Path(__file__).with_name("root-anchors.txt")
 MAX_ANCHOR_FILE = 64 * 1024  # an anchor file is a few lines; refuse anything absurd

@@ -37,11 +37,11 @@ import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 
-from ...model import Evidence
+from ...core.model import Evidence
 from ...net.dns import DnsAnswer
 from . import denial as deny
 from .anchors import TrustAnchors
-from .sigs import VALIDATED, SigCheck, check_rrset, find_rrset, find_sigs, stamp
+from .sigs import VALIDATED, SigCheck, check_rrset, find_rrset, find_sigs
 
 MAX_DEPTH = 16  # labels below the anchor; deeper names are not walked (hostile MX names)
 
@@ -431,6 +431,3 @@ def _anchored(key: object, zone: dns.name.Name, anchors: TrustAnchors) -> bool:
         return True
     return any(_ds_matches(ds, key, zone) for ds in anchors.ds)
 
-
-def describe_validity(rrsig: object) -> str:
-    return f"{stamp(rrsig.inception)} to {stamp(rrsig.expiration)}"  # type: ignore[attr-defined]

@@ -27,12 +27,12 @@ import asyncio
 import time
 from typing import Any
 
-from ... import advice, messages
-from ...config import Config
-from ...errors import ParseError
-from ...findings import finding, result
-from ...messages import Message
-from ...model import Area, Evidence, Finding, MeasureResult, Verdict
+from ...core import messages
+from ...core.config import Config
+from ...core.errors import ParseError
+from ...core.findings import finding, result
+from ...core.messages import Message
+from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import Net
 from .. import mx
 from .check_host import Result, SpfResult, check_host, evaluate
@@ -165,7 +165,7 @@ MESSAGES = {
 }
 messages.register(MESSAGES)
 
-# What to ask for, per code, for a reader who is not a mail administrator (see mailguard.advice).
+# What to ask for, per code, for a reader who is not a mail administrator (see mailguard.core.messages.register_advice).
 RECOMMENDATIONS = {
     "SPF-MISSING": _M("Ask your mail administrator to publish one SPF record listing every service that "
                       "sends mail in your name, ending in -all or ~all.",
@@ -194,7 +194,7 @@ RECOMMENDATIONS = {
     "SPF-PTR": _M("Ask to replace the 'ptr' mechanism by the senders' ip4/ip6 ranges.",
                   "Vraag het 'ptr'-mechanisme te vervangen door de ip4/ip6-reeksen van de verzenders."),
 }
-advice.register(RECOMMENDATIONS)
+messages.register_advice(RECOMMENDATIONS)
 
 _ALL_CODES = {"-": ("SPF-ALL-FAIL", Verdict.PASS), "~": ("SPF-ALL-SOFTFAIL", Verdict.PASS),
               "?": ("SPF-ALL-NEUTRAL", Verdict.WARN), "+": ("SPF-ALL-PASS", Verdict.FAIL)}

@@ -17,8 +17,8 @@ import enum
 import ipaddress
 from dataclasses import dataclass, replace
 
-from ...errors import ParseError
-from ...model import Evidence
+from ...core.errors import ParseError
+from ...core.model import Evidence
 from ...net import Net
 from .grammar import MacroString, Mechanism, Modifier, parse_explanation, parse_record, select_records
 from .lookups import (

@@ -1,6 +1,6 @@
 """The SPF record grammar of RFC 7208, in one place, and a pure parser for it.
 
-Text in, frozen :class:`SpfRecord` out, or :class:`~mailguard.errors.ParseError` with the
+Text in, frozen :class:`SpfRecord` out, or :class:`~mailguard.core.errors.ParseError` with the
 position (0-based, in the record text) of the first thing that does not follow the grammar.
 Nothing here touches the network or the clock.
 
@@ -62,7 +62,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Final
 
-from ...errors import ParseError
+from ...core.errors import ParseError
 
 # -- vocabulary --------------------------------------------------------------------------------
 

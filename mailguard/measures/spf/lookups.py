@@ -15,7 +15,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ...model import Evidence
+from ...core.model import Evidence
 from ...net import DnsAnswer, Net
 from ...net.dns import ANSWERED, NODATA, NXDOMAIN, OK
 

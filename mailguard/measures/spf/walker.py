@@ -18,8 +18,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field, replace
 
-from ...errors import ParseError
-from ...model import Evidence
+from ...core.errors import ParseError
+from ...core.model import Evidence
 from .grammar import MacroString, Mechanism, Modifier, SpfRecord, Term, parse_record, select_records
 from .lookups import Machine, Question, Reply, is_query_name
 from .macros import MacroContext, expand_domain, uses_sender_data

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ...errors import ParseError
+from ...core.errors import ParseError
 
 CRITICAL = 0x80  # the Issuer Critical Flag (RFC 8659 §4.1)
 KNOWN_TAGS = frozenset({"issue", "issuewild", "iodef", "contactemail", "contactphone", "issuemail",

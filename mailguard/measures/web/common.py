@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from ...config import Config
-from ...model import Evidence
-from ...names import is_valid_dns_name
+from ...core.config import Config
+from ...core.model import Evidence
+from ...core.names import is_valid_dns_name
 from ...net import DnsAnswer, HttpResponse, Net
 from ...net.http import CERTIFICATE, MAX_BODY
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ...errors import ParseError
+from ...core.errors import ParseError
 
 # token = 1*tchar (RFC 9110 §5.6.2, the same set as RFC 2616 §2.2 that RFC 6797 cites)
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")

@@ -20,12 +20,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ... import messages
-from ...config import Config
-from ...errors import ParseError
-from ...findings import finding, result
-from ...messages import Message
-from ...model import Area, Evidence, Finding, MeasureResult, Verdict
+from ...core import messages
+from ...core.config import Config
+from ...core.errors import ParseError
+from ...core.findings import finding, result
+from ...core.messages import Message
+from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import HttpResponse, Net
 from .._checks import Check, check, to_findings
 from .common import Front, fronts, subject, web_hosts

@@ -1,10 +1,10 @@
-"""The website's certificate and TLS, judged by the same evaluation as mail (:mod:`mailguard.tlseval`).
+"""The website's certificate and TLS, judged by the same evaluation as mail (:mod:`mailguard.measures.tlseval`).
 
 For each web host and each of its addresses: one handshake on the https port with the host name
 as SNI (certificate checks off, so a bad certificate is reported rather than hidden), validated
 separately for the host name; then which protocol versions and weak cipher suites the server still
 accepts. Chain, name, expiry (warn below 21 days, fail when expired), key type and size, signature
-hash, versions and suites are rated by the NCSC-NL TLS guidelines in :mod:`mailguard.tlseval`.
+hash, versions and suites are rated by the NCSC-NL TLS guidelines in :mod:`mailguard.measures.tlseval`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import asyncio
 import time
 from typing import Any
 
-from ... import messages, tlseval
-from ...config import Config
-from ...findings import finding, result
-from ...messages import Message
-from ...model import Area, Evidence, Finding, MeasureResult, Verdict
+from ...core import messages
+from ...core.config import Config
+from ...core.findings import finding, result
+from ...core.messages import Message
+from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import Net, TlsObservation
 from ...net.tls import CipherProbe, VersionSupport
+from .. import tlseval
 from .common import web_hosts
 
 NAME = "web-tls"

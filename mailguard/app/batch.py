@@ -1,0 +1,116 @@
+"""Scan many domains concurrently, with a bound, sharing one DNS cache; yield results as they finish.
+
+Memory stays flat however long the list: domains are read lazily, at most ``concurrency`` scans
+are in flight, a finished report is handed to the caller and dropped, and the shared DNS cache
+is bounded (see ``DnsClient``). A domain that stalls costs only its own deadline: every scan
+runs under ``config.deadline``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.config import Config
+from ..core.errors import InputError, InvalidDomain
+from ..core.model import ScanReport, Verdict
+from ..net import Net
+from .scan import scan_domain, unscannable
+
+
+def read_domains(path: Path) -> Iterator[str]:
+    """Domains from a file, one a line; ``#`` starts a comment; blank lines and repeats skipped."""
+    seen: set[str] = set()
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read domains file {path}: {exc.strerror}") from exc
+    with handle:
+        for line in handle:
+            name = line.split("#", 1)[0].strip()
+            if name and name.lower() not in seen:
+                seen.add(name.lower())
+                yield name
+
+
+ScanOne = Callable[[str, Config, Net], Awaitable[ScanReport]]
+
+
+async def scan_many(domains: Iterable[str], config: Config, *, concurrency: int = 100,
+                    net: Net | None = None, scan: ScanOne | None = None) -> AsyncIterator[ScanReport]:
+    """Yield one report per domain, in the order they finish, at most ``concurrency`` at a time.
+
+    ``scan`` scans one domain (default: the full scan, with invalid names reported as unscannable).
+    """
+    scan_one = scan or _scan_one
+    own = net is None
+    shared = net if net is not None else Net(config)
+    pending: set[asyncio.Task[ScanReport]] = set()
+    source = iter(domains)
+    try:
+        while True:
+            for name in source:
+                pending.add(asyncio.ensure_future(scan_one(name, config, shared)))
+                if len(pending) >= concurrency:
+                    break
+            if not pending:
+                return
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                yield task.result()
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        if own:
+            await shared.aclose()
+
+
+async def _scan_one(name: str, config: Config, net: Net) -> ScanReport:
+    try:
+        return await scan_domain(name, config, net=net)
+    except InvalidDomain as exc:
+        return unscannable(name, str(exc))
+
+
+@dataclass
+class BatchTally:
+    """Running counts for the progress line and the summary; small whatever the batch size."""
+
+    started: float = field(default_factory=time.monotonic)
+    domains: int = 0
+    unscannable: int = 0
+    failing: int = 0
+    statuses: dict[str, Counter[str]] = field(default_factory=dict)
+    rows: list[dict[str, str]] = field(default_factory=list)
+    keep_rows: bool = False
+
+    def add(self, report: ScanReport, *, failing: bool = False) -> None:
+        self.domains += 1
+        self.failing += failing
+        if report.error:
+            self.unscannable += 1
+        row = {"domain": report.domain, "error": report.error or ""}
+        for measure in report.measures:
+            self.statuses.setdefault(measure.name, Counter())[measure.status.value] += 1
+            row[measure.name] = measure.status.value
+        if self.keep_rows:
+            self.rows.append(row)
+
+    @property
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.domains / elapsed if elapsed > 0 else 0.0
+
+    def table(self) -> list[list[object]]:
+        order = [Verdict.PASS, Verdict.INFO, Verdict.WARN, Verdict.FAIL, Verdict.NOT_TESTED]
+        return [[name, *(counts[v.value] for v in order)] for name, counts in self.statuses.items()]
+
+    @staticmethod
+    def headers() -> list[str]:
+        return ["measure", "pass", "info", "warn", "fail", "not tested"]

@@ -1,0 +1,175 @@
+"""A ``mailguard scan`` run: its domains scanned here (a local batch) or on Celery workers (a
+fleet run), each report delivered as it finishes, then the summary and the exit code.
+
+Failures that end the run are errors (:mod:`mailguard.core.errors`), left to the command line's
+one mapping from errors to exit codes; Ctrl-C ends it with 130 and keeps what is finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from types import ModuleType
+from typing import Any
+
+import click
+
+from ..core.config import Config
+from ..core.errors import BrokerError, InputError, StoreError
+from ..core.model import ScanReport
+from .batch import BatchTally, ScanOne, scan_many
+from .fleet.chunk import Recorder
+from .outcome import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, batch_exit_code, exit_code
+from .output import Output, Progress, print_summary
+from .scan import PromiseScan
+from .settings import ScanPlan
+
+
+def run_scan(plan: ScanPlan) -> int:
+    """Scan, print, summarise; the exit code."""
+    output = Output(plan.stdout_fmt, lang=plan.lang, verbose=plan.verbose, many=plan.batch,
+                    quiet=plan.quiet and plan.stdout_fmt == "text", writer=plan.writer,
+                    fail_on=plan.config.fail_on)
+    progress = Progress(plan.total, enabled=plan.batch and not plan.quiet and _stderr_is_terminal())
+    keep_rows = plan.summary == "csv"
+    if plan.engine == "celery":
+        assert plan.broker is not None
+        from ..history.store import DEFAULT_DB
+
+        tally, interrupted = run_fleet(None if plan.run_id else plan.domains(), plan.config, output, progress,
+                                       broker=plan.broker, db=plan.db or DEFAULT_DB, chunk_size=plan.chunk_size,
+                                       run_id=plan.run_id, keep_rows=keep_rows, checker=plan.checker,
+                                       stall=plan.stall_timeout)
+    else:
+        tally, interrupted = run_batch(plan.domains(), plan.config, plan.concurrency, output, progress,
+                                       keep_rows=keep_rows, scan=plan.checker.scan, db=plan.db, total=plan.total)
+    output.close()
+    if not plan.quiet and plan.summary != "none":
+        print_summary(tally, plan.summary, to_stderr=plan.stdout_fmt != "text")
+    if interrupted:
+        click.echo(f"mailguard: interrupted; {tally.domains} finished result(s) kept", err=True)
+        return EXIT_INTERRUPTED
+    worse = plan.writer is not None and plan.writer.worse
+    fail_on = plan.config.fail_on
+    code = batch_exit_code(tally, fail_on, worse=worse) if plan.batch else exit_code(output.last, fail_on, worse=worse)
+    if plan.quiet and code != EXIT_OK:
+        # On stderr when stdout carries JSON, so that a pipeline's JSON Lines stay clean.
+        click.echo("\n".join([f"mailguard: exit code {code}", *output.trouble_report()]),
+                   err=plan.stdout_fmt != "text")
+    return code
+
+
+def _stderr_is_terminal() -> bool:
+    import sys
+
+    return sys.stderr.isatty()
+
+
+def run_batch(source: Iterable[str], config: Config, concurrency: int, output: Output,
+              progress: Progress, *, keep_rows: bool = False, scan: ScanOne | None = None,
+              db: str | None = None, total: int = 0) -> tuple[BatchTally, bool]:
+    """Scan everything in ``source``; returns the tally and whether Ctrl-C stopped it.
+
+    With ``db`` every finished report is also recorded there, in a run of its own."""
+    tally = BatchTally(keep_rows=keep_rows)
+    recorder = open_recorder(db, "local", total, config) if db else None
+
+    async def go() -> None:
+        try:
+            async for report in scan_many(source, config, concurrency=concurrency, scan=scan):
+                if recorder is not None:
+                    recorder.add(report)
+                deliver(report, tally, output, progress, config.fail_on)
+        finally:
+            if recorder is not None:
+                recorder.flush()
+
+    interrupted = False
+    try:
+        asyncio.run(go())
+        if recorder is not None:
+            recorder.store.finish_run(recorder.run_id)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        progress.finish()
+        if recorder is not None:
+            recorder.store.close()
+    return tally, interrupted
+
+
+def deliver(report: ScanReport, tally: BatchTally, output: Output, progress: Progress, fail_on: str) -> None:
+    """One finished report, local or from a worker: count it, write it, move the progress line."""
+    tally.add(report, failing=exit_code([report], fail_on) == EXIT_FINDINGS)
+    output(report)
+    progress.update(tally)
+
+
+def open_recorder(db: str, engine: str, total: int, config: Config) -> Recorder:
+    """A run in the database ``db`` that finished local reports are recorded in."""
+    from ..core.config import config_to_dict
+    from ..history.store import open_store
+
+    store = open_store(db)
+    run_id = store.start_run(engine, total, {"config": config_to_dict(config)})
+    click.echo(f"mailguard: run {run_id}, recorded in {db}", err=True)
+    return Recorder(store, run_id)
+
+
+def need_fleet() -> tuple[ModuleType, ModuleType]:
+    """The Celery modules, or a usage error when the [fleet] extra is not installed."""
+    try:
+        from .fleet import celery_app
+        from .fleet import submit as fleet
+    except ImportError as exc:
+        raise InputError(f"the fleet engine needs Celery and Redis ({exc.name} is missing): "
+                         "pip install 'mailguard[fleet]'") from exc
+    return celery_app, fleet
+
+
+def run_fleet(source: Iterable[str] | None, config: Config, output: Output, progress: Progress, *,
+              broker: str, db: str, chunk_size: int, run_id: str | None, stall: float,
+              keep_rows: bool = False, checker: PromiseScan | None = None) -> tuple[BatchTally, bool]:
+    """Send ``source`` to the workers in chunks (or resume ``run_id``) and deliver results as they come."""
+    from ..history.store import database_url, open_store
+    from .fleet.chunk import promise_settings
+
+    celery_app, fleet = need_fleet()
+    celery_app.ping_broker(broker)
+    store = open_store(db)
+    app = celery_app.make_app(broker)
+    tally = BatchTally(keep_rows=keep_rows)
+    interrupted = False
+
+    def started(new_run: str) -> None:
+        nonlocal run_id
+        run_id = new_run
+        click.echo(f"mailguard: run {new_run}; if stopped, collect it with --run {new_run}", err=True)
+
+    def promises_of(chunk: Any) -> dict[str, Any]:
+        assert checker is not None
+        return promise_settings(checker, chunk)
+
+    try:
+        if source is None:
+            assert run_id is not None
+            if store.run(run_id) is None:
+                raise InputError(f"no run {run_id!r} in {db}")
+        else:
+            run_id = fleet.submit(app, store, source, config, chunk_size=chunk_size, db=database_url(db),
+                                  on_start=started, promises=promises_of if checker else None)
+        run = store.run(run_id)
+        progress.total = run.total if run else progress.total
+        for report in fleet.collect(app, store, run_id, stall=stall):
+            deliver(report, tally, output, progress, config.fail_on)
+    except KeyboardInterrupt:
+        interrupted = True
+        click.echo(f"mailguard: the workers go on; collect the rest with --run {run_id}", err=True)
+    except (StoreError, BrokerError) as exc:
+        if run_id:
+            raise type(exc)(f"{exc}; collect the rest with --run {run_id}") from exc
+        raise
+    finally:
+        progress.finish()
+        store.close()
+    return tally, interrupted

@@ -1,0 +1,300 @@
+"""What the privacy officer should do, and what the statement may say: advice from the findings.
+
+Two tables, English and Dutch, written for a reader who is not a mail administrator:
+
+* ``RECOMMENDATIONS``: finding code (or a code prefix ending in ``-``) -> what to ask for. The
+  longest matching key wins; a measure may add its own entries with
+  :func:`mailguard.core.messages.register_advice`, beside its
+  ``MESSAGES``. Findings no entry covers get a general line naming the measure and the reason.
+* ``WORDING``: measure name -> a sentence of a security section that a measure which passed
+  supports. Measures not in the table get a general sentence with their title; ``None`` keeps a
+  measure out (an MX record protects nothing).
+
+Everything here is pure and selects from verdicts the measures and promise checks already gave;
+it judges nothing itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ..core import messages
+from ..core.messages import Message
+from ..core.model import Fulfilment, MeasureResult, PromiseResult, ScanReport, Verdict
+
+_R = Message  # en, nl
+
+RECOMMENDATIONS: dict[str, Message] = {
+    # MX (RFC 5321, RFC 7505)
+    "MX-NONE": _R(
+        "The domain has no MX record. If it should receive mail, ask your provider to publish "
+        "MX records; if it should not, publish a null MX (RFC 7505).",
+        "Het domein heeft geen MX-record. Moet het mail ontvangen, vraag uw provider dan "
+        "MX-records te publiceren; zo niet, publiceer dan een null-MX (RFC 7505).",
+    ),
+    "MX-NULL-MIXED": _R(
+        "Remove either the null MX or the other MX records: together they are invalid.",
+        "Verwijder óf de null-MX óf de andere MX-records: samen zijn ze ongeldig.",
+    ),
+    "MX-HOST-": _R(
+        "Ask your mail provider to make every MX host name resolve to an address directly.",
+        "Vraag uw mailprovider om elke MX-hostnaam direct naar een adres te laten verwijzen.",
+    ),
+    "MX-DOMAIN-MISSING": _R(
+        "The domain does not exist in DNS. Check the name in the statement.",
+        "Het domein bestaat niet in de DNS. Controleer de naam in de verklaring.",
+    ),
+    # Mail authentication (prefixes: the measures land their exact codes)
+    "SPF-": _R(
+        "Ask your mail administrator to correct the SPF record so that it lists every service "
+        "that sends mail in your name and ends in -all.",
+        "Vraag uw mailbeheerder het SPF-record te corrigeren, zodat het elke dienst noemt die "
+        "namens u mailt en eindigt op -all.",
+    ),
+    "DKIM-": _R(
+        "Ask every service that sends mail in your name (your mail provider, invoicing, "
+        "newsletters) to sign it with DKIM, with keys of at least 2048 bits.",
+        "Vraag elke dienst die namens u mailt (mailprovider, facturatie, nieuwsbrieven) om die "
+        "mail met DKIM te ondertekenen, met sleutels van minstens 2048 bits.",
+    ),
+    "DMARC-": _R(
+        "Ask your mail administrator to publish a DMARC policy of p=reject (or at least "
+        "p=quarantine) once reports show that all your own mail passes SPF or DKIM.",
+        "Vraag uw mailbeheerder een DMARC-beleid p=reject (of ten minste p=quarantine) te "
+        "publiceren zodra de rapporten laten zien dat al uw eigen mail SPF of DKIM haalt.",
+    ),
+    # Mail transport
+    "STARTTLS-": _R(
+        "Ask your mail provider to offer STARTTLS with a valid certificate on every MX host.",
+        "Vraag uw mailprovider STARTTLS met een geldig certificaat aan te bieden op elke MX-host.",
+    ),
+    "MTASTS-": _R(
+        "Ask your mail provider to publish an MTA-STS policy in enforce mode, so that senders "
+        "insist on encryption.",
+        "Vraag uw mailprovider een MTA-STS-beleid in enforce-modus te publiceren, zodat "
+        "verzenders versleuteling afdwingen.",
+    ),
+    "TLSRPT-": _R(
+        "Publish a TLS-RPT record so that you receive reports of failed encrypted delivery.",
+        "Publiceer een TLS-RPT-record, zodat u meldingen krijgt van mislukte versleutelde aflevering.",
+    ),
+    "DANE-": _R(
+        "Ask your mail provider to publish correct TLSA records (DANE) for every MX host.",
+        "Vraag uw mailprovider correcte TLSA-records (DANE) te publiceren voor elke MX-host.",
+    ),
+    "DNSSEC-": _R(
+        "Ask your DNS provider to sign the domain with DNSSEC and keep the signatures valid.",
+        "Vraag uw DNS-provider het domein met DNSSEC te ondertekenen en de handtekeningen geldig te houden.",
+    ),
+    # Website
+    "HTTPS-": _R(
+        "Ask your web host to serve every page over HTTPS with a valid certificate and to "
+        "redirect http:// to https://.",
+        "Vraag uw webhoster elke pagina via HTTPS met een geldig certificaat aan te bieden en "
+        "http:// door te sturen naar https://.",
+    ),
+    "HSTS-": _R(
+        "Ask your web host to send an HSTS header with a max-age of at least one year.",
+        "Vraag uw webhoster een HSTS-header mee te sturen met een max-age van minstens een jaar.",
+    ),
+    "CERT-": _R(
+        "Ask your provider to replace the certificate before it expires, with one that names "
+        "the host and is issued by a trusted authority.",
+        "Vraag uw provider het certificaat op tijd te vervangen door een dat de hostnaam noemt "
+        "en door een vertrouwde uitgever is uitgegeven.",
+    ),
+    "TLS-": _R(
+        "Ask your provider to switch off old TLS versions and weak ciphers (NCSC-NL TLS guidelines).",
+        "Vraag uw provider oude TLS-versies en zwakke versleuteling uit te zetten "
+        "(NCSC-richtlijnen voor TLS).",
+    ),
+    "CAA-": _R(
+        "Publish CAA records naming the certificate authorities you use.",
+        "Publiceer CAA-records met de certificaatuitgevers die u gebruikt.",
+    ),
+    "SECURITYTXT-": _R(
+        "Publish a valid, current /.well-known/security.txt so that researchers can reach you.",
+        "Publiceer een geldige, actuele /.well-known/security.txt zodat onderzoekers u kunnen bereiken.",
+    ),
+}
+
+GENERAL = _R(
+    "{title}: {reason}. Ask the administrator of this service to fix it.",
+    "{title}: {reason}. Vraag de beheerder van deze dienst het te herstellen.",
+)
+PROMISE = _R(
+    "The statement says \u201c{sentence}\u201d, but this is {verdict}: {reason}. Have the measure "
+    "fixed, or change the sentence until it is.",
+    "De verklaring zegt \u201c{sentence}\u201d, maar dit is {verdict}: {reason}. Laat de maatregel "
+    "herstellen, of pas de zin aan totdat dat gebeurd is.",
+)
+
+# Measure name -> a sentence the evidence supports when the measure passed.
+WORDING: dict[str, Message | None] = {
+    "mx": None,
+    "spf": _R(
+        "We publish an SPF record that names the servers allowed to send e-mail in our name.",
+        "Wij publiceren een SPF-record dat de servers noemt die namens ons e-mail mogen versturen.",
+    ),
+    "dkim": _R(
+        "E-mail we send is signed with DKIM, so receivers can check that it really comes from us.",
+        "De e-mail die wij versturen is ondertekend met DKIM, zodat ontvangers kunnen controleren "
+        "dat die echt van ons komt.",
+    ),
+    "dmarc": _R(
+        "Our DMARC policy tells receivers what to do with e-mail that falsely uses our name.",
+        "Ons DMARC-beleid vertelt ontvangers wat ze moeten doen met e-mail die ten onrechte onze "
+        "naam gebruikt.",
+    ),
+    "dnssec": _R(
+        "Our domain is signed with DNSSEC, so its DNS answers cannot be forged unnoticed.",
+        "Ons domein is ondertekend met DNSSEC, zodat de DNS-antwoorden niet ongemerkt te vervalsen zijn.",
+    ),
+    "starttls": _R(
+        "Our mail servers encrypt e-mail in transit (STARTTLS) with a valid certificate.",
+        "Onze mailservers versleutelen e-mail onderweg (STARTTLS) met een geldig certificaat.",
+    ),
+    "mta-sts": _R(
+        "With MTA-STS we ask senders to deliver e-mail to us only over an encrypted connection.",
+        "Met MTA-STS vragen wij verzenders e-mail alleen via een versleutelde verbinding af te leveren.",
+    ),
+    "dane": _R(
+        "With DANE, senders can verify our mail servers' certificates through DNSSEC.",
+        "Met DANE kunnen verzenders de certificaten van onze mailservers via DNSSEC controleren.",
+    ),
+    "https": _R(
+        "Our website is only available over an encrypted connection (https://) with a valid certificate.",
+        "Onze website is alleen bereikbaar via een versleutelde verbinding (https://) met een "
+        "geldig certificaat.",
+    ),
+    "hsts": _R(
+        "Our website tells browsers to always use an encrypted connection (HSTS).",
+        "Onze website vertelt browsers altijd een versleutelde verbinding te gebruiken (HSTS).",
+    ),
+}
+WORDING_GENERAL = _R("{title}: checked and in order.", "{title}: gecontroleerd en in orde.")
+WORDING_INTRO = _R(
+    "We protect your personal data and our communication with you with these technical measures, "
+    "which we have checked from outside regularly:",
+    "Wij beschermen uw persoonsgegevens en onze communicatie met u met deze technische maatregelen, "
+    "die wij regelmatig van buitenaf laten controleren:",
+)
+
+
+messages.register_advice(RECOMMENDATIONS)
+register = messages.register_advice
+recommendation_for = messages.advice_for
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One thing to ask for. ``verdict``: the worst verdict behind it; ``about``: what it concerns."""
+
+    key: str
+    verdict: Verdict
+    text: str
+    about: tuple[str, ...]
+
+
+def _text(message: Message, lang: str, **params: object) -> str:
+    template = message.nl if lang == "nl" else message.en
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def reason(code: str, params: Mapping[str, object], english: str, lang: str) -> str:
+    """A finding's or promise's reason in ``lang``; the stored English when the code is unknown here."""
+    if lang == "en":
+        return english
+    try:
+        return messages.render(code, params, lang)
+    except KeyError:
+        return english
+
+
+def recommendations(report: ScanReport, lang: str = "en") -> list[Recommendation]:
+    """What to do, failures first: one entry per table key, naming every check it covers."""
+    found: dict[str, tuple[Verdict, str, list[str]]] = {}
+    for promise in report.promises:
+        if promise.verdict in (Fulfilment.NOT_UPHELD, Fulfilment.PARTLY):
+            verdict = Verdict.FAIL if promise.verdict == Fulfilment.NOT_UPHELD else Verdict.WARN
+            text = _text(
+                PROMISE,
+                lang,
+                sentence=promise.promise.sentence,
+                verdict=fulfilment_label(promise.verdict, lang),
+                reason=reason(promise.code, promise.params, promise.reason, lang),
+            )
+            found[f"promise:{promise.promise.kind}:{promise.promise.sentence}"] = (
+                verdict,
+                text,
+                [promise.promise.kind],
+            )
+    for measure in report.measures:
+        for finding in measure.findings:
+            if finding.verdict not in (Verdict.FAIL, Verdict.WARN):
+                continue
+            entry = recommendation_for(finding.code)
+            if entry is None:
+                key = f"general:{measure.name}:{finding.code}"
+                text = _text(
+                    GENERAL,
+                    lang,
+                    title=measure.title,
+                    reason=reason(finding.code, finding.params, finding.reason, lang),
+                )
+            else:
+                key, text = entry[0], _text(entry[1], lang)
+            label = f"{measure.title}: {finding.check}" + (f" ({finding.subject})" if finding.subject else "")
+            verdict, text, about = found.get(key, (finding.verdict, text, []))
+            if finding.verdict == Verdict.FAIL:
+                verdict = Verdict.FAIL
+            if label not in about:
+                about.append(label)
+            found[key] = (verdict, text, about)
+    out = [Recommendation(k, v, t, tuple(a)) for k, (v, t, a) in found.items()]
+    return sorted(out, key=lambda r: 0 if r.verdict == Verdict.FAIL else 1)
+
+
+_FULFILMENT_NL = {
+    Fulfilment.UPHELD: "nagekomen",
+    Fulfilment.PARTLY: "deels nagekomen",
+    Fulfilment.NOT_UPHELD: "niet nagekomen",
+    Fulfilment.NOT_VERIFIABLE: "niet van buitenaf te controleren",
+    Fulfilment.NOT_TESTED: "niet getest",
+}
+
+
+def fulfilment_label(verdict: Fulfilment, lang: str) -> str:
+    return _FULFILMENT_NL[verdict] if lang == "nl" else verdict.value
+
+
+def supported(measures: Iterable[MeasureResult]) -> list[MeasureResult]:
+    """The measures the evidence fully supports: every finding pass or info, at least one pass."""
+    out = []
+    for measure in measures:
+        verdicts = {f.verdict for f in measure.findings}
+        if Verdict.PASS in verdicts and verdicts <= {Verdict.PASS, Verdict.INFO}:
+            out.append(measure)
+    return out
+
+
+def suggested_wording(report: ScanReport, lang: str = "en") -> tuple[str, tuple[str, ...]]:
+    """An introduction and one sentence per measure that passed: a security section to adopt."""
+    sentences = []
+    for measure in supported(report.measures):
+        message = WORDING.get(measure.name, WORDING_GENERAL)
+        if message is None:
+            continue
+        sentence = _text(message, lang, title=measure.title)
+        if sentence not in sentences:
+            sentences.append(sentence)
+    return _text(WORDING_INTRO, lang), tuple(sentences)
+
+
+def promise_measures(promises: Iterable[PromiseResult]) -> set[str]:
+    """The names of the measures some promise rests on."""
+    return {name for p in promises for name in p.measures}

@@ -126,4 +126,4 @@ def test_timeouts_are_not_tested_never_fail(silent_lab):
 def test_registered_and_in_the_domain_area():
     from mailguard.measures import by_name
 
-    assert by_name()["dnssec"] is dnssec and dnssec.AREA.value == "domain"
+    assert by_name()["dnssec"].run is dnssec.run and by_name()["dnssec"].area.value == "domain"

@@ -15,7 +15,6 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from .. import promises
@@ -27,7 +26,7 @@ from ..core.findings import finding, result
 from ..core.messages import Message
 from ..core.model import MeasureResult, ScanReport, Verdict
 from ..core.names import normalize_domain
-from ..measures import score, select
+from ..measures import Measure, score, select
 from ..net import Net
 from ..net.dns import ERROR, NXDOMAIN, REFUSED, TIMEOUT
 from ..promises.profile import Profile
@@ -75,13 +74,13 @@ async def scan_domain(domain: str, config: Config, *, net: Net | None = None) ->
                 for _ in range(_TURNS_TO_FIRST_QUESTION):
                     await asyncio.sleep(0)
             for m in measures:
-                if getattr(m, "BULK", False) == bulk:
-                    tasks[m.NAME] = asyncio.ensure_future(_run_one(m, net, domain, config, deadline))
+                if m.bulk == bulk:
+                    tasks[m.name] = asyncio.ensure_future(_run_one(m, net, domain, config, deadline))
         error = await _preflight(net, domain)
         if error is not None:
             for task in tasks.values():
                 task.cancel()
-        outcomes = await asyncio.gather(*(tasks[m.NAME] for m in measures), return_exceptions=True)
+        outcomes = await asyncio.gather(*(tasks[m.name] for m in measures), return_exceptions=True)
         results = tuple(o for o in outcomes if isinstance(o, MeasureResult))
     finally:
         for task in tasks.values():  # a cancelled scan (deadline, Ctrl-C) leaves no measure running
@@ -113,21 +112,21 @@ async def _preflight(net: Net, domain: str) -> str | None:
     return f"{_UNSCANNABLE[answer.status]} ({answer.resolver}{detail})"
 
 
-async def _run_one(measure: ModuleType, net: Net, domain: str, config: Config,
+async def _run_one(measure: Measure, net: Net, domain: str, config: Config,
                    deadline: float) -> MeasureResult:
     started = time.monotonic()
     params: dict[str, Any]
     try:
         async with asyncio.timeout_at(deadline):
-            return await measure.run(net, domain, config)  # type: ignore[no-any-return]
+            return await measure.run(net, domain, config)
     except TimeoutError:
         code, params = "SCAN-DEADLINE", {"deadline": config.deadline}
     except Exception as exc:  # a bug in one measure must not lose the rest of the report
-        log.exception("measure %s failed on %s", measure.NAME, domain)
+        log.exception("measure %s failed on %s", measure.name, domain)
         code, params = "SCAN-INTERNAL-ERROR", {"error": f"{type(exc).__name__}: {exc}"[:300]}
     elapsed = (time.monotonic() - started) * 1000
-    return result(measure.NAME, measure.TITLE, measure.AREA,
-                  [finding(code, measure.TITLE, Verdict.NOT_TESTED, **params)], elapsed_ms=elapsed)
+    return result(measure.name, measure.title, measure.area,
+                  [finding(code, measure.title, Verdict.NOT_TESTED, **params)], elapsed_ms=elapsed)
 
 
 def unscannable(domain: str, error: str) -> ScanReport:

@@ -134,7 +134,7 @@ def lab_server(ctx: click.Context) -> None:
 @click.command("measures")
 def list_measures() -> None:
     """List the measures mailguard can run."""
-    from ..measures import REGISTRY
+    from ..measures import catalog
 
-    for measure in REGISTRY:
-        click.echo(f"{measure.NAME:12} {measure.AREA.value:20} {measure.TITLE}")
+    for measure in catalog():
+        click.echo(f"{measure.name:12} {measure.area.value:20} {measure.title}")

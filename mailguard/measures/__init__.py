@@ -1,6 +1,7 @@
-"""The registry of measures. A new measure is one module here and one line in ``REGISTRY``.
+"""The catalog of measures: one typed :class:`Measure` per measure, in the order reports show them.
 
-Each measure module has ``NAME``, ``TITLE``, ``AREA``, a ``MESSAGES`` table (registered with
+A new measure is its module (or package) here and one line in :data:`_MODULES`. Each measure
+module has ``NAME``, ``TITLE``, ``AREA``, a ``MESSAGES`` table (registered with
 :mod:`mailguard.core.messages`), pure parse/judge functions, and one coroutine
 ``run(net, domain, config) -> MeasureResult`` that gathers, parses and judges. A measure that
 asks many questions no chain depends on sets ``BULK = True``: the scanner starts it just after
@@ -9,16 +10,41 @@ the others, so that their first questions (and so their answers) come before its
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import cache
 from types import ModuleType
 
+from ..core.config import Config
+from ..core.errors import InputError
+from ..core.model import Area, MeasureResult
+from ..net import Net
 from . import bimi, dane, dmarc, dnssec, ipv6, mtasts, mx, spf, starttls, tlsrpt
 from .dkim import measure as dkim
 from .rpki import measure as rpki
 from .web import caa, headers, hsts, redirects, securitytxt
-from .web import https as reach
+from .web import https as web_https
 from .web import tls as web_tls
 
-REGISTRY: tuple[ModuleType, ...] = (
+Run = Callable[[Net, str, Config], Awaitable[MeasureResult]]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A measure as the scanner runs it and `mailguard measures` lists it."""
+
+    name: str
+    title: str
+    area: Area
+    run: Run
+    bulk: bool = False  # many independent questions: started just after the chained measures
+
+    @classmethod
+    def of(cls, module: ModuleType) -> Measure:
+        return cls(module.NAME, module.TITLE, module.AREA, module.run, bool(getattr(module, "BULK", False)))
+
+
+_MODULES: tuple[ModuleType, ...] = (
     mx,
     spf,
     dmarc,
@@ -26,7 +52,7 @@ REGISTRY: tuple[ModuleType, ...] = (
     dkim,
     mtasts,
     tlsrpt,
-    reach,
+    web_https,
     redirects,
     web_tls,
     hsts,
@@ -41,18 +67,22 @@ REGISTRY: tuple[ModuleType, ...] = (
 )
 
 
-def by_name() -> dict[str, ModuleType]:
-    return {m.NAME: m for m in REGISTRY}
+@cache
+def catalog() -> tuple[Measure, ...]:
+    """Every measure, in report order."""
+    return tuple(Measure.of(m) for m in _MODULES)
 
 
-def select(names: tuple[str, ...]) -> tuple[ModuleType, ...]:
-    """The measures to run: all of them for an empty selection, else those named, in registry order."""
+def by_name() -> dict[str, Measure]:
+    return {m.name: m for m in catalog()}
+
+
+def select(names: tuple[str, ...]) -> tuple[Measure, ...]:
+    """The measures to run: all of them for an empty selection, else those named, in catalog order."""
     if not names:
-        return REGISTRY
+        return catalog()
     known = by_name()
     unknown = [n for n in names if n not in known]
     if unknown:
-        from ..core.errors import InputError
-
         raise InputError(f"unknown measure(s): {', '.join(unknown)}; known: {', '.join(known)}")
-    return tuple(m for m in REGISTRY if m.NAME in names)
+    return tuple(m for m in catalog() if m.name in names)

@@ -123,9 +123,16 @@ def test_unreachable_resolver_is_an_error_not_an_exception():
     assert time.monotonic() - started < 0.5  # ICMP port unreachable ends the wait at once
 
 
-def test_guard_refuses_resolvers_outside_allowed_networks():
+def test_lab_confinement_refuses_resolvers_outside_loopback():
     with pytest.raises(NoResolver):
-        DnsClient(Config(nameservers=(("192.0.2.53", 53),), allowed_networks=LOOPBACK_ONLY))
+        DnsClient(Config(nameservers=(("192.0.2.53", 53),), allowed_networks=LOOPBACK_ONLY, public_networks=False))
+
+
+def test_a_resolver_the_user_names_is_theirs_to_choose():
+    # --nameserver 10.0.0.53 (or the system's resolver in a private range) is the user's choice:
+    # the boundary guards what answers lead to, not the resolver itself. No packet is sent here.
+    client = DnsClient(Config(nameservers=(("10.0.0.53", 53),)))
+    assert client.resolver_names == ("10.0.0.53:53",)
 
 
 @pytest.mark.parametrize(("text", "parsed"), [

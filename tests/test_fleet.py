@@ -95,7 +95,8 @@ class Proc:
 
 
 def start_workers(broker: str, count: int) -> list[Proc]:
-    workers = [Proc(["worker", "--broker", broker, "--concurrency", "4", "--name", f"w{n}-{os.getpid()}@test",
+    workers = [Proc(["worker", "--broker", broker, "--allow-network", "127.0.0.0/8",
+                     "--concurrency", "4", "--name", f"w{n}-{os.getpid()}@test",
                      "--visibility-timeout", str(VISIBILITY_TIMEOUT)]) for n in range(count)]
     for w in workers:
         w.wait_for(r" ready\.")

@@ -267,7 +267,7 @@ def test_the_connection_goes_to_the_guarded_address_not_to_a_second_lookup(web, 
 
 def test_addresses_outside_the_allowed_networks_are_never_contacted():
     # 192.0.2.0/24 is TEST-NET-1 (RFC 5737); the guard refuses it before any packet is sent.
-    with pytest.raises(ConnectError, match="allowed networks"):
+    with pytest.raises(ConnectError, match="not contacted"):
         asyncio.run(fetch_document("http://192.0.2.10/privacy", lab_config(), max_bytes=1000))
-    with pytest.raises(InputError, match="allowed networks"):
+    with pytest.raises(InputError, match="not contacted"):
         load_statement("http://192.0.2.10/privacy", lab_config())

@@ -115,7 +115,7 @@ def test_changing_a_signed_field_does_not_verify(keys, tmp_path, field, value):
     assert not signing.verify_file(report, signing.load_public_key(keys[1])).ok
 
 
-def test_a_renamed_copy_still_verifies_and_names_the_original(keys, tmp_path):
+def test_a_legacy_signature_without_bound_fields_still_verifies_a_renamed_copy(keys, tmp_path):
     report = tmp_path / "20260301T090000Z.html"
     report.write_bytes(b"<p>x</p>")
     sign(report, keys[0])
@@ -165,3 +165,79 @@ def test_cli_keygen_and_verify(tmp_path):
     assert bad.exit_code == 1 and "NOT VERIFIED" in bad.output
     missing = runner.invoke(main, ["verify", str(tmp_path / "nothing.html")])
     assert missing.exit_code == 2
+
+
+# --- what a signature covers: domain, scan time, format (replay of a report under another name) ---
+
+@pytest.fixture
+def written(keys, tmp_path):
+    """A real report of example.test written and signed into a report folder, in two formats."""
+    from mailguard.app.publish import Signer, write_report
+    from tests.report_fixture import REPORT
+
+    signer = Signer(signing.load_private_key(keys[0]), "Privacy office")
+    item = write_report(REPORT, tmp_path / "reports", ["json", "html"], signer=signer)
+    return item.paths
+
+
+def test_a_signature_binds_domain_scan_time_and_format(written, keys):
+    result = signing.verify_file(written["json"], signing.load_public_key(keys[1]))
+    assert result.ok
+    assert (result.domain, result.scanned_at, result.report_format) == (
+        "example.test", "2026-03-01T09:00:00.000+00:00", "json")
+
+
+def _copy(src, dst):
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(src.read_bytes())
+    signing.sig_path(dst).write_bytes(signing.sig_path(src).read_bytes())
+    return dst
+
+
+def test_a_report_renamed_to_another_date_does_not_verify(written, keys):
+    other = _copy(written["html"], written["html"].with_name("20270101T000000Z.html"))
+    result = signing.verify_file(other, signing.load_public_key(keys[1]))
+    assert not result.ok and "signed as 20260301T090000Z.html" in result.problem
+
+
+def test_a_report_moved_to_another_domain_does_not_verify(written, keys):
+    moved = _copy(written["json"], written["json"].parents[1] / "victim.test" / written["json"].name)
+    result = signing.verify_file(moved, signing.load_public_key(keys[1]))
+    assert not result.ok and "folder of victim.test" in result.problem
+
+
+def test_a_json_report_whose_header_disagrees_does_not_verify(keys, tmp_path):
+    # Signed as the report of example.test, but the bytes are another domain's report.
+    report = tmp_path / "20260301T090000Z.json"
+    report.write_text(json.dumps({"domain": "other.test", "started": "2026-03-01T09:00:00.000+00:00"}))
+    key = signing.load_private_key(keys[0])
+    covered = signing.Covered("example.test", "2026-03-01T09:00:00.000+00:00", "json")
+    document = signing.signature_document(report.read_bytes(), report.name, key, "x", covered=covered)
+    signing.sig_path(report).write_bytes(signing.encode(document))
+    result = signing.verify_file(report, signing.load_public_key(keys[1]))
+    assert not result.ok and "domain or scan time" in result.problem
+
+
+def test_verify_says_what_the_signature_covers(written, keys):
+    out = CliRunner().invoke(main, ["verify", str(written["html"]), "--public-key", str(keys[1])])
+    assert out.exit_code == 0, out.output
+    assert ("covers: the html report of example.test, scanned at 2026-03-01T09:00:00.000+00:00"
+            in out.output)
+    assert f"with key {keys[2]}" in out.output
+
+
+def test_a_private_key_given_as_the_public_key_is_a_usage_error(written, keys):
+    out = CliRunner().invoke(main, ["verify", str(written["html"]), "--public-key", str(keys[0])])
+    assert out.exit_code == 2 and "is a private key" in out.output
+
+
+def test_a_signer_name_with_escape_sequences_cannot_hide_the_untrusted_note(keys, tmp_path):
+    report = tmp_path / "r.html"
+    report.write_bytes(b"<p>x</p>")
+    # ESC[1A ESC[2K: cursor up, erase line. Printed raw, it would wipe the line above it.
+    sign(report, keys[0], signer="DPO\x1b[1A\x1b[2K\u202e")
+    out = CliRunner().invoke(main, ["verify", str(report)])
+    assert out.exit_code == 0
+    assert "\x1b" not in out.output and "\u202e" not in out.output
+    assert "DPO\\x1b[1A\\x1b[2K\\u202e" in out.output
+    assert "pass --public-key" in out.output

@@ -125,8 +125,9 @@ def write_report(
         if signer is not None:
             when = (now or (lambda: datetime.now(UTC)))()
             for fmt in chosen:
+                covered = signing.Covered(report.domain, report.started, fmt)
                 document = signing.signature_document(
-                    rendered[fmt], f"{stem}.{fmt}", signer.key, signer.name, when
+                    rendered[fmt], f"{stem}.{fmt}", signer.key, signer.name, when, covered
                 )
                 files[f"{fmt}.sig"] = signing.encode(document)
         return files

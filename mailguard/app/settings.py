@@ -25,6 +25,7 @@
     broker = "redis://127.0.0.1:6379/0"
     chunk_size = 200                # domains per Celery task
     db = "reports/mailguard.db"     # results database: a SQLite path or postgresql://...
+    allow_networks = ["10.1.0.0/16"]  # non-public networks mailguard may contact (default: none)
 
 Read with :mod:`tomllib`; an unknown key or a value of the wrong type is an error that names the
 key (exit code 2), so a typo never silently falls back to a default. Options given on the
@@ -80,10 +81,12 @@ class RunSettings:
     broker: str | None = None
     chunk_size: int | None = None
     db: str | None = None
+    allow_networks: tuple[str, ...] = ()
     source: Path | None = None
 
 
-_LISTS = {"domains", "statements", "formats", "nameservers", "dkim_selectors", "measures", "bimi_selectors"}
+_LISTS = {"domains", "statements", "formats", "nameservers", "dkim_selectors", "measures", "bimi_selectors",
+          "allow_networks"}
 _PATHS = {"checks_dir", "report_dir", "sign_key", "ca_bundle", "trust_anchor", "rpki_vrps", "bimi_ca"}
 _NUMBERS = {"timeout": (0.1, 120.0), "deadline": (1.0, 3600.0)}
 _CHOICES = {"lang": ("en", "nl"), "fail_on": ("warn", "fail"), "engine": ("local", "celery")}
@@ -124,6 +127,11 @@ def _value(key: str, value: Any, base: Path, path: Path) -> Any:
             wrong = [v for v in value if v not in FORMATS]
             if wrong:
                 raise bad(f"a list of {', '.join(FORMATS)}")
+        if key == "allow_networks":
+            try:
+                parse_networks(value)
+            except InputError:
+                raise bad("a list of networks such as 10.1.0.0/16") from None
         if key == "statements":  # files relative to the config file; URLs as they are
             return tuple(v if "://" in v else str(base / v) for v in value)
         return tuple(value)
@@ -213,7 +221,7 @@ def plan_scan(options: Mapping[str, Any], given: Collection[str]) -> ScanPlan:
     _check_messages_readable(o["eml_files"])
     peers = _peer_settings(o, given, settings)
     extra_hosts = tuple(normalize_domain(h) for h in o["web_hosts"])
-    networks = parse_networks(o["allowed_networks"])
+    networks = parse_networks((*settings.allow_networks, *o["allowed_networks"]))
     lang = o["lang"]
     config = build_config(pick("nameservers", settings.nameservers), pick("timeout", settings.timeout),
                           deadline=pick("deadline", settings.deadline),
@@ -264,9 +272,7 @@ def parse_formats(values: Sequence[str]) -> list[str]:
     return out
 
 
-def parse_networks(values: Sequence[str]) -> tuple[IpNetwork, ...] | None:
-    if not values:
-        return None
+def parse_networks(values: Sequence[str]) -> tuple[IpNetwork, ...]:
     try:
         return tuple(ipaddress.ip_network(v, strict=False) for v in values)
     except ValueError as exc:

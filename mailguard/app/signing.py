@@ -5,14 +5,17 @@ beside it, ``<file>.sig``, so that each format can be handed on and checked on i
 ``.sig`` file is a small JSON document (``mailguard.signature/1``, see docs/json-schema.md):
 
     {"format": "mailguard.signature/1", "file": "20260301T090000Z.html", "size": 12345,
-     "sha256": "<hex digest of the exact bytes>", "signer": "Privacy office",
+     "sha256": "<hex digest of the exact bytes>", "domain": "example.nl",
+     "scanned_at": "2026-03-01T09:00:00.123+00:00", "report_format": "html", "signer": "Privacy office",
      "key_fingerprint": "SHA256:<base64>", "public_key": "<base64 raw Ed25519 key>",
      "signed_at": "2026-03-01T09:00:02Z", "signature": "<base64 Ed25519 signature>"}
 
 The signature is made over the *statement* ``mailguard.signature/1\\n`` followed by the canonical
 JSON (sorted keys, no spaces) of every field except ``signature``: the file's name, size and
-SHA-256 of its exact bytes, the signer, the key fingerprint and the time. So a changed byte of
-the report, and also a changed signer name or time, makes verification fail.
+SHA-256 of its exact bytes, the domain, scan time and format of the report, the signer, the key
+fingerprint and the time. So a changed byte of the report, and also a changed signer name or time,
+makes verification fail; and a report renamed to another domain or date (a replay) fails too: its
+file name, its folder and its own header must still say what was signed.
 
 ``public_key`` is there for convenience; it proves nothing about *who* signed. Trust comes from
 checking against a public key you hold (``mailguard verify FILE --public-key mailguard.pub``),
@@ -26,6 +29,7 @@ base64 (no padding) of the SHA-256 of the raw 32-byte public key, as OpenSSH pri
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import os
@@ -90,12 +94,11 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
     try:
-        data = path.read_bytes()
-        key = (
-            serialization.load_pem_private_key(data, password=None).public_key()
-            if b"PRIVATE KEY" in data
-            else serialization.load_pem_public_key(data)
-        )
+        data = path.read_bytes()[:MAX_SIG_BYTES]
+        if b"PRIVATE KEY" in data:
+            # A private key handed out as the public one is a mistake that leaks it: refuse.
+            raise SignatureError(f"{path} is a private key: give the public key (NAME.pub) with --public-key")
+        key = serialization.load_pem_public_key(data)
     except (OSError, ValueError, TypeError) as exc:
         raise SignatureError(f"cannot read public key {path}: {exc}") from exc
     if not isinstance(key, Ed25519PublicKey):
@@ -108,8 +111,18 @@ def _statement(fields: dict[str, Any]) -> bytes:
     return (FORMAT + "\n" + body).encode()
 
 
+@dataclass(frozen=True)
+class Covered:
+    """What a report is about, bound into its signature: its domain, scan time and format."""
+
+    domain: str
+    scanned_at: str
+    report_format: str
+
+
 def signature_document(
-    content: bytes, file_name: str, key: Ed25519PrivateKey, signer: str, signed_at: datetime | None = None
+    content: bytes, file_name: str, key: Ed25519PrivateKey, signer: str, signed_at: datetime | None = None,
+    covered: Covered | None = None,
 ) -> dict[str, Any]:
     """The ``.sig`` document for the exact bytes ``content`` of the file called ``file_name``."""
     when = (signed_at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -119,6 +132,8 @@ def signature_document(
         "file": file_name,
         "size": len(content),
         "sha256": hashlib.sha256(content).hexdigest(),
+        **({"domain": covered.domain, "scanned_at": covered.scanned_at, "report_format": covered.report_format}
+           if covered is not None else {}),
         "signer": signer,
         "key_fingerprint": fingerprint(public),
         "public_key": base64.b64encode(
@@ -140,7 +155,8 @@ class Verification:
 
     ok: the bytes and the signed fields are unchanged and the signature is valid for the key;
     trusted: the key is the one given with --public-key (False: only the embedded key was used).
-    file: the name the file had when it was signed.
+    file: the name the file had when it was signed; domain, scanned_at, report_format: what the
+    signature covers ("" in signatures of mailguard versions that did not bind them).
     """
 
     ok: bool
@@ -151,6 +167,9 @@ class Verification:
     signed_at: str
     key_fingerprint: str
     sha256: str
+    domain: str = ""
+    scanned_at: str = ""
+    report_format: str = ""
 
 
 def verify(
@@ -160,8 +179,8 @@ def verify(
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SignatureError(f"not a {FORMAT} document")
     fields = {k: v for k, v in document.items() if k != "signature"}
-    facts = {k: str(document.get(k, "")) for k in ("signer", "signed_at", "key_fingerprint", "sha256")}
-    # The name the file was signed under: a renamed copy still verifies (the bytes are what count).
+    facts = {k: str(document.get(k, "")) for k in ("signer", "signed_at", "key_fingerprint", "sha256",
+                                                   "domain", "scanned_at", "report_format")}
     result = dict(file=str(document.get("file", file_name)), **facts)
 
     def failed(problem: str) -> Verification:
@@ -182,7 +201,36 @@ def verify(
         key.verify(signature, _statement(fields))
     except InvalidSignature:
         return failed("the signature does not match the signed fields")
+    if facts["domain"] and result["file"] != file_name:
+        return failed(f"the file was signed as {result['file']}, not as {file_name}: a renamed report "
+                      "(another date or format) does not verify")
     return Verification(True, public_key is not None, "", **result)
+
+
+def header_problem(report: Path, content: bytes, result: Verification) -> str:
+    """Where the report's folder or its own header disagree with what was signed ("" if nowhere).
+
+    Reports live in ``<report dir>/<domain>/``: a copy moved to another domain's folder is a
+    replay. The report's header names its domain and scan time: JSON in ``domain``/``started``,
+    HTML and Markdown in their title and first lines."""
+    if not result.domain:
+        return ""
+    folder = report.parent.name.lower()
+    if "." in folder and folder != result.domain.lower():
+        return f"signed for {result.domain}, but it lies in the folder of {folder}"
+    if result.report_format == "json":
+        try:
+            document = json.loads(content)
+        except ValueError:
+            return "the signed JSON report cannot be read"
+        if not isinstance(document, dict) or (document.get("domain"), document.get("started")) != (
+                result.domain, result.scanned_at):
+            return "the report's own domain or scan time is not the one signed"
+        return ""
+    head = content[:4096].decode("utf-8", "replace")
+    if result.domain not in head:
+        return f"the report's header does not name {result.domain}, the domain signed"
+    return ""
 
 
 def sig_path(report: Path) -> Path:
@@ -203,4 +251,6 @@ def verify_file(report: Path, public_key: Ed25519PublicKey | None = None) -> Ver
         document = json.loads(raw)
     except ValueError as exc:
         raise SignatureError(f"{path} is not a signature file: {exc}") from exc
-    return verify(content, report.name, document, public_key)
+    result = verify(content, report.name, document, public_key)
+    problem = header_problem(report, content, result) if result.ok else ""
+    return dataclasses.replace(result, ok=False, problem=problem) if problem else result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..app.outcome import EXIT_OK, EXIT_UNSCANNABLE
-from .options import db_option, default_db
+from .options import allow_network_option, db_option, default_db
 
 
 @click.command()
@@ -20,19 +20,23 @@ from .options import db_option, default_db
 @click.option("--name", metavar="NAME", help="Worker name (default mailguard-PID@HOST).")
 @click.option("--loglevel", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="INFO",
               show_default=True)
+@allow_network_option
 @click.pass_context
 def worker(ctx: click.Context, broker: str, concurrency: int, db: str | None, visibility_timeout: float,
-           name: str | None, loglevel: str) -> None:
+           name: str | None, loglevel: str, allowed_networks: tuple[str, ...]) -> None:
     """Run a Celery worker that scans the chunks `mailguard scan --engine celery` sends.
 
     One chunk at a time per worker process (start one worker per core); inside it, up to
-    --concurrency domains in flight on one event loop, exactly as a local batch.
+    --concurrency domains in flight on one event loop, exactly as a local batch. A chunk opens the
+    network boundary no further than this worker's --allow-network.
     """
     from ..app.run import need_fleet
+    from ..app.settings import parse_networks
 
+    parse_networks(allowed_networks)  # a bad CIDR is a usage error now, not at the first chunk
     celery_app, _fleet = need_fleet()
     ctx.exit(celery_app.run_worker(broker, concurrency=concurrency, db=db, visibility_timeout=visibility_timeout,
-                                   name=name, loglevel=loglevel))
+                                   name=name, loglevel=loglevel, allowed_networks=allowed_networks))
 
 
 @click.command()

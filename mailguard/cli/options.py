@@ -54,3 +54,12 @@ def default_db() -> str:
     from ..history.store import DEFAULT_DB
 
     return DEFAULT_DB
+
+
+def allow_network_option(func: Any) -> Any:
+    """The network boundary's one opening: non-public networks the user lets mailguard contact."""
+    return click.option(
+        "--allow-network", "allowed_networks", multiple=True, metavar="CIDR",
+        help="Also contact addresses in this non-public network (repeatable), e.g. 127.0.0.0/8 for a "
+             "lab. By default only public addresses are contacted: loopback, private, link-local and "
+             "other internal ranges are refused.")(func)

@@ -35,14 +35,21 @@ with another key than --public-key); 2 the report or its .sig file cannot be rea
 def verify(ctx: click.Context, report: Path, public_key: Path | None) -> None:
     """Check REPORT against its detached signature REPORT.sig: who signed what, when."""
     from ..app import signing
+    from ..core.text import visible
 
     key = signing.load_public_key(public_key) if public_key is not None else None
     result = signing.verify_file(report, key)
     if not result.ok:
-        click.echo(f"NOT VERIFIED: {report}: {result.problem}")
+        click.echo(f"NOT VERIFIED: {visible(report)}: {visible(result.problem)}")
         ctx.exit(EXIT_FINDINGS)
-    click.echo(f"verified: {report} (signed as {result.file}, sha256 {result.sha256})")
-    click.echo(f"signed by {result.signer} at {result.signed_at} with key {result.key_fingerprint}")
+    click.echo(f"verified: {visible(report)} (signed as {visible(result.file)}, sha256 {visible(result.sha256)})")
+    if result.domain:
+        click.echo(f"covers: the {visible(result.report_format)} report of {visible(result.domain)}, "
+                   f"scanned at {visible(result.scanned_at)}")
+    else:
+        click.echo("covers: the file's bytes only (signed by a mailguard that did not bind domain and scan time)")
+    click.echo(f"signed by {visible(result.signer)} at {visible(result.signed_at)} "
+               f"with key {visible(result.key_fingerprint)}")
     if not result.trusted:
         click.echo("note: checked with the key inside the .sig file only; pass --public-key to check "
                    "that it is the signer's key")

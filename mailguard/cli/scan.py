@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .errors import EXIT_CODES_HELP
-from .options import fleet_options, network_options
+from .options import allow_network_option, fleet_options, network_options
 
 SCAN_HELP = EXIT_CODES_HELP + """
 \b
@@ -91,8 +91,7 @@ Unattended: mailguard scan --config mailguard.toml --quiet
               help="Check profile (TOML) to use instead of checks/<domain>.toml.")
 @click.option("--checks-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("checks"),
               show_default=True, help="Where check profiles <domain>.toml are looked up.")
-@click.option("--allow-network", "allowed_networks", multiple=True, metavar="CIDR",
-              help="Contact only addresses in this network (repeatable), e.g. 127.0.0.0/8 for a lab.")
+@allow_network_option
 @fleet_options
 @click.pass_context
 def scan(ctx: click.Context, /, **options: Any) -> None:

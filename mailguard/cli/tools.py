@@ -8,7 +8,7 @@ import click
 
 from ..app.outcome import EXIT_FINDINGS, EXIT_OK, EXIT_UNSCANNABLE
 from ..core.errors import InputError
-from .options import network_options
+from .options import allow_network_option, network_options
 
 SPF_EXIT_HELP = """\b
 Exit codes:
@@ -66,16 +66,19 @@ Exit codes:
               help="Seconds for any single network wait when STATEMENT is a URL.")
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Extra trusted root certificates (PEM) for an https:// statement.")
+@allow_network_option
 @click.pass_context
 def promises_command(ctx: click.Context, statement: str, write_profile: bool, checks_dir: Path, force: bool,
-                     fmt: str, timeout: float, ca_bundle: Path | None) -> None:
+                     fmt: str, timeout: float, ca_bundle: Path | None, allowed_networks: tuple[str, ...]) -> None:
     """Read a privacy statement (text, Markdown, HTML, PDF or URL; Dutch or English) and list the
     domains it names and every security promise it makes, with the sentence it comes from."""
     from .. import promises
+    from ..app.settings import parse_networks
     from ..core.config import Config
     from ..render import promises as render_promises
 
-    found = promises.read(statement, Config(timeout=timeout, ca_bundle=ca_bundle))
+    config = Config(timeout=timeout, ca_bundle=ca_bundle, allowed_networks=parse_networks(allowed_networks))
+    found = promises.read(statement, config)
     written = promises.profiles.save(found.profile, checks_dir, overwrite=force) if write_profile else None
     render = render_promises.to_json if fmt == "json" else render_promises.to_text
     click.echo(render(found, written))

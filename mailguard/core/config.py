@@ -27,8 +27,10 @@ class Config:
     nameservers: (host, port) pairs; empty means the system's resolvers (/etc/resolv.conf).
     timeout: seconds for any single network wait (one DNS query, one connect, one read).
     deadline: seconds for a whole domain's scan; what is not done by then is "not tested".
-    allowed_networks: when set, the network layer refuses to contact any other address
-        (the lab and the tests set loopback only).
+    allowed_networks: non-public networks the user opened (``--allow-network``); by default only
+        public addresses are contacted (see :mod:`mailguard.net.guard`).
+    public_networks: False confines every connection to ``allowed_networks`` (the lab and the
+        tests: loopback only).
     ports: service ports, overridable so the lab can run unprivileged servers.
     eml_files: messages the domain sent (``--eml``); their DKIM-Signature selectors join the
         selectors the DKIM measure examines, and their verification shows which proved DKIM.
@@ -49,7 +51,8 @@ class Config:
     eml_files: tuple[Path, ...] = ()  # signed messages whose DKIM signatures the DKIM measure verifies
     ca_bundle: Path | None = None
     trust_anchor: Path | None = None
-    allowed_networks: tuple[IpNetwork, ...] | None = None
+    allowed_networks: tuple[IpNetwork, ...] = ()
+    public_networks: bool = True
     smtp_port: int = 25
     https_port: int = 443
     http_port: int = 80
@@ -79,7 +82,7 @@ def config_to_dict(config: Config) -> dict[str, object]:
         if name == "nameservers":
             value = [[host, port] for host, port in value]
         elif name == "allowed_networks":
-            value = None if value is None else [str(n) for n in value]
+            value = [str(n) for n in value]
         data[name] = _plain(value)
     return data
 
@@ -101,8 +104,8 @@ def config_from_dict(data: Mapping[str, object]) -> Config:
             continue
         if name == "nameservers" and isinstance(value, list):
             value = tuple((str(host), int(port)) for host, port in value)
-        elif name == "allowed_networks" and isinstance(value, list):
-            value = tuple(ipaddress.ip_network(str(n)) for n in value)
+        elif name == "allowed_networks":
+            value = tuple(ipaddress.ip_network(str(n)) for n in value) if isinstance(value, list) else ()
         elif "Path" in str(spec.type) and isinstance(value, list):
             value = tuple(Path(str(v)) for v in value)
         elif "Path" in str(spec.type) and value is not None:

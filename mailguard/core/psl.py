@@ -43,10 +43,16 @@ def is_public_suffix(name: str) -> bool:
     return bool(cleaned) and public_suffix(cleaned) == cleaned
 
 
+def _is_address(name: str) -> bool:
+    """An IP address, never a domain: IPv6 has colons, and no top-level domain is all digits
+    (RFC 3696 §2), so ``10.0.0.1`` and ``0177.0.0.1`` are addresses."""
+    return ":" in name or name.strip("[]").rsplit(".", 1)[-1].isdigit()
+
+
 def registrable_domain(name: str) -> str | None:
     """The public suffix plus one label (``example.co.uk``); None for a public suffix itself."""
     cleaned = _clean(name)
-    if not cleaned:
+    if not cleaned or _is_address(cleaned):
         return None
     found = _list().privatesuffix(cleaned)
     return str(found) if found is not None else None

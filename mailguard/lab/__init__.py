@@ -111,7 +111,8 @@ class Lab:
         assert self.dns is not None and self.smtp is not None and self.pki is not None, "start the lab first"
         assert self.web is not None
         base = Config(nameservers=((self.dns.host, self.dns.port),), allowed_networks=LOOPBACK_ONLY,
-                      timeout=2.0, deadline=20.0, smtp_port=self.smtp.port, ca_bundle=self.pki.bundle_path,
+                      public_networks=False, timeout=2.0, deadline=20.0, smtp_port=self.smtp.port,
+                      ca_bundle=self.pki.bundle_path,
                       https_port=self.web.https_port, http_port=self.web.http_port,
                       dns_port=self.dns.port, trust_anchor=self.trust_anchor,
                       rpki_vrps=self.vrps, rpki_origin_zone=ORIGIN_ZONE, rpki_origin6_zone=ORIGIN6_ZONE,

@@ -158,7 +158,9 @@ class DnsClient:
         if not servers:
             raise NoResolver("no nameserver configured and none found in /etc/resolv.conf")
         for host, _port in servers:
-            if not address_allowed(host, config):
+            # The resolvers are the user's choice (--nameserver, or the system's); only the lab's
+            # confinement to loopback applies to them.
+            if not config.public_networks and not address_allowed(host, config):
                 raise NoResolver(f"nameserver {host} is outside the allowed networks")
         self.nameservers = servers
         self.timeout = config.timeout

@@ -41,23 +41,27 @@ class FetchedDocument:
 
 def check_url(url: str) -> tuple[str, str, int]:
     """Scheme, host and port of an http(s) URL; InputError for anything else."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as exc:  # "http://[::1/" and the like
+        raise InputError(f"not a valid URL: {url} ({exc})") from exc
     if parts.scheme not in {"http", "https"}:
         raise InputError(f"only http and https URLs can be fetched, not {parts.scheme or 'this'}: {url}")
-    if not parts.hostname:
+    if not hostname:
         raise InputError(f"URL without a host: {url}")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise InputError(f"bad port in URL {url}") from exc
-    return parts.scheme, parts.hostname, port
+    return parts.scheme, hostname, port
 
 
 async def _guard(host: str, port: int, config: Config) -> list[str]:
     """The addresses of ``host``, each allowed by the address guard (ConnectError otherwise)."""
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a label IDNA cannot encode (over 63 octets...)
         raise ConnectError(f"cannot resolve host: {exc}", host) from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in addresses:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from ..core.model import ScanReport
+from ..core.text import visible
 from . import view
 from .view import DataRow, EvidenceView, FindingView, ReportView
 
@@ -71,7 +72,7 @@ footer { margin-top: 8mm; color: #666; font-size: 8.5pt; border-top: 0.3mm solid
 
 def e(text: object) -> str:
     """Escape remote or local text for HTML element content and attribute values alike."""
-    return html.escape(str(text), quote=True)
+    return html.escape(visible(text, keep_lines=True), quote=True)
 
 
 _LONG_RUN = re.compile(r"\S{28}")

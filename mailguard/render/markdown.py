@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from ..core.model import ScanReport
+from ..core.text import visible
 from . import view
 from .view import EvidenceView, FindingView, ReportView
 
@@ -26,7 +27,7 @@ def md(text: object) -> str:
     """Plain text made safe inside a Markdown paragraph or table cell."""
     value = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = _SPECIAL.sub(r"\\\1", value)
-    value = re.sub(r"\s*[\r\n]+\s*", " ", value)
+    value = visible(re.sub(r"\s*[\r\n]+\s*", " ", value))
     start = _LINE_START.match(value)
     if start is None:
         return value

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from tabulate import tabulate
 
 from ..core.jsonable import to_jsonable
+from ..core.text import visible
 from ..promises.patterns import VERIFIABLE
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def to_text(found: ReadStatement, written: Path | None = None, *, width: int = 9
     lines += ["", f"Promises ({len(analysis.promises)})"]
     if analysis.promises:
         rows = [[p.kind, "from outside" if p.kind in VERIFIABLE and p.settings.get("scope") != "processors"
-                 else "not verifiable from outside", _settings(dict(p.settings)) or "-", p.sentence]
+                 else "not verifiable from outside", _settings(dict(p.settings)) or "-", visible(p.sentence)]
                 for p in analysis.promises]
         lines.append(tabulate(rows, headers=["promise", "checked", "settings", "sentence"], tablefmt="simple",
                               maxcolwidths=[17, 14, 28, width]))
@@ -52,7 +53,7 @@ def to_text(found: ReadStatement, written: Path | None = None, *, width: int = 9
     elif found.profile.domains:
         lines += ["", f"write the check profile with --write-profile "
                       f"(checks/{found.profile.domains[0]}.toml)"]
-    return "\n".join(lines)
+    return visible("\n".join(lines), keep_lines=True)  # a statement's text never acts on the terminal
 
 
 def to_json(found: ReadStatement, written: Path | None = None) -> str:

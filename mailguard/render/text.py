@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -10,18 +9,15 @@ from tabulate import tabulate
 
 from ..core import messages
 from ..core.model import ScanReport, Verdict
+from ..core.text import visible
 
 _ORDER = [Verdict.FAIL, Verdict.WARN, Verdict.NOT_TESTED, Verdict.PASS, Verdict.INFO]
 
-# C0 and C1 controls, DEL and the bidi overrides: in a banner, a TXT record or a certificate
-# field they would move the cursor, recolour or retitle the terminal, or reorder what it shows.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def inert(value: object) -> str:
     """Remote text made safe for a terminal: every control character written as an escape."""
-    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                         else f"\\u{ord(m.group()):04x}", str(value))
+    return visible(value)
 
 
 def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> str:

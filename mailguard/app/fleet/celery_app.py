@@ -64,11 +64,12 @@ def ping_broker(url: str, timeout: float = CONNECT_TIMEOUT) -> None:
 
 
 def make_app(broker: str, *, visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT, concurrency: int = 100,
-             db: str | None = None) -> Celery:
+             db: str | None = None, allowed_networks: Sequence[str] = ()) -> Celery:
     """A Celery app on ``broker`` (also the result backend), with mailguard's task registered.
 
     ``concurrency`` and ``db`` are the worker's: domains in flight in its event loop, and the
-    database it writes to (None: the one the submitter named in the task).
+    database it writes to (None: the one the submitter named in the task); ``allowed_networks``: the
+    non-public networks this worker may contact (a submitted chunk opens at most these).
     """
     check_broker_url(broker)
     app = Celery("mailguard", broker=broker, backend=broker, set_as_current=False)
@@ -87,6 +88,7 @@ def make_app(broker: str, *, visibility_timeout: float = DEFAULT_VISIBILITY_TIME
         redis_socket_connect_timeout=CONNECT_TIMEOUT, redis_socket_timeout=30, redis_retry_on_timeout=False,
         result_expires=RESULT_EXPIRES, result_backend_always_retry=False,
         mailguard_concurrency=concurrency, mailguard_db=db, mailguard_visibility_timeout=visibility_timeout,
+        mailguard_allowed_networks=list(allowed_networks),
     )
     app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True)(_scan_chunk)
     return app
@@ -108,17 +110,19 @@ def _scan_chunk(task: Task, run_id: str, seq: int, domains: Sequence[str], setti
     store = _store(conf.mailguard_db or db)
     log.info("run %s chunk %d: %d domains", run_id, seq, len(domains))
     scans = run_chunk(run_id, domains, settings, store=store, concurrency=int(conf.mailguard_concurrency),
-                      visibility_timeout=float(conf.mailguard_visibility_timeout), promises=promises)
+                      visibility_timeout=float(conf.mailguard_visibility_timeout), promises=promises,
+                      allowed_networks=tuple(conf.mailguard_allowed_networks or ()))
     return {"run": run_id, "chunk": seq, "scans": scans}
 
 
 def run_worker(broker: str, *, concurrency: int, db: str | None, visibility_timeout: float,
-               name: str | None = None, loglevel: str = "INFO") -> int:
+               name: str | None = None, loglevel: str = "INFO", allowed_networks: Sequence[str] = ()) -> int:
     """Start a worker in this process (solo pool: one chunk at a time); returns its exit code."""
     ping_broker(broker)
     if db is not None:
         _store(db)  # fail now, not at the first chunk, when the database cannot be used
-    app = make_app(broker, visibility_timeout=visibility_timeout, concurrency=concurrency, db=db)
+    app = make_app(broker, visibility_timeout=visibility_timeout, concurrency=concurrency, db=db,
+                   allowed_networks=allowed_networks)
     hostname = name or f"mailguard-{os.getpid()}@{socket.gethostname()}"
     worker = app.Worker(hostname=hostname, queues=[QUEUE], loglevel=loglevel, without_gossip=True,
                         without_mingle=True, without_heartbeat=True)

@@ -10,13 +10,15 @@ killed) scans only what the first did not record, and records nothing twice.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import ipaddress
 import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ...core.config import Config, config_from_dict
+from ...core.config import Config, IpNetwork, config_from_dict
 from ...core.model import ScanReport
 from ...history.store import Store
 from ..batch import ScanOne, scan_many
@@ -64,17 +66,27 @@ class Recorder:
         self.last = time.monotonic()
 
 
+def within(asked: Sequence[IpNetwork], permitted: Sequence[str]) -> tuple[IpNetwork, ...]:
+    """The networks ``asked`` for that lie inside one the worker ``permitted``."""
+    mine = [ipaddress.ip_network(p, strict=False) for p in permitted]
+    return tuple(n for n in asked if any(n.version == m.version and n.subnet_of(m) for m in mine))  # type: ignore[arg-type]
+
+
 def run_chunk(run_id: str, domains: Sequence[str], settings: Mapping[str, Any], *, store: Store,
               concurrency: int, visibility_timeout: float | None = None,
-              promises: Mapping[str, Any] | None = None) -> list[list[Any]]:
+              promises: Mapping[str, Any] | None = None,
+              allowed_networks: Sequence[str] | None = None) -> list[list[Any]]:
     """Scan the chunk's domains not yet recorded in ``run_id``; returns ``[domain, scan id]`` for each.
 
     The chunk runs under its own deadline (:func:`chunk_deadline`); a domain still unfinished then
     is recorded as not scannable, so that the chunk always ends before the broker hands it out again.
     ``promises`` (from :func:`promise_settings`) are the check profiles the submitter chose; the
-    promises are judged here, exactly as in a local batch.
+    promises are judged here, exactly as in a local batch. ``allowed_networks``: the worker's own
+    opening of the network boundary; the chunk may open no more than that.
     """
     config = config_from_dict(settings)
+    if allowed_networks is not None:
+        config = dataclasses.replace(config, allowed_networks=within(config.allowed_networks, allowed_networks))
     done = store.recorded(run_id, domains)
     todo = [d for d in domains if d not in done]
     limit = chunk_deadline(config.deadline, len(todo), concurrency)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.config import Config
-from ..core.errors import InputError, InvalidDomain
+from ..core.errors import InvalidDomain
+from ..core.files import lines_capped
 from ..core.model import ScanReport, Verdict
 from ..net import Net
 from .scan import scan_domain, unscannable
@@ -25,16 +26,11 @@ from .scan import scan_domain, unscannable
 def read_domains(path: Path) -> Iterator[str]:
     """Domains from a file, one a line; ``#`` starts a comment; blank lines and repeats skipped."""
     seen: set[str] = set()
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read domains file {path}: {exc.strerror}") from exc
-    with handle:
-        for line in handle:
-            name = line.split("#", 1)[0].strip()
-            if name and name.lower() not in seen:
-                seen.add(name.lower())
-                yield name
+    for line in lines_capped(path, what="domains file"):
+        name = line.split("#", 1)[0].strip()
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            yield name
 
 
 ScanOne = Callable[[str, Config, Net], Awaitable[ScanReport]]

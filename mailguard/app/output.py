@@ -13,6 +13,7 @@ import click
 from tabulate import tabulate
 
 from ..core.model import Fulfilment, ScanReport
+from ..core.text import visible
 from ..render import diff as render_diff
 from ..render import json as render_json
 from ..render import text as render_text
@@ -72,6 +73,10 @@ class Output:
         if self.quiet:
             self.count += 1
             return
+        if report.error and not self.many and self.fmt != "text":
+            # JSON on stdout: the reason goes to stderr too (the text report already says it, once).
+            hint = "" if "NXDOMAIN" in report.error else " Is this machine online?"
+            click.echo(f"mailguard: could not scan {visible(report.domain)}: {visible(report.error)}.{hint}", err=True)
         if self.fmt == "jsonl":
             text = render_json.render(report, indent=None)
         elif self.fmt == "json":
@@ -81,9 +86,6 @@ class Output:
         else:
             lang = report_lang(self.lang, report)
             text = render_text.render(report, lang=lang, verbose=self.verbose)
-            if report.error and not self.many:
-                hint = "" if "NXDOMAIN" in report.error else " Is this machine online?"
-                click.echo(f"mailguard: could not scan {report.domain}: {report.error}.{hint}", err=True)
             if item is not None:
                 text = text.rstrip("\n") + "\n" + written_lines(item, lang)
         click.echo(text)

@@ -42,7 +42,8 @@ def run_scan(plan: ScanPlan) -> int:
                                        stall=plan.stall_timeout)
     else:
         tally, interrupted = run_batch(plan.domains(), plan.config, plan.concurrency, output, progress,
-                                       keep_rows=keep_rows, scan=plan.checker.scan, db=plan.db, total=plan.total)
+                                       keep_rows=keep_rows, scan=plan.checker.scan, db=plan.db, total=plan.total,
+                                       quiet=plan.quiet)
     output.close()
     if not plan.quiet and plan.summary != "none":
         print_summary(tally, plan.summary, to_stderr=plan.stdout_fmt != "text")
@@ -67,12 +68,13 @@ def _stderr_is_terminal() -> bool:
 
 def run_batch(source: Iterable[str], config: Config, concurrency: int, output: Output,
               progress: Progress, *, keep_rows: bool = False, scan: ScanOne | None = None,
-              db: str | None = None, total: int = 0) -> tuple[BatchTally, bool]:
+              db: str | None = None, total: int = 0, quiet: bool = False) -> tuple[BatchTally, bool]:
     """Scan everything in ``source``; returns the tally and whether Ctrl-C stopped it.
 
-    With ``db`` every finished report is also recorded there, in a run of its own."""
+    With ``db`` every finished report is also recorded there, in a run of its own (named on
+    stderr unless ``quiet``: cron mails whatever a quiet run prints)."""
     tally = BatchTally(keep_rows=keep_rows)
-    recorder = open_recorder(db, "local", total, config) if db else None
+    recorder = open_recorder(db, "local", total, config, announce=not quiet) if db else None
 
     async def go() -> None:
         try:
@@ -105,14 +107,15 @@ def deliver(report: ScanReport, tally: BatchTally, output: Output, progress: Pro
     progress.update(tally)
 
 
-def open_recorder(db: str, engine: str, total: int, config: Config) -> Recorder:
+def open_recorder(db: str, engine: str, total: int, config: Config, *, announce: bool = True) -> Recorder:
     """A run in the database ``db`` that finished local reports are recorded in."""
     from ..core.config import config_to_dict
     from ..history.store import open_store
 
     store = open_store(db)
     run_id = store.start_run(engine, total, {"config": config_to_dict(config)})
-    click.echo(f"mailguard: run {run_id}, recorded in {db}", err=True)
+    if announce:
+        click.echo(f"mailguard: run {run_id}, recorded in {db}", err=True)
     return Recorder(store, run_id)
 
 

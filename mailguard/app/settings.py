@@ -44,6 +44,7 @@ from typing import Any
 
 from ..core.config import Config, IpNetwork
 from ..core.errors import InputError, ParseError, ProfileError
+from ..core.files import read_text_capped
 from ..core.names import is_valid_dns_name, normalize_domain
 from ..net.dns import parse_nameserver
 from .batch import read_domains
@@ -51,6 +52,7 @@ from .publish import ReportWriter, Signer
 from .scan import PromiseScan, promise_checker
 
 FORMATS = ("html", "md", "json")
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -97,10 +99,10 @@ KNOWN = tuple(f.name for f in fields(RunSettings) if f.name != "source")
 def load(path: Path) -> RunSettings:
     """Read and check a config file."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ProfileError(f"cannot read config file {path}: {exc.strerror}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw = tomllib.loads(read_text_capped(path, MAX_CONFIG_BYTES, "config file"))
+    except InputError as exc:
+        raise ProfileError(str(exc)) from exc
+    except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"config file {path} is not valid TOML: {exc}") from exc
     return parse(raw, path)
 

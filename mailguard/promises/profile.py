@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import ProfileError
+from ..core.errors import InputError, ProfileError
+from ..core.files import read_text_capped
 from ..core.model import Promise
 from . import patterns
 from .extract import Analysis
@@ -337,6 +338,9 @@ def _processor(table: Mapping[str, Any], where: str) -> ProcessorEntry:
                           _strings(table, "dkim_selectors", where), texts["sentence"], texts["note"])
 
 
+MAX_PROFILE_BYTES = 1024 * 1024  # a profile a person edits; far more is not one
+
+
 # --- files ----------------------------------------------------------------------------------
 
 def profile_path(checks_dir: Path, domain: str) -> Path:
@@ -345,9 +349,9 @@ def profile_path(checks_dir: Path, domain: str) -> Path:
 
 def load(path: Path) -> Profile:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"cannot read profile {path}: {exc}") from exc
+        text = read_text_capped(path, MAX_PROFILE_BYTES, "profile")
+    except InputError as exc:
+        raise ProfileError(str(exc)) from exc
     return from_toml(text, str(path))
 
 
@@ -371,14 +375,20 @@ def index(checks_dir: Path) -> dict[str, Path]:
         found[path.name[:-len(".toml")].lower()] = path
     for path in files:
         try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            doc = tomllib.loads(read_text_capped(path, MAX_PROFILE_BYTES, "profile"))
+        except (InputError, tomllib.TOMLDecodeError):
             continue
         names = doc.get("domains", [])
         for name in names if isinstance(names, list) else []:
             if isinstance(name, str):
                 found.setdefault(name.lower().rstrip("."), path)
     return found
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def save(profile: Profile, checks_dir: Path, *, overwrite: bool = False) -> Path:
@@ -392,6 +402,7 @@ def save(profile: Profile, checks_dir: Path, *, overwrite: bool = False) -> Path
     checks_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=checks_dir, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644 & ~_umask())  # a profile is for people to read and edit, not a secret (mkstemp: 0600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(to_toml(profile))
         os.replace(tmp, path)

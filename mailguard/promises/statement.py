@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from ..core.config import Config
 from ..core.errors import InputError, MailguardError
+from ..core.files import read_capped
 from ..core.model import Evidence
 from .normalise import normalise
 
@@ -57,13 +58,7 @@ def load_statement(source: str, config: Config | None = None) -> Statement:
     if is_url(source):
         return asyncio.run(_load_url(source, config))
     path = Path(source)
-    try:
-        size = path.stat().st_size
-        if size > MAX_STATEMENT_BYTES:
-            raise InputError(f"{source}: {size} bytes is too large for a privacy statement")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read statement {source}: {exc.strerror or exc}") from exc
+    data = read_capped(path, MAX_STATEMENT_BYTES, "statement")
     fmt = detect_format(path.name, "", data)
     evidence = Evidence("input", f"statement {source} ({fmt}, {len(data)} bytes)",
                         {"path": str(path), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ...core.errors import InputError, ParseError
+from ...core.files import open_regular
 from ...core.mime import MAX_MESSAGE_BYTES, Message, address_domains, parse_message
 from ...core.model import Evidence
 from ...net import Net
@@ -80,11 +81,8 @@ async def verify_message(net: Net, message: Message, source: str) -> MessageRepo
 
 def read_message_bytes(path: Path) -> bytes:
     """A message file's bytes (at most MAX_MESSAGE_BYTES + 1), or InputError (exit code 2)."""
-    try:
-        with path.open("rb") as handle:
-            return handle.read(MAX_MESSAGE_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with open_regular(path, "message") as handle:
+        return handle.read(MAX_MESSAGE_BYTES + 1)
 
 
 def read_message(path: Path) -> Message:

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from mailguard.lab import Lab, load_zone_text
+from mailguard.measures import mx
+from tests.conftest import codes, run_measure
+
+EXTRA = """$TTL 300
+@ IN SOA ns.mxcases.test. h.mxcases.test. 1 2 3 4 5
+@ IN NS ns.mxcases.test.
+ns IN A 127.0.0.1
+literal IN MX 10 127.0.0.9.
+mixed IN MX 0 .
+mixed IN MX 10 mail.mxcases.test.
+mail IN A 127.0.0.9
+nomx IN A 127.0.0.9
+dead IN MX 10 slow.mxcases.test.
+"""
+
+
+@pytest.fixture(scope="module")
+def mxlab():
+    with Lab(extra_zones=[load_zone_text("mxcases.test", EXTRA)]) as running:
+        running.dns.silent.add(__import__("dns.name").name.from_text("slow.mxcases.test"))
+        yield running
+
+
+def test_good_domain(lab):
+    result = run_measure(mx, "good.test", lab.config())
+    assert result.status.value == "pass"
+    assert [h["host"] for h in result.data["hosts"]] == ["mx1.good.test", "mx2.good.test"]
+    assert result.data["hosts"][0]["addresses"] == ["127.0.0.11", "::1"]  # good.test is on IPv6 too
+    # every observation is kept as evidence: the MX query and A+AAAA per host
+    assert len(result.evidence) == 5
+
+
+def test_null_mx_is_understood(lab):
+    result = run_measure(mx, "nomail.test", lab.config())
+    assert codes(result) == {"MX-NULL": "info"}
+    assert result.data["null_mx"] is True
+
+
+def test_cname_and_missing_host_flagged(lab):
+    found = codes(run_measure(mx, "broken.test", lab.config()))
+    assert found["MX-HOST-CNAME"] == "warn"
+    assert found["MX-HOST-NO-ADDRESS"] == "fail"
+
+
+def test_ip_literal_flagged(mxlab):
+    assert codes(run_measure(mx, "literal.mxcases.test", mxlab.config()))["MX-HOST-IP-LITERAL"] == "fail"
+
+
+def test_null_mx_mixed_with_others_fails(mxlab):
+    assert codes(run_measure(mx, "mixed.mxcases.test", mxlab.config()))["MX-NULL-MIXED"] == "fail"
+
+
+def test_no_mx_is_info(mxlab):
+    assert codes(run_measure(mx, "nomx.mxcases.test", mxlab.config())) == {"MX-NONE": "info"}
+
+
+def test_host_lookup_timeout_is_not_tested_never_fail(mxlab):
+    result = run_measure(mx, "dead.mxcases.test", mxlab.config(timeout=0.3))
+    assert codes(result)["MX-HOST-UNTESTED"] == "not tested"
+    assert result.status.value == "not tested"

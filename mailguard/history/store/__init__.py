@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import secrets
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,30 +55,47 @@ def database_url(value: str) -> str:
     return value
 
 
+_SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
 def open_store(value: str) -> Store:
     """Connect to the database at ``value`` (URL or SQLite path) and migrate it to the newest schema."""
+    if "://" in value and value.split("://", 1)[0].split("+", 1)[0].lower() not in _SCHEMES:
+        raise InputError(f"unsupported database URL {value.split('://', 1)[0]}://...: give a SQLite path "
+                         "or a postgresql:// URL")
     url = database_url(value)
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
         raise InputError(f"bad database URL {value!r}: {exc}") from exc
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 60})
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(f"cannot create the database folder {Path(path).parent}: {exc.strerror}") from exc
+        try:
+            engine = create_engine(url, connect_args={"timeout": 60})
+        except (SQLAlchemyError, ValueError) as exc:
+            raise InputError(f"bad database URL {value!r}: {_short(exc)}") from exc
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         try:
             engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
         except ImportError as exc:
-            raise StoreError(f"{parsed.get_backend_name()} needs its driver ({exc.name}): "
+            raise InputError(f"{parsed.get_backend_name()} needs its driver ({exc.name}): "
                              "pip install 'mailguard[fleet]'") from exc
+        except (SQLAlchemyError, ValueError) as exc:
+            raise InputError(f"bad database URL {parsed.render_as_string(hide_password=True)}: {_short(exc)}") from exc
     try:
         _migrate(engine, parsed.database if parsed.get_backend_name() == "sqlite" else None)
     except SQLAlchemyError as exc:
         engine.dispose()
         raise StoreError(f"database {parsed.render_as_string(hide_password=True)}: {_short(exc)}") from exc
+    except BaseException:
+        engine.dispose()
+        raise
     return Store(engine)
 
 
@@ -113,13 +131,31 @@ def _migrate(engine: Engine, sqlite_path: str | None) -> None:
                 conn.commit()
 
 
+LOCK_WAIT_S = 120.0  # seconds a process waits for another's migration, like the PostgreSQL lock
+
+
 @contextlib.contextmanager
-def _sqlite_lock(path: str | None) -> Iterator[None]:
+def _sqlite_lock(path: str | None, wait: float | None = None) -> Iterator[None]:
+    """The migration lock of a SQLite database (``<db>.lock``), waited for at most ``wait`` seconds."""
     if not path or path == ":memory:":
         yield
         return
-    with open(f"{path}.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    limit = LOCK_WAIT_S if wait is None else wait
+    try:
+        handle = open(f"{path}.lock", "a")  # noqa: SIM115  (closed below, after the lock is released)
+    except OSError as exc:
+        raise InputError(f"cannot write the lock file {path}.lock: {exc.strerror}") from exc
+    with handle:
+        give_up = time.monotonic() + limit
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= give_up:
+                    raise StoreError(f"database {path} is being migrated by another process; gave up after "
+                                     f"{limit:g} s (remove {path}.lock if no mailguard is running)") from None
+                time.sleep(0.05)
         try:
             yield
         finally:

@@ -30,6 +30,7 @@ from ..measures import Measure, score, select
 from ..net import Net
 from ..net.dns import ERROR, NXDOMAIN, REFUSED, TIMEOUT
 from ..promises.profile import Profile
+from .statements import DEFAULT_BUDGET_S, read_statement
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +188,8 @@ class PromiseScan:
 
 
 def promise_checker(config: Config, statement: str | None, profile_file: Path | None,
-                    configured: Sequence[str], checks_dir: Path | None) -> tuple[PromiseScan, str | None]:
+                    configured: Sequence[str], checks_dir: Path | None,
+                    budget: float = DEFAULT_BUDGET_S) -> tuple[PromiseScan, str | None]:
     """Where each domain's promises come from, and the statement's language (for the report).
 
     --statement or --profile holds for every domain scanned; the config file's statements each
@@ -196,13 +198,13 @@ def promise_checker(config: Config, statement: str | None, profile_file: Path | 
     by_domain: dict[str, Profile] = {}
     language = None
     if statement is not None:
-        explicit = promises.read(statement, config).profile
+        explicit = read_statement(statement, config, budget=budget).profile
         language = explicit.language
     elif profile_file is not None:
         explicit = promises.profiles.load(profile_file)
     else:
         for source in configured:
-            read = promises.read(source, config).profile
+            read = read_statement(source, config, budget=budget).profile
             language = language or read.language
             for domain in read.domains:
                 by_domain.setdefault(domain, read)

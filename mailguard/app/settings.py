@@ -234,7 +234,7 @@ def plan_scan(options: Mapping[str, Any], given: Collection[str]) -> ScanPlan:
                           allowed_networks=networks, **peers)
     statement, run_id, domains_file = o["statement"], o["run_id"], o["domains_file"]
     checker, statement_lang = promise_checker(config, statement, o["profile_file"], settings.statements,
-                                              pick("checks_dir", settings.checks_dir))
+                                              pick("checks_dir", settings.checks_dir), budget=o["statement_budget"])
     chosen_lang = lang or settings.lang or statement_lang
     config = dataclasses.replace(config, lang="nl" if chosen_lang == "nl" else "en")
     domains = o["domains"] or settings.domains or checker.domains()

@@ -63,3 +63,10 @@ def allow_network_option(func: Any) -> Any:
         help="Also contact addresses in this non-public network (repeatable), e.g. 127.0.0.0/8 for a "
              "lab. By default only public addresses are contacted: loopback, private, link-local and "
              "other internal ranges are refused.")(func)
+
+
+def statement_budget_option(func: Any) -> Any:
+    return click.option(
+        "--statement-budget", type=click.FloatRange(1, 600), default=20.0, show_default=True, metavar="SECONDS",
+        help="Wall-clock budget for reading a statement (parsing and finding its promises); a statement "
+             "that takes longer, or more than 256 MiB of memory, is refused.")(func)

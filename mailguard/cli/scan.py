@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .errors import EXIT_CODES_HELP
-from .options import allow_network_option, fleet_options, network_options
+from .options import allow_network_option, fleet_options, network_options, statement_budget_option
 
 SCAN_HELP = EXIT_CODES_HELP + """
 \b
@@ -92,6 +92,7 @@ Unattended: mailguard scan --config mailguard.toml --quiet
 @click.option("--checks-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("checks"),
               show_default=True, help="Where check profiles <domain>.toml are looked up.")
 @allow_network_option
+@statement_budget_option
 @fleet_options
 @click.pass_context
 def scan(ctx: click.Context, /, **options: Any) -> None:

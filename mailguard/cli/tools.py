@@ -8,7 +8,7 @@ import click
 
 from ..app.outcome import EXIT_FINDINGS, EXIT_OK, EXIT_UNSCANNABLE
 from ..core.errors import InputError
-from .options import allow_network_option, network_options
+from .options import allow_network_option, network_options, statement_budget_option
 
 SPF_EXIT_HELP = """\b
 Exit codes:
@@ -67,18 +67,21 @@ Exit codes:
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Extra trusted root certificates (PEM) for an https:// statement.")
 @allow_network_option
+@statement_budget_option
 @click.pass_context
 def promises_command(ctx: click.Context, statement: str, write_profile: bool, checks_dir: Path, force: bool,
-                     fmt: str, timeout: float, ca_bundle: Path | None, allowed_networks: tuple[str, ...]) -> None:
+                     fmt: str, timeout: float, ca_bundle: Path | None, allowed_networks: tuple[str, ...],
+                     statement_budget: float) -> None:
     """Read a privacy statement (text, Markdown, HTML, PDF or URL; Dutch or English) and list the
     domains it names and every security promise it makes, with the sentence it comes from."""
     from .. import promises
     from ..app.settings import parse_networks
+    from ..app.statements import read_statement
     from ..core.config import Config
     from ..render import promises as render_promises
 
     config = Config(timeout=timeout, ca_bundle=ca_bundle, allowed_networks=parse_networks(allowed_networks))
-    found = promises.read(statement, config)
+    found = read_statement(statement, config, budget=statement_budget)
     written = promises.profiles.save(found.profile, checks_dir, overwrite=force) if write_profile else None
     render = render_promises.to_json if fmt == "json" else render_promises.to_text
     click.echo(render(found, written))

@@ -20,7 +20,7 @@ from . import profile as profiles
 from . import verdicts
 from .extract import Analysis, analyse
 from .profile import Profile
-from .statement import Statement, load_statement
+from .statement import Document, Statement, load_document, parse_document
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,14 @@ class ReadStatement:
 
 def read(source: str, config: Config | None = None) -> ReadStatement:
     """Read a statement (path or URL) and derive its analysis and check profile."""
-    statement = load_statement(source, config)
+    return understand(load_document(source, config))
+
+
+def understand(document: Document) -> ReadStatement:
+    """Pure: a statement's bytes -> its text, analysis and check profile."""
+    statement = parse_document(document)
     analysis = analyse(statement.text, statement.language, links=statement.links, source_url=statement.url)
-    return ReadStatement(statement, analysis, profiles.from_analysis(analysis, source))
+    return ReadStatement(statement, analysis, profiles.from_analysis(analysis, document.source))
 
 
 def profile_for(domain: str, *, explicit: Profile | None = None, checks_dir: Path | None = None) -> Profile:
@@ -71,5 +76,5 @@ def broken(report: ScanReport) -> bool:
     return any(r.verdict == Fulfilment.NOT_UPHELD for r in report.promises)
 
 
-__all__ = ["Profile", "ReadStatement", "Statement", "attach", "broken", "config_for",
+__all__ = ["Document", "Profile", "load_document", "understand", "ReadStatement", "Statement", "attach", "broken", "config_for",
            "profile_for", "profiles", "read", "verdicts"]

@@ -124,6 +124,9 @@ def _plausible_bare(name: str) -> bool:
     return tld in RESERVED_TLDS or _psl().publicsuffix(name.lower(), accept_unknown=False) is not None
 
 
+MAX_CANDIDATES = 200
+
+
 def classify_domains(text: str, emails: list[str], hosts: list[str], source_host: str) -> StatementDomains:
     """Tell the company's domains from those of others.
 
@@ -144,7 +147,10 @@ def classify_domains(text: str, emails: list[str], hosts: list[str], source_host
             web.setdefault(where, [])
             if host not in web[where]:
                 web[where].append(host)
-    for domain in web:
+    # Counting a name costs a pass over the text: a real statement names a few dozen domains, so
+    # only the first MAX_CANDIDATES are weighed as the company's (the rest are others').
+    mail_domains = list(dict.fromkeys(mail_domains))[:MAX_CANDIDATES]
+    for domain in list(web)[:MAX_CANDIDATES]:
         label = re.sub(r"[^a-z0-9]", "", domain.split(".")[0])
         named = len(label) >= 3 and squeezed.count(label) >= 1
         related = any(label in m.split(".")[0].replace("-", "") or m.split(".")[0].replace("-", "") in label
@@ -163,6 +169,9 @@ def classify_domains(text: str, emails: list[str], hosts: list[str], source_host
 
 _KINDS = patterns.compile_kinds()
 _KINDS_JOINED = patterns.compile_kinds_joined()
+# One pass over a sentence first: most sentences of a statement promise nothing, and for those
+# one search replaces one per kind (extraction stays linear and cheap on megabytes of text).
+_ANY_KIND = re.compile("|".join(f"(?:{r.pattern})" for r in _KINDS_JOINED.values()), re.IGNORECASE)
 _ANTI_SPOOFING = patterns.compile_list(patterns.ANTI_SPOOFING)
 _MAIL_WORDS = re.compile(patterns.MAIL_WORDS, re.IGNORECASE)
 _BEST = patterns.compile_list(patterns.BEST)
@@ -180,6 +189,8 @@ _LINK = re.compile(r"\bhttps?://[A-Za-z0-9][^\s]*", re.IGNORECASE)
 def kinds_in(sentence: str) -> list[str]:
     """The kinds of promise a sentence makes, in the order of the pattern table."""
     sentence = _LINK.sub("<link>", sentence)  # "see https://example.nl" promises nothing
+    if not _ANY_KIND.search(sentence) and not _ANTI_SPOOFING.search(sentence):
+        return []
     found = [kind for kind, regex in _KINDS_JOINED.items() if regex.search(sentence)]
     if "https" in found and "mail-tls" in found and not _WEB_WORDS.search(sentence) and all(
             not r.search(sentence) or r.pattern in (r"\bSSL\b", r"\bTLS\b") for r in _KINDS["https"]):

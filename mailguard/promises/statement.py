@@ -24,6 +24,7 @@ from .normalise import normalise
 
 MAX_STATEMENT_BYTES = 10_000_000  # a privacy statement is a few pages; refuse anything huge
 MAX_PDF_PAGES = 300
+MAX_TEXT_CHARS = 5_000_000  # characters of text from one statement
 
 FORMATS = ("text", "markdown", "html", "pdf")
 
@@ -52,30 +53,51 @@ def is_url(source: str) -> bool:
     return re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", source) is not None
 
 
-def load_statement(source: str, config: Config | None = None) -> Statement:
-    """Read ``source`` (a path or an http(s) URL) and return the parsed statement."""
+@dataclass(frozen=True)
+class Document:
+    """A statement's bytes as read or fetched, before parsing."""
+
+    data: bytes
+    format: str
+    source: str
+    url: str
+    evidence: Evidence
+
+
+def load_document(source: str, config: Config | None = None) -> Document:
+    """Read ``source`` (a path or an http(s) URL): its bytes, at most MAX_STATEMENT_BYTES."""
     config = config or Config()
     if is_url(source):
-        return asyncio.run(_load_url(source, config))
+        return asyncio.run(_fetch(source, config))
     path = Path(source)
     data = read_capped(path, MAX_STATEMENT_BYTES, "statement")
     fmt = detect_format(path.name, "", data)
     evidence = Evidence("input", f"statement {source} ({fmt}, {len(data)} bytes)",
                         {"path": str(path), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
-    return parse_statement(data, fmt, source=source, evidence=evidence)
+    return Document(data, fmt, source, "", evidence)
 
 
-async def _load_url(url: str, config: Config) -> Statement:
+def load_statement(source: str, config: Config | None = None) -> Statement:
+    """Read ``source`` (a path or an http(s) URL) and return the parsed statement."""
+    return parse_document(load_document(source, config))
+
+
+def parse_document(document: Document) -> Statement:
+    return parse_statement(document.data, document.format, source=document.source, url=document.url,
+                           evidence=document.evidence)
+
+
+async def _fetch(url: str, config: Config) -> Document:
     from ..net.fetch import fetch_document
 
     try:
-        document = await fetch_document(url, config, max_bytes=MAX_STATEMENT_BYTES)
+        fetched = await fetch_document(url, config, max_bytes=MAX_STATEMENT_BYTES)
     except MailguardError as exc:
         raise InputError(f"cannot fetch statement {url}: {exc}") from exc
-    if not 200 <= document.status < 300:
-        raise InputError(f"cannot fetch statement {url}: HTTP status {document.status}")
-    fmt = detect_format(urlsplit(document.url).path, document.content_type, document.body)
-    return parse_statement(document.body, fmt, source=url, url=document.url, evidence=document.evidence)
+    if not 200 <= fetched.status < 300:
+        raise InputError(f"cannot fetch statement {url}: HTTP status {fetched.status}")
+    fmt = detect_format(urlsplit(fetched.url).path, fetched.content_type, fetched.body)
+    return Document(fetched.body, fmt, url, fetched.url, fetched.evidence)
 
 
 def parse_statement(data: bytes, fmt: str, *, source: str = "", url: str = "",
@@ -205,8 +227,16 @@ def pdf_text(data: bytes) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             reader.decrypt("")  # many published PDFs are "encrypted" with an empty password
-        pages = reader.pages[:MAX_PDF_PAGES]
-        return "\n\n".join(page.extract_text() or "" for page in pages)
+        texts: list[str] = []
+        size = 0
+        for page in reader.pages[:MAX_PDF_PAGES]:
+            texts.append(page.extract_text() or "")
+            size += len(texts[-1])
+            if size > MAX_TEXT_CHARS:  # a PDF that inflates into megabytes of text is no statement
+                raise InputError(f"the PDF holds more than {MAX_TEXT_CHARS:,} characters of text")
+        return "\n\n".join(texts)
+    except InputError:
+        raise
     except Exception as exc:
         # A broken or hostile PDF makes pypdf raise far more than PdfReadError (LimitReachedError
         # on reference loops, AttributeError, AssertionError, IndexError, RecursionError...);

@@ -180,14 +180,14 @@ def main() -> None:
 SCAN_HELP = EXIT_CODES_HELP + """
 \b
 Reports: with --report-dir, --report FORMAT, --format html/md or a config file, each domain's
-report is written to REPORT_DIR/<domain>/<UTC time>.{html,md,json} (JSON always: it is the
+report is written to REPORT_DIR/<domain>/<UTC time>.{html,md,pdf,json} (JSON always: it is the
 history), never overwriting an earlier one, and compared with the previous report there.
 \b
 Unattended: mailguard scan --config mailguard.toml --quiet
 (--quiet prints nothing when the exit code is 0; otherwise a short account of what is wrong.)
 """
 
-OUTPUT_FORMATS = ("text", "json", "jsonl", "html", "md")
+OUTPUT_FORMATS = ("text", "json", "jsonl", "html", "md", "pdf")
 FILE_FORMATS = ("html", "md", "json")
 
 
@@ -251,9 +251,9 @@ def _given(ctx: click.Context, name: str) -> bool:
                    "mark certificate's chain is not checked.")
 @click.option("--format", "fmt", multiple=True, metavar="LIST",
               help="On the terminal: text (default), json, or jsonl (one document a line, as each "
-                   "domain finishes). As report files: html, md, json (comma-separated or repeated, "
+                   "domain finishes). As report files: html, md, pdf, json (comma-separated or repeated, "
                    "e.g. --format html,md,json).")
-@click.option("--report", "report_formats", multiple=True, type=click.Choice(["html", "md", "json"]),
+@click.option("--report", "report_formats", multiple=True, type=click.Choice(["html", "md", "json", "pdf"]),
               help="Write a report file in this format (repeatable).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of the report history (default: reports).")
@@ -428,7 +428,7 @@ def report_writer(formats: Sequence[str], report_formats: Sequence[str], report_
                   config_file: Path | None, settings: RunSettings, sign_key: Path | None,
                   signer: str | None, lang: str | None) -> ReportWriter | None:
     """The writer of report files, or None when no report folder is asked for."""
-    file_formats = [f for f in formats if f in ("html", "md")] + list(report_formats) + list(settings.formats)
+    file_formats = [f for f in formats if f in ("html", "md", "pdf")] + list(report_formats) + list(settings.formats)
     if not (file_formats or report_dir or settings.report_dir or config_file):
         return None
     if "json" in formats:

@@ -5,7 +5,7 @@
     statements = ["privacy.html", "https://www.example.nl/privacy"]
     checks_dir = "checks"           # check profiles, checks/<domain>.toml
     report_dir = "reports"          # reports/<domain>/<UTC time>.{html,md,json}
-    formats = ["html", "md", "json"]
+    formats = ["html", "md", "json"]  # also "pdf" (needs the extra mailguard[pdf])
     lang = "nl"                     # en | nl; default: the statement's language, else en
     sign_key = "keys/mailguard.key"
     signer = "Privacy office, Example BV"
@@ -40,7 +40,7 @@ from typing import Any
 
 from .errors import ProfileError
 
-FORMATS = ("html", "md", "json")
+FORMATS = ("html", "md", "pdf", "json")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ years later and looks the same. Raw evidence is set as ``<code>``: only there ma
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 
@@ -26,6 +26,17 @@ def slug(value: object) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-")
 
 
+def ranges(numbers: Iterable[int]) -> list[tuple[int, int]]:
+    """[1, 2, 3, 7] -> [(1, 3), (7, 7)]: evidence references as runs."""
+    out: list[tuple[int, int]] = []
+    for n in sorted(set(numbers)):
+        if out and n == out[-1][1] + 1:
+            out[-1] = (out[-1][0], n)
+        else:
+            out.append((n, n))
+    return out
+
+
 @cache
 def environment() -> jinja2.Environment:
     """The template environment: autoescaped, and an undefined name is an error, never blank."""
@@ -38,6 +49,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["slug"] = slug
+    env.filters["ranges"] = ranges
     return env
 
 

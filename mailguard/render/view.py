@@ -36,6 +36,10 @@ LABELS: dict[str, dict[str, str]] = {
         "probes": "{count} common selectors tried under {zone}, none published ({names})",
         "page": "page",
         "page_of": "of",
+        "more": "(and {count} more like it)",
+        "passed": "{count} check(s) passed or for information only; see the evidence.",
+        "passed_checks": "Passed or for information",
+        "facts_note": "Long values are cut here; the JSON report holds every observation whole.",
         "scan": "The scan",
         "domain": "Domain",
         "started": "Started (UTC)",
@@ -109,6 +113,10 @@ LABELS: dict[str, dict[str, str]] = {
         "probes": "{count} gangbare selectors geprobeerd onder {zone}, geen enkele gepubliceerd ({names})",
         "page": "pagina",
         "page_of": "van",
+        "more": "(en nog {count} zo)",
+        "passed": "{count} controle(s) in orde of ter informatie; zie het bewijs.",
+        "passed_checks": "In orde of ter informatie",
+        "facts_note": "Lange waarden zijn hier ingekort; het JSON-rapport bevat elke waarneming volledig.",
         "scan": "De scan",
         "domain": "Domein",
         "started": "Begonnen (UTC)",
@@ -214,6 +222,7 @@ class EvidenceView:
     summary: str
     data: tuple[DataRow, ...]
     number: int = 0  # its number in the appendix; 0 outside it
+    facts: str = ""  # the data in one line, what the summary does not already say (cut)
 
 
 @dataclass(frozen=True)
@@ -239,6 +248,7 @@ class PromiseView:
     findings: tuple[FindingView, ...]
     evidence: tuple[EvidenceView, ...]
     line: str = ""  # the reasoning's first sentence, for the summary table
+    passed: tuple[str, ...] = ()  # checks that passed or informed, named in one line (not in ``findings``)
     refs: tuple[int, ...] = ()  # appendix numbers of its evidence
     probes: tuple[str, ...] = ()  # selector probes that found nothing, one line per zone
 
@@ -254,6 +264,7 @@ class MeasureView:
     evidence: tuple[EvidenceView, ...]
     refs: tuple[int, ...] = ()
     probes: tuple[str, ...] = ()
+    passed: int = 0  # findings that passed or informed, left out of ``findings`` (unpromised measures)
 
 
 @dataclass(frozen=True)
@@ -444,9 +455,11 @@ def _promise(result: Any, report: ScanReport, lang: str) -> PromiseView:
         verdict=result.verdict.value,
         verdict_label=advice.fulfilment_label(result.verdict, lang),
         reasoning=reasoning,
-        line=first_sentence(reasoning),
+        line=first_sentence(reasoning, 110),
         measures=tuple(titles.get(m, m) for m in result.measures),
-        findings=tuple(_finding(_measure_of(f, report), f, lang) for f in result.findings),
+        findings=compact(tuple(_finding(_measure_of(f, report), f, lang) for f in result.findings
+                               if f.verdict not in _QUIET), LABELS[lang]["more"]),
+        passed=tuple(dict.fromkeys(f.check for f in result.findings if f.verdict in _QUIET)),
         evidence=tuple(evidence_view(e) for e in evidence),
     )
 
@@ -465,9 +478,15 @@ def _measure(measure: MeasureResult, lang: str) -> MeasureView:
         area=AREA_LABELS[lang].get(measure.area.value, measure.area.value),
         status=measure.status.value,
         status_label=VERDICT_LABELS[lang][measure.status],
-        findings=tuple(_finding(measure.title, f, lang) for f in measure.findings),
+        findings=compact(tuple(_finding(measure.title, f, lang) for f in measure.findings if f.verdict not in _QUIET),
+                         LABELS[lang]["more"]),
+        passed=sum(1 for f in measure.findings if f.verdict in _QUIET),
         evidence=tuple(evidence_view(e) for e in _unique(measure.evidence)),
     )
+
+
+# Of a measure nobody promised, only what needs attention is shown row by row.
+_QUIET = (Verdict.PASS, Verdict.INFO)
 
 
 def _unique(items: Any) -> list[Evidence]:
@@ -504,7 +523,53 @@ MAX_CELL = 400
 
 
 def evidence_view(evidence: Evidence) -> EvidenceView:
-    return EvidenceView(evidence.kind, evidence.summary, tuple(data_rows(evidence.data)))
+    return EvidenceView(evidence.kind, evidence.summary, tuple(data_rows(evidence.data)),
+                        facts=facts(evidence.data))
+
+
+# What an evidence summary line already says (or what only a machine needs): left out of the
+# one-line facts of the appendix. The JSON report keeps every field.
+_SAID = frozenset({"query", "status", "resolver", "rcode", "flags", "ad", "transport", "time", "elapsed_ms",
+                   "records_omitted", "host", "address", "port", "sni", "at", "request", "offered", "cnames",
+                   "error", "stage", "zone", "step", "detail"})
+MAX_FACTS = 150
+
+
+def facts(data: Mapping[str, Any], limit: int = MAX_FACTS) -> str:
+    """The facts behind an observation in one line: ``key=value`` pairs, record tables as their
+    rows; cut at ``limit`` characters (the JSON report holds them whole)."""
+    parts: list[str] = []
+    for row in data_rows({k: v for k, v in data.items() if k not in _SAID}):
+        if row.headers:
+            parts.append(f"{row.key}: " + "; ".join(" ".join(c for c in r if c not in ("", "-")) for r in row.rows))
+        elif row.text not in ("", "-"):
+            parts.append(f"{row.key}={row.text}")
+    if data.get("status") not in (None, "ok"):  # a probe that failed: its summary line says it all
+        return ""
+    text = " · ".join(parts)
+    return text if len(text) <= limit else text[: limit - 2].rstrip() + " …"
+
+
+def compact(findings: tuple[FindingView, ...], more: str) -> tuple[FindingView, ...]:
+    """Findings of the same code on the same check are joined: one row for the same check on five
+    mail hosts, naming the first and counting the others (each is in the evidence)."""
+    out: list[FindingView] = []
+    groups: dict[tuple[str, str, str, str], list[FindingView]] = {}
+    for f in findings:
+        key = (f.measure, f.check, f.verdict, f.code)
+        if key not in groups:
+            groups[key] = []
+            out.append(f)  # the place of the group
+        groups[key].append(f)
+    joined: list[FindingView] = []
+    for f in out:
+        group = groups[(f.measure, f.check, f.verdict, f.code)]
+        if len(group) == 1:
+            joined.append(f)
+            continue
+        reason = f.reason + " " + more.format(count=len(group) - 1)
+        joined.append(dataclasses.replace(f, reason=reason))
+    return tuple(joined)
 
 
 def data_rows(data: Mapping[str, Any], prefix: str = "") -> list[DataRow]:

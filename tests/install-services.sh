@@ -1,12 +1,16 @@
 #!/bin/sh
 # The real servers the fleet tests start: redis-server and PostgreSQL (Debian packages), and
-# python3-venv, which Debian's python3 needs for `python3 -m venv`.
+# python3-venv, which Debian's python3 needs for `python3 -m venv`; Pango and the DejaVu fonts
+# for WeasyPrint (PDF reports), poppler-utils (pdftoppm) and chromium for the report-in-a-browser test.
 # Installs them with apt-get when they are missing and we are root; otherwise says what to install.
 # The tests find PostgreSQL's initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin.
 set -eu
 missing=""
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 python3 -c 'import ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"  # for python3 -m venv
+for lib in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils chromium; do
+  dpkg -s "$lib" >/dev/null 2>&1 || missing="$missing $lib"
+done
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing="$missing postgresql"
 fi

@@ -29,13 +29,15 @@ from ..history.compare import Comparison, compare
 from ..render import html as render_html
 from ..render import json as render_json
 from ..render import markdown as render_markdown
+from ..render import pdf as render_pdf
 from . import signing
 
-ORDER = ("html", "md", "json")
-RENDERERS: Mapping[str, Callable[[ScanReport, str], str]] = {
-    "html": lambda report, lang: render_html.render(report, lang=lang),
-    "md": lambda report, lang: render_markdown.render(report, lang=lang),
-    "json": lambda report, _lang: render_json.render(report),
+ORDER = ("pdf", "html", "md", "json")
+RENDERERS: Mapping[str, Callable[[ScanReport, str], bytes]] = {
+    "pdf": lambda report, lang: render_pdf.render(report, lang=lang),
+    "html": lambda report, lang: render_html.render(report, lang=lang).encode("utf-8"),
+    "md": lambda report, lang: render_markdown.render(report, lang=lang).encode("utf-8"),
+    "json": lambda report, _lang: render_json.render(report).encode("utf-8"),
 }
 
 
@@ -117,7 +119,7 @@ def write_report(
     if signer is not None:
         report = _extra(report, signature={"signer": signer.name, "key_fingerprint": signer.fingerprint})
     chosen = formats_in_order(formats)
-    rendered = {fmt: RENDERERS[fmt](report, lang).encode("utf-8") for fmt in chosen}
+    rendered = {fmt: RENDERERS[fmt](report, lang) for fmt in chosen}
     extensions = chosen + ([f"{fmt}.sig" for fmt in chosen] if signer else [])
 
     def make(stem: str) -> dict[str, bytes]:

@@ -5,7 +5,7 @@
     statements = ["privacy.html", "https://www.example.nl/privacy"]
     checks_dir = "checks"           # check profiles, checks/<domain>.toml
     report_dir = "reports"          # reports/<domain>/<UTC time>.{html,md,json}
-    formats = ["html", "md", "json"]
+    formats = ["html", "md", "json"]  # also "pdf" (needs the extra mailguard[pdf])
     lang = "nl"                     # en | nl; default: the statement's language, else en
     sign_key = "keys/mailguard.key"
     signer = "Privacy office, Example BV"
@@ -51,7 +51,7 @@ from .batch import read_domains
 from .publish import ReportWriter, Signer
 from .scan import PromiseScan, promise_checker
 
-FORMATS = ("html", "md", "json")
+FORMATS = ("html", "md", "pdf", "json")
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
@@ -164,7 +164,7 @@ def _value(key: str, value: Any, base: Path, path: Path) -> Any:
 
 # --- one frozen plan from the command line and the config file ---------------------------------
 
-OUTPUT_FORMATS = ("text", "json", "jsonl", "html", "md")
+OUTPUT_FORMATS = ("text", "json", "jsonl", "html", "md", "pdf")
 
 
 @dataclass(frozen=True)
@@ -348,7 +348,7 @@ def _report_writer(formats: Sequence[str], report_formats: Sequence[str], report
                    config_file: Path | None, settings: RunSettings, sign_key: Path | None,
                    signer: str | None, lang: str | None) -> ReportWriter | None:
     """The writer of report files, or None when no report folder is asked for."""
-    file_formats = [f for f in formats if f in ("html", "md")] + list(report_formats) + list(settings.formats)
+    file_formats = [f for f in formats if f in ("html", "md", "pdf")] + list(report_formats) + list(settings.formats)
     if not (file_formats or report_dir or settings.report_dir or config_file):
         return None
     if "json" in formats:

@@ -227,10 +227,26 @@ def header_problem(report: Path, content: bytes, result: Verification) -> str:
                 result.domain, result.scanned_at):
             return "the report's own domain or scan time is not the one signed"
         return ""
-    head = content[:4096].decode("utf-8", "replace")
+    if result.report_format == "pdf":
+        head = _pdf_title(content)
+    else:
+        head = content[:4096].decode("utf-8", "replace")
     if result.domain not in head:
         return f"the report's header does not name {result.domain}, the domain signed"
     return ""
+
+
+def _pdf_title(content: bytes) -> str:
+    """A PDF report's title (its metadata names the domain), or "" when it cannot be read."""
+    import io
+
+    from pypdf import PdfReader
+
+    try:
+        metadata = PdfReader(io.BytesIO(content)).metadata
+        return str(metadata.title or "") if metadata is not None else ""
+    except Exception:  # a damaged PDF: not the report that was signed
+        return ""
 
 
 def sig_path(report: Path) -> Path:

@@ -14,7 +14,7 @@ from .options import allow_network_option, fleet_options, network_options, state
 SCAN_HELP = EXIT_CODES_HELP + """
 \b
 Reports: with --report-dir, --report FORMAT, --format html/md or a config file, each domain's
-report is written to REPORT_DIR/<domain>/<UTC time>.{html,md,json} (JSON always: it is the
+report is written to REPORT_DIR/<domain>/<UTC time>.{html,md,pdf,json} (JSON always: it is the
 history), never overwriting an earlier one, and compared with the previous report there.
 \b
 Unattended: mailguard scan --config mailguard.toml --quiet
@@ -63,9 +63,9 @@ Unattended: mailguard scan --config mailguard.toml --quiet
                    "mark certificate's chain is not checked.")
 @click.option("--format", "fmt", multiple=True, metavar="LIST",
               help="On the terminal: text (default), json, or jsonl (one document a line, as each "
-                   "domain finishes). As report files: html, md, json (comma-separated or repeated, "
+                   "domain finishes). As report files: html, md, pdf, json (comma-separated or repeated, "
                    "e.g. --format html,md,json).")
-@click.option("--report", "report_formats", multiple=True, type=click.Choice(["html", "md", "json"]),
+@click.option("--report", "report_formats", multiple=True, type=click.Choice(["html", "md", "json", "pdf"]),
               help="Write a report file in this format (repeatable).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of the report history (default: reports).")

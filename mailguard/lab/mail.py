@@ -44,6 +44,8 @@ def mail_servers(pki: LabPki) -> list[MailServer]:
     expired = pki.issue(["mx.expired.tls.test"], key="rsa3072", days_valid=(-100, -5))
     selfsigned = pki.issue(["mx.selfsigned.tls.test"], key="ec256", issuer="self")
     untrusted = pki.issue(["mx.untrusted.tls.test"], key="ec256", issuer="rogue")
+    suite_names = ["aspmx.mailsuite.example", *(f"alt{n}.aspmx.mailsuite.example" for n in range(1, 5))]
+    suite = pki.issue(suite_names, key="ec256")
     valid_any = pki.issue(["mx.tls10.tls.test", "mx.stall.tls.test", "mx.v6.tls.test"], key="ec256")
     ctx = pki.server_context
     servers = [
@@ -73,6 +75,9 @@ def mail_servers(pki: LabPki) -> list[MailServer]:
         ),
         server("reject", "127.0.0.38", "mx.reject.tls.test", banner_code=554),
         server("dual-v4", "127.0.0.40", "mx.v6.tls.test", tls=ctx(valid_any, "dual-v4")),
+        # the demo company ixstudios.example: the five MX hosts of its mail suite, right in every way
+        *(server(f"suite-{n}", f"127.0.6.{n + 1}", name, tls=ctx(suite, f"suite-{n}"))
+          for n, name in enumerate(suite_names)),
     ]
     if ipv6_loopback():
         # ::1 is also where good.test's MX hosts have their AAAA: SNI picks each name's own

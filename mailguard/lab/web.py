@@ -101,6 +101,11 @@ def demo_sites(now: datetime) -> list[Site]:
              cert=WRONG_NAME),
         policy_site("mta-sts.broken.test", "127.0.0.28",
                     redirect("https://elsewhere.broken.test/.well-known/mta-sts.txt")),
+        # the demo company ixstudios.example: a site builder's hosting, HSTS but few other headers
+        Site("ixstudios.example", ("127.0.6.20",),
+             site_routes("ixstudios.example", now, headers=HARDENED[1:2], sectxt=None)),
+        Site("www.ixstudios.example", ("127.0.6.20",),
+             site_routes("www.ixstudios.example", now, headers=HARDENED[1:2], sectxt=None)),
     ]
 
 

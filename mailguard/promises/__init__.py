@@ -76,5 +76,5 @@ def broken(report: ScanReport) -> bool:
     return any(r.verdict == Fulfilment.NOT_UPHELD for r in report.promises)
 
 
-__all__ = ["Document", "Profile", "load_document", "understand", "ReadStatement", "Statement", "attach", "broken", "config_for",
-           "profile_for", "profiles", "read", "verdicts"]
+__all__ = ["Document", "Profile", "ReadStatement", "Statement", "attach", "broken", "config_for", "load_document",
+           "profile_for", "profiles", "read", "understand", "verdicts"]

@@ -8,19 +8,38 @@ measure or a promise check gave. All strings here are plain text; a renderer esc
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import measures as _measures  # noqa: F401  (registers every measure's messages)
-from ..core.model import Area, Evidence, Finding, MeasureResult, ScanReport, Verdict
+from ..core.model import Area, Evidence, Finding, Fulfilment, MeasureResult, ScanReport, Verdict
 from ..history import compare as _compare  # noqa: F401  (registers the CHANGE-* messages)
 from . import advice
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Evidence report",
+        "summary_title": "Summary",
+        "when": "Scanned",
+        "by": "Scanned with",
+        "promise_kind": "Promise",
+        "actions": "The three actions that matter most",
+        "no_actions": "Nothing to do: no promise falls short and no measure failed.",
+        "promise_evidence": "Evidence per promise",
+        "appendix": "Appendix: the raw evidence",
+        "appendix_note": "Each observation appears once, numbered; the promises and measures above "
+        "refer to these numbers.",
+        "see_evidence": "Evidence",
+        "probes": "{count} common selectors tried under {zone}, none published ({names})",
+        "page": "page",
+        "page_of": "of",
+        "more": "(and {count} more like it)",
+        "passed": "{count} check(s) passed or for information only; see the evidence.",
+        "passed_checks": "Passed or for information",
+        "facts_note": "Long values are cut here; the JSON report holds every observation whole.",
         "scan": "The scan",
         "domain": "Domain",
         "started": "Started (UTC)",
@@ -80,6 +99,24 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "nl": {
         "title": "Bewijsrapport",
+        "summary_title": "Samenvatting",
+        "when": "Gescand op",
+        "by": "Gescand met",
+        "promise_kind": "Belofte",
+        "actions": "De drie belangrijkste acties",
+        "no_actions": "Niets te doen: geen belofte schiet tekort en geen maatregel is onvoldoende.",
+        "promise_evidence": "Bewijs per belofte",
+        "appendix": "Bijlage: het ruwe bewijs",
+        "appendix_note": "Elke waarneming staat hier één keer, genummerd; de beloften en maatregelen "
+        "hierboven verwijzen naar deze nummers.",
+        "see_evidence": "Bewijs",
+        "probes": "{count} gangbare selectors geprobeerd onder {zone}, geen enkele gepubliceerd ({names})",
+        "page": "pagina",
+        "page_of": "van",
+        "more": "(en nog {count} zo)",
+        "passed": "{count} controle(s) in orde of ter informatie; zie het bewijs.",
+        "passed_checks": "In orde of ter informatie",
+        "facts_note": "Lange waarden zijn hier ingekort; het JSON-rapport bevat elke waarneming volledig.",
         "scan": "De scan",
         "domain": "Domein",
         "started": "Begonnen (UTC)",
@@ -184,6 +221,8 @@ class EvidenceView:
     kind: str
     summary: str
     data: tuple[DataRow, ...]
+    number: int = 0  # its number in the appendix; 0 outside it
+    facts: str = ""  # the data in one line, what the summary does not already say (cut)
 
 
 @dataclass(frozen=True)
@@ -208,6 +247,10 @@ class PromiseView:
     measures: tuple[str, ...]
     findings: tuple[FindingView, ...]
     evidence: tuple[EvidenceView, ...]
+    line: str = ""  # the reasoning's first sentence, for the summary table
+    passed: tuple[str, ...] = ()  # checks that passed or informed, named in one line (not in ``findings``)
+    refs: tuple[int, ...] = ()  # appendix numbers of its evidence
+    probes: tuple[str, ...] = ()  # selector probes that found nothing, one line per zone
 
 
 @dataclass(frozen=True)
@@ -219,6 +262,9 @@ class MeasureView:
     status_label: str
     findings: tuple[FindingView, ...]
     evidence: tuple[EvidenceView, ...]
+    refs: tuple[int, ...] = ()
+    probes: tuple[str, ...] = ()
+    passed: int = 0  # findings that passed or informed, left out of ``findings`` (unpromised measures)
 
 
 @dataclass(frozen=True)
@@ -245,6 +291,12 @@ class ReportView:
     previous: str
     generated: str
     verdict_labels: Mapping[str, str] = field(default_factory=dict)
+    summary: tuple[PromiseView, ...] = ()  # the promises, those not upheld first
+    actions: tuple[advice.Recommendation, ...] = ()  # the three that matter most
+    appendix: tuple[EvidenceView, ...] = ()  # every observation once, numbered
+    when: str = ""
+    resolvers: str = ""
+    version: str = ""
 
 
 def build(report: ScanReport, lang: str = "en") -> ReportView:
@@ -253,6 +305,14 @@ def build(report: ScanReport, lang: str = "en") -> ReportView:
     promised = advice.promise_measures(report.promises)
     intro, wording = advice.suggested_wording(report, lang)
     changes, previous = _changes(report.extra.get("changes"), lang)
+    promises = tuple(_promise(p, report, lang) for p in report.promises)
+    measures = tuple(_measure(m, lang) for m in report.measures if m.name not in promised)
+    ordered = tuple(sorted(promises, key=lambda p: _ORDER.get(p.verdict, len(_ORDER))))
+    appendix = _Appendix(labels)
+    ordered = tuple(appendix.refer(p) for p in ordered)
+    promises = tuple(appendix.refer(p) for p in promises)
+    measures = tuple(appendix.refer(m) for m in measures)
+    recommendations = tuple(advice.recommendations(report, lang))
     return ReportView(
         lang=lang,
         labels=labels,
@@ -260,16 +320,92 @@ def build(report: ScanReport, lang: str = "en") -> ReportView:
         meta=_meta(report, labels),
         error=report.error,
         scores=tuple((k, AREA_LABELS[lang].get(k, k), v) for k, v in report.scores.items()),
-        promises=tuple(_promise(p, report, lang) for p in report.promises),
-        measures=tuple(_measure(m, lang) for m in report.measures if m.name not in promised),
-        recommendations=tuple(advice.recommendations(report, lang)),
+        promises=promises,
+        measures=measures,
+        recommendations=recommendations,
         wording_intro=intro,
         wording=wording,
         changes=changes,
         previous=previous,
         generated=labels["generated"].format(version=report.mailguard_version),
         verdict_labels={v.value: label for v, label in VERDICT_LABELS[lang].items()},
+        summary=ordered,
+        actions=recommendations[:3],
+        appendix=tuple(appendix.items),
+        when=report.started,
+        resolvers=", ".join(report.resolvers) or "-",
+        version=report.mailguard_version,
     )
+
+
+# The summary table reads worst first: what a privacy officer must act on opens the report.
+_ORDER = {
+    Fulfilment.NOT_UPHELD.value: 0,
+    Fulfilment.PARTLY.value: 1,
+    Fulfilment.NOT_TESTED.value: 2,
+    Fulfilment.NOT_VERIFIABLE.value: 3,
+    Fulfilment.UPHELD.value: 4,
+}
+
+
+def first_sentence(text: str, limit: int = 200) -> str:
+    """The text up to its first full stop (not one inside a record or a number), cut at a word."""
+    for index in range(len(text) - 1):
+        if text[index] == "." and text[index + 1] == " " and index > 0 and not text[index - 1].isdigit():
+            text = text[: index + 1]
+            break
+    if len(text) <= limit:
+        return text
+    return text[: text.rfind(" ", 0, limit)].rstrip(",;:") + " …"
+
+
+class _Appendix:
+    """Numbers every observation once, in the order the report first refers to it.
+
+    Selector probes that found nothing (an empty answer for ``<selector>._domainkey.<domain>``)
+    are not numbered one by one: they become one line per zone naming every selector tried.
+    """
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        self.labels = labels
+        self.items: list[EvidenceView] = []
+        self._numbers: dict[str, int] = {}
+
+    def refer(self, item: Any) -> Any:
+        refs: list[int] = []
+        empty: dict[str, list[str]] = {}
+        for evidence in item.evidence:
+            probe = _empty_probe(evidence)
+            if probe is not None:
+                selector, zone = probe
+                if selector not in empty.setdefault(zone, []):
+                    empty[zone].append(selector)
+                continue
+            key = json.dumps([evidence.kind, evidence.summary, evidence.data], default=str, sort_keys=True)
+            number = self._numbers.get(key)
+            if number is None:
+                number = self._numbers[key] = len(self.items) + 1
+                self.items.append(dataclasses.replace(evidence, number=number))
+            if number not in refs:
+                refs.append(number)
+        probes = tuple(
+            self.labels["probes"].format(count=len(names), zone=zone, names=", ".join(names))
+            for zone, names in empty.items()
+        )
+        return dataclasses.replace(item, refs=tuple(refs), probes=probes)
+
+
+def _empty_probe(evidence: EvidenceView) -> tuple[str, str] | None:
+    """(selector, zone) when this is a DKIM selector lookup that found no record at all."""
+    if evidence.kind != "dns" or " RR" not in evidence.summary:
+        return None
+    parts = evidence.summary.split()
+    if len(parts) < 2 or parts[0] != "TXT" or "._domainkey." not in parts[1]:
+        return None
+    if not (" NXDOMAIN " in evidence.summary or " NOERROR " in evidence.summary) or " 0 RR" not in evidence.summary:
+        return None
+    selector, _, rest = parts[1].partition("._domainkey.")
+    return selector, f"_domainkey.{rest}"
 
 
 def _meta(report: ScanReport, labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
@@ -312,14 +448,18 @@ def _finding(measure: str, finding: Finding, lang: str) -> FindingView:
 def _promise(result: Any, report: ScanReport, lang: str) -> PromiseView:
     titles = {m.name: m.title for m in report.measures}
     evidence = _unique(e for f in result.findings for e in f.evidence)
+    reasoning = advice.reason(result.code, result.params, result.reason, lang)
     return PromiseView(
         kind=result.promise.kind,
         sentence=result.promise.sentence,
         verdict=result.verdict.value,
         verdict_label=advice.fulfilment_label(result.verdict, lang),
-        reasoning=advice.reason(result.code, result.params, result.reason, lang),
+        reasoning=reasoning,
+        line=first_sentence(reasoning, 110),
         measures=tuple(titles.get(m, m) for m in result.measures),
-        findings=tuple(_finding(_measure_of(f, report), f, lang) for f in result.findings),
+        findings=compact(tuple(_finding(_measure_of(f, report), f, lang) for f in result.findings
+                               if f.verdict not in _QUIET), LABELS[lang]["more"]),
+        passed=tuple(dict.fromkeys(f.check for f in result.findings if f.verdict in _QUIET)),
         evidence=tuple(evidence_view(e) for e in evidence),
     )
 
@@ -338,9 +478,15 @@ def _measure(measure: MeasureResult, lang: str) -> MeasureView:
         area=AREA_LABELS[lang].get(measure.area.value, measure.area.value),
         status=measure.status.value,
         status_label=VERDICT_LABELS[lang][measure.status],
-        findings=tuple(_finding(measure.title, f, lang) for f in measure.findings),
+        findings=compact(tuple(_finding(measure.title, f, lang) for f in measure.findings if f.verdict not in _QUIET),
+                         LABELS[lang]["more"]),
+        passed=sum(1 for f in measure.findings if f.verdict in _QUIET),
         evidence=tuple(evidence_view(e) for e in _unique(measure.evidence)),
     )
+
+
+# Of a measure nobody promised, only what needs attention is shown row by row.
+_QUIET = (Verdict.PASS, Verdict.INFO)
 
 
 def _unique(items: Any) -> list[Evidence]:
@@ -377,7 +523,53 @@ MAX_CELL = 400
 
 
 def evidence_view(evidence: Evidence) -> EvidenceView:
-    return EvidenceView(evidence.kind, evidence.summary, tuple(data_rows(evidence.data)))
+    return EvidenceView(evidence.kind, evidence.summary, tuple(data_rows(evidence.data)),
+                        facts=facts(evidence.data))
+
+
+# What an evidence summary line already says (or what only a machine needs): left out of the
+# one-line facts of the appendix. The JSON report keeps every field.
+_SAID = frozenset({"query", "status", "resolver", "rcode", "flags", "ad", "transport", "time", "elapsed_ms",
+                   "records_omitted", "host", "address", "port", "sni", "at", "request", "offered", "cnames",
+                   "error", "stage", "zone", "step", "detail"})
+MAX_FACTS = 150
+
+
+def facts(data: Mapping[str, Any], limit: int = MAX_FACTS) -> str:
+    """The facts behind an observation in one line: ``key=value`` pairs, record tables as their
+    rows; cut at ``limit`` characters (the JSON report holds them whole)."""
+    parts: list[str] = []
+    for row in data_rows({k: v for k, v in data.items() if k not in _SAID}):
+        if row.headers:
+            parts.append(f"{row.key}: " + "; ".join(" ".join(c for c in r if c not in ("", "-")) for r in row.rows))
+        elif row.text not in ("", "-"):
+            parts.append(f"{row.key}={row.text}")
+    if data.get("status") not in (None, "ok"):  # a probe that failed: its summary line says it all
+        return ""
+    text = " · ".join(parts)
+    return text if len(text) <= limit else text[: limit - 2].rstrip() + " …"
+
+
+def compact(findings: tuple[FindingView, ...], more: str) -> tuple[FindingView, ...]:
+    """Findings of the same code on the same check are joined: one row for the same check on five
+    mail hosts, naming the first and counting the others (each is in the evidence)."""
+    out: list[FindingView] = []
+    groups: dict[tuple[str, str, str, str], list[FindingView]] = {}
+    for f in findings:
+        key = (f.measure, f.check, f.verdict, f.code)
+        if key not in groups:
+            groups[key] = []
+            out.append(f)  # the place of the group
+        groups[key].append(f)
+    joined: list[FindingView] = []
+    for f in out:
+        group = groups[(f.measure, f.check, f.verdict, f.code)]
+        if len(group) == 1:
+            joined.append(f)
+            continue
+        reason = f.reason + " " + more.format(count=len(group) - 1)
+        joined.append(dataclasses.replace(f, reason=reason))
+    return tuple(joined)
 
 
 def data_rows(data: Mapping[str, Any], prefix: str = "") -> list[DataRow]:

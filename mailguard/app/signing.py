@@ -227,10 +227,7 @@ def header_problem(report: Path, content: bytes, result: Verification) -> str:
                 result.domain, result.scanned_at):
             return "the report's own domain or scan time is not the one signed"
         return ""
-    if result.report_format == "pdf":
-        head = _pdf_title(content)
-    else:
-        head = content[:4096].decode("utf-8", "replace")
+    head = _pdf_title(content) if result.report_format == "pdf" else content[:4096].decode("utf-8", "replace")
     if result.domain not in head:
         return f"the report's header does not name {result.domain}, the domain signed"
     return ""

@@ -62,6 +62,7 @@ class Output:
         self.last: list[ScanReport] = []
         self.trouble: list[str] = []
         self.troubled = 0
+        self.notes: list[str] = []  # lines --quiet prints only when the run ends in trouble
 
     def __call__(self, report: ScanReport) -> None:
         item = self.writer(report) if self.writer is not None else None

@@ -55,7 +55,7 @@ def run_scan(plan: ScanPlan) -> int:
     code = batch_exit_code(tally, fail_on, worse=worse) if plan.batch else exit_code(output.last, fail_on, worse=worse)
     if plan.quiet and code != EXIT_OK:
         # On stderr when stdout carries JSON, so that a pipeline's JSON Lines stay clean.
-        click.echo("\n".join([f"mailguard: exit code {code}", *output.trouble_report()]),
+        click.echo("\n".join([f"mailguard: exit code {code}", *output.notes, *output.trouble_report()]),
                    err=plan.stdout_fmt != "text")
     return code
 
@@ -74,7 +74,7 @@ def run_batch(source: Iterable[str], config: Config, concurrency: int, output: O
     With ``db`` every finished report is also recorded there, in a run of its own (named on
     stderr unless ``quiet``: cron mails whatever a quiet run prints)."""
     tally = BatchTally(keep_rows=keep_rows)
-    recorder = open_recorder(db, "local", total, config, announce=not quiet) if db else None
+    recorder = open_recorder(db, "local", total, config, announce=not quiet, output=output) if db else None
 
     async def go() -> None:
         try:
@@ -107,15 +107,20 @@ def deliver(report: ScanReport, tally: BatchTally, output: Output, progress: Pro
     progress.update(tally)
 
 
-def open_recorder(db: str, engine: str, total: int, config: Config, *, announce: bool = True) -> Recorder:
-    """A run in the database ``db`` that finished local reports are recorded in."""
+def open_recorder(db: str, engine: str, total: int, config: Config, *, announce: bool = True,
+                  output: Output | None = None) -> Recorder:
+    """A run in the database ``db`` that finished local reports are recorded in. Not ``announce``d
+    (--quiet), its name joins what ``output`` reports only if the run ends in trouble."""
     from ..core.config import config_to_dict
     from ..history.store import open_store
 
     store = open_store(db)
     run_id = store.start_run(engine, total, {"config": config_to_dict(config)})
+    line = f"mailguard: run {run_id}, recorded in {db}"
     if announce:
-        click.echo(f"mailguard: run {run_id}, recorded in {db}", err=True)
+        click.echo(line, err=True)
+    elif output is not None:
+        output.notes.append(line)
     return Recorder(store, run_id)
 
 

@@ -52,6 +52,7 @@ from .publish import ReportWriter, Signer
 from .scan import PromiseScan, promise_checker
 
 FORMATS = ("html", "md", "pdf", "json")
+DEFAULT_FORMATS = ("html", "md", "json")  # PDF only when asked for: it needs the extra mailguard[pdf]
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
@@ -356,4 +357,4 @@ def _report_writer(formats: Sequence[str], report_formats: Sequence[str], report
     key_path = sign_key or settings.sign_key
     sign = Signer.load(Path(key_path), signer or settings.signer) if key_path is not None else None
     root = report_dir or settings.report_dir or Path("reports")
-    return ReportWriter(root, file_formats or list(FORMATS), sign, lang)
+    return ReportWriter(root, file_formats or list(DEFAULT_FORMATS), sign, lang)

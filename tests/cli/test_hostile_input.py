@@ -149,3 +149,42 @@ def test_hostile_arguments_never_crash_the_command_line(data, resolver, tmp_path
     assert result.exit_code in (0, 1, 2, 3, 4), (args, result.exit_code, result.output)
     assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
     assert "Traceback" not in result.output, (args, result.output)
+
+
+def test_a_statement_cannot_drive_the_terminal(tmp_path):
+    statement = tmp_path / "privacy.txt"
+    statement.write_text("Voorbeeld BV (voorbeeld.nl). Wij gebruiken SPF\x1b]0;pwned\x07 en DKIM\u202e voor e-mail "
+                         "\x1b[2J\x1b[1;1H.", encoding="utf-8")
+    result = run("promises", str(statement))
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output and "\x07" not in result.output
+    assert "\\x1b]0;pwned\\x07" in result.output
+
+
+@pytest.fixture
+def redirector():
+    """A real HTTP server on loopback that redirects to a name with a 70-character label."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(302)
+            self.send_header("Location", "http://" + "a" * 70 + ".test/privacy")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_to_an_impossible_name_is_an_error_line(redirector):
+    result = run("promises", f"http://127.0.0.1:{redirector}/", "--allow-network", "127.0.0.0/8")
+    assert result.exit_code == 2 and one_error_line(result), result.output
+    assert "cannot fetch statement" in result.output

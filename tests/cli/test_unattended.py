@@ -142,7 +142,7 @@ def test_formats_and_repeated_report_options(history_lab, tmp_path):
     only_json = invoke(*scan_args(history_lab, tmp_path / "j", "--report", "json"))
     assert only_json.exit_code == 0
     assert sorted(p.suffix for p in (tmp_path / "j" / "history.test").iterdir()) == [".json"]
-    assert invoke(*scan_args(history_lab, tmp_path, "--format", "pdf")).exit_code == 2
+    assert invoke(*scan_args(history_lab, tmp_path, "--format", "docx")).exit_code == 2
 
 
 def test_signed_reports_verify_and_a_changed_one_does_not(history_lab, tmp_path):
@@ -216,7 +216,7 @@ def test_cron_line_as_a_real_process(history_lab, tmp_path):
         ('report-dir = "x"', "'report-dir'"),
         ('timeout = "fast"', "'timeout'"),
         ("timeout = 0", "'timeout'"),
-        ('formats = ["pdf"]', "'formats'"),
+        ('formats = ["docx"]', "'formats'"),
         ('lang = "de"', "'lang'"),
         ('domains = "a.test"', "'domains'"),
         ("domains = [", "not valid TOML"),
@@ -305,3 +305,15 @@ def test_a_weakened_dmarc_policy_shows_in_the_next_report_and_exits_4(tmp_path):
     assert second.exit_code == 4, second.output
     page = files(tmp_path / "history.test", ".html")[-1].read_text()
     assert "DMARC-beleid van _dmarc.history.test verzwakt" in page and "p=none" in page
+
+
+def test_quiet_is_quiet_with_a_database_too(history_lab, tmp_path):
+    # cron mails whatever a job prints: a recorded run that went well prints nothing at all.
+    result = invoke(*scan_args(history_lab, tmp_path, "--quiet", "--db", str(tmp_path / "mailguard.db")))
+    assert result.exit_code == 0 and result.output == ""
+
+
+def test_an_unscannable_domain_is_reported_once(lab, tmp_path):
+    result = invoke("scan", "nothere.test", "--nameserver", lab.dns.address, "--measure", "mx")
+    assert result.exit_code == 3
+    assert result.output.count("could not scan nothere.test") == 1, result.output

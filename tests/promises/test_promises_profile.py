@@ -134,3 +134,19 @@ def test_an_unreadable_profile_is_a_profile_error(tmp_path):
     (tmp_path / "bad.toml").write_bytes(b"\xff\xfe")
     with pytest.raises(ProfileError):
         profiles.load(tmp_path / "bad.toml")
+
+
+def test_a_written_profile_is_readable_by_others_unlike_a_key(tmp_path):
+    import os
+    import stat
+
+    from mailguard.promises import profile as profiles_module
+    from mailguard.promises.extract import analyse
+
+    analysis = analyse("Voorbeeld BV (voorbeeld.nl) gebruikt SPF, DKIM en DMARC voor e-mail.", "nl")
+    old = os.umask(0o022)
+    try:
+        path = profiles_module.save(profiles_module.from_analysis(analysis, "statement.txt"), tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -339,3 +339,20 @@ def test_json_document_turns_every_kind_of_value_into_plain_data():
                    "missing": None, "path": "/x/y"}
     assert type(doc["inner"]["verdict"]) is str  # the enum's value, not the enum (a str subclass)
     assert json.loads(json.dumps(doc)) == doc
+
+
+ESCAPES = "ESC\x1b]0;owned\x07 RLO\u202etxt.exe CSI\x1b[2J"
+
+
+def test_controls_and_bidi_overrides_from_outside_are_visible_in_every_format():
+    import dataclasses
+
+    from mailguard.core.model import Evidence
+    from mailguard.render import text as render_text
+
+    measure = dataclasses.replace(REPORT.measures[0], evidence=(Evidence("dns", ESCAPES, {"record": ESCAPES}),))
+    report = dataclasses.replace(REPORT, domain="example.test", measures=(measure, *REPORT.measures[1:]))
+    for page in (render_html.render(report), render_markdown.render(report),
+                 render_text.render(report, verbose=True)):
+        assert "\x1b" not in page and "\u202e" not in page and "\x07" not in page
+        assert "\\x1b" in page and "\\x07" in page and "\\u202e" in page and "owned" in page

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from ..core import messages
@@ -432,3 +432,19 @@ async def _gather(net: Net, record_name: str,
     txt, (addresses, _), mx_result = await asyncio.gather(
         net.dns.query(record_name, "TXT"), net.http.addresses(f"mta-sts.{domain}"), mx_hosts(net, domain))
     return txt, bool(addresses), mx_result
+
+
+# --- typed facts for the promise verdicts ----------------------------------------------------
+
+@dataclass(frozen=True)
+class MtaStsFacts:
+    """What a promise about MTA-STS is judged on: the mode of the policy fetched (None: no usable
+    policy)."""
+
+    mode: str | None
+
+
+def promise_facts(measure: MeasureResult) -> MtaStsFacts:
+    """The facts in this measure's result."""
+    policy = measure.data.get("policy")
+    return MtaStsFacts(str(policy.get("mode")) if isinstance(policy, Mapping) else None)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..core import messages
@@ -268,3 +270,37 @@ def session_findings(session: SmtpObservation, config: Config, subject: str) -> 
     if session.plaintext_injected:
         found += one("STARTTLS-PLAINTEXT-AFTER-REPLY", Verdict.WARN)
     return found
+
+
+# --- typed facts for the promise verdicts ----------------------------------------------------
+
+@dataclass(frozen=True)
+class HostTls:
+    """One mail host address: whether it offered STARTTLS (None: not tested), whether a TLS
+    handshake was observed, the version it negotiated and whether its certificate is valid."""
+
+    host: str
+    starttls: bool | None
+    handshake: bool
+    version: str | None
+    cert_valid: bool
+
+
+@dataclass(frozen=True)
+class StarttlsFacts:
+    """What a promise about mail encryption is judged on."""
+
+    hosts: tuple[HostTls, ...]
+    null_mx: bool
+
+
+def promise_facts(measure: MeasureResult) -> StarttlsFacts:
+    """The facts in this measure's result."""
+    entries = [e for e in measure.data.get("hosts") or () if isinstance(e, Mapping)]
+    hosts = []
+    for e in entries:
+        found = e.get("tls")
+        tls: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        hosts.append(HostTls(str(e.get("host")), e.get("starttls"), bool(tls),
+                             str(tls["version"]) if tls.get("version") else None, bool(tls.get("cert_valid"))))
+    return StarttlsFacts(tuple(hosts), bool(measure.data.get("null_mx")))

@@ -8,8 +8,9 @@ A promise rests on measures by name (:data:`KIND_MEASURES`). A measure that is n
 makes the promise "not tested" ("measure not available"), never a crash; a measure that could not
 observe anything makes it "not tested" too. Kinds no outside scan can see (2FA, firewalls,
 backups...) are "not verifiable from outside". Measures whose facts this module knows (SPF,
-DMARC, DKIM, DNSSEC, STARTTLS, MTA-STS, the website's) are read from their ``data`` and codes;
-for others, and for data of a shape it does not know, the verdict follows the worst finding. The
+DMARC, DKIM, DNSSEC, STARTTLS, MTA-STS, the website's) are read through the typed facts each of
+those measures exports (``promise_facts``: the measure that writes its data is the one that reads
+it); for others, and for results of a shape they do not know, the verdict follows the worst finding. The
 reasoning's texts are in :mod:`.reasons`.
 """
 
@@ -23,6 +24,8 @@ from typing import Any
 
 from ..core import messages
 from ..core.model import Finding, Fulfilment, MeasureResult, Promise, PromiseResult, Verdict
+from ..measures import dmarc, dnssec, mtasts, spf, starttls
+from ..measures.dkim import measure as dkim
 from . import patterns
 from .reasons import BASELINE_NL, SENDS_NL, UNVERIFIABLE
 
@@ -226,51 +229,17 @@ def _by_findings(present: list[MeasureResult], context: dict[str, Any]) -> list[
                                                                 "count": len(passed)}, tuple(passed))]
 
 
-def _data(measure: MeasureResult | None, *keys: str) -> Any:
-    """The first of ``keys`` present in the measure's data (names differ between versions)."""
-    if measure is None:
-        return None
-    for key in keys:
-        if key in measure.data and measure.data[key] is not None:
-            return measure.data[key]
-    return None
-
-
 def _coded(measure: MeasureResult, *fragments: str) -> tuple[Finding, ...]:
     return tuple(f for f in measure.findings if any(fr in f.code for fr in fragments))
 
 
 # --- DMARC ----------------------------------------------------------------------------------
 
-def dmarc_facts(measure: MeasureResult | None) -> dict[str, Any] | None:
-    """Policy facts from the DMARC measure's data: found, valid, policy, subdomain_policy, pct."""
+def dmarc_facts(measure: MeasureResult | None) -> dmarc.DmarcFacts | None:
+    """The DMARC measure's facts, or None when it observed nothing or gave a shape unknown here."""
     if measure is None or _unobserved(measure):
         return None
-    if not {"record", "policy", "p"} & set(measure.data):
-        return None  # a shape this module does not know: judge by the findings
-    record = _data(measure, "record", "policy_record")
-    nested = record if isinstance(record, Mapping) else {}
-    policy = _data(measure, "policy", "p") or nested.get("p") or nested.get("policy")
-    found = _data(measure, "found", "published")
-    if found is None:
-        found = bool(record) or policy is not None
-    return {
-        "found": bool(found),
-        "valid": _data(measure, "valid") if _data(measure, "valid") is not None else policy is not None,
-        "policy": str(policy).lower() if policy else None,
-        "subdomain_policy": (_data(measure, "subdomain_policy", "sp") or nested.get("sp") or None),
-        "pct": _int(_data(measure, "pct") or nested.get("pct"), 100),
-        "testing": bool(_data(measure, "testing")),
-        "written": (_data(measure, "tags") or {}).get("p") if isinstance(_data(measure, "tags"), Mapping) else None,
-        "applied": _data(measure, "applied_policy"),
-    }
-
-
-def _int(item: Any, default: int) -> int:
-    try:
-        return int(item)
-    except (TypeError, ValueError):
-        return default
+    return dmarc.promise_facts(measure)
 
 
 def _judge_dmarc(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
@@ -281,30 +250,30 @@ def _judge_dmarc(promise: Promise, by_name: Mapping[str, MeasureResult], context
     deciding = tuple(f for f in measure.findings if f.verdict != Verdict.INFO)[:4]
     required = str(promise.settings.get("dmarc_policy", "quarantine"))
     purpose = promise.settings.get("purpose", "")
-    policy = facts["policy"]
-    if not facts["found"]:
+    policy = facts.policy
+    if not facts.found:
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DMARC-MISSING", context, deciding)]
-    written = facts["written"]
+    written = facts.written
     if isinstance(written, str) and written.lower() not in _STRENGTH:
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DMARC-BAD-POLICY", {**context, "written": written}, deciding)]
-    if not facts["valid"] or policy not in _STRENGTH:
+    if not facts.valid or policy not in _STRENGTH:
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DMARC-INVALID", context, deciding)]
-    params = {**context, "policy": policy, "required": required, "pct": facts["pct"]}
+    params = {**context, "policy": policy, "required": required, "pct": facts.pct}
     if _STRENGTH[policy] < _STRENGTH.get(required, 1):
         if policy == "none":
             return [Issue(Fulfilment.NOT_UPHELD if purpose else Fulfilment.PARTLY,
                           "PROMISE-DMARC-NONE" if purpose else "PROMISE-DMARC-MONITOR", params, deciding)]
         return [Issue(Fulfilment.PARTLY, "PROMISE-DMARC-WEAKER", params, deciding)]
     issues = []
-    sp = str(facts["subdomain_policy"] or policy).lower()
+    sp = str(facts.subdomain_policy or policy).lower()
     if sp in _STRENGTH and _STRENGTH[sp] < _STRENGTH.get(required, 1):
         issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DMARC-SUBDOMAINS", {**params, "subdomain_policy": sp},
                             deciding))
-    if facts["pct"] < 100 and policy != "none":
+    if facts.pct < 100 and policy != "none":
         issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DMARC-PCT", params, deciding))
-    if facts["testing"]:
+    if facts.testing:
         issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DMARC-TESTING",
-                            {**params, "applied": facts["applied"] or "none"}, deciding))
+                            {**params, "applied": facts.applied or "none"}, deciding))
     action = _ACTION.get(policy, ("accept", "accepteren"))
     issues.append(Issue(Fulfilment.UPHELD, "PROMISE-DMARC-UPHELD",
                         {**params, "action": action[0], "action_nl": action[1]}, deciding))
@@ -316,33 +285,16 @@ def dmarc_enforces(by_name: Mapping[str, MeasureResult]) -> bool | None:
     facts = dmarc_facts(by_name.get("dmarc"))
     if facts is None:
         return None
-    return bool(facts["found"] and facts["valid"] and _STRENGTH.get(facts["policy"] or "", 0) >= 1)
+    return bool(facts.found and facts.valid and _STRENGTH.get(facts.policy or "", 0) >= 1)
 
 
 # --- SPF ------------------------------------------------------------------------------------
 
-def spf_facts(measure: MeasureResult | None) -> dict[str, Any] | None:
-    """found, error (why receivers get permerror), all (e.g. "-all"), includes (every domain the
-    record includes or redirects to, at any depth), networks (its ip4/ip6 terms)."""
+def spf_facts(measure: MeasureResult | None) -> spf.SpfFacts | None:
+    """The SPF measure's facts, or None when it observed nothing or gave a shape unknown here."""
     if measure is None or _unobserved(measure):
         return None
-    data = measure.data
-    if "record" not in data and "records" not in data:
-        return None
-    tree = [r for r in data.get("tree") or () if isinstance(r, Mapping)]
-    terms = [t for r in tree for t in r.get("terms") or () if isinstance(t, Mapping)]
-    error = None
-    if data.get("permerror"):
-        failing = [f.reason for f in measure.findings if f.verdict == Verdict.FAIL]
-        error = failing[0] if failing else "permerror"
-    return {
-        "found": bool(data.get("record") or data.get("records")),
-        "error": error,
-        "all": data.get("all"),
-        "includes": [str(r.get("domain", "")).lower().rstrip(".") for r in tree if r.get("via")],
-        "networks": [str(t.get("term", "")).split(":", 1)[1] for t in terms
-                     if t.get("kind") in ("ip4", "ip6") and ":" in str(t.get("term", ""))],
-    }
+    return spf.promise_facts(measure)
 
 
 def _covers(networks: Iterable[str], sender: str) -> bool | None:
@@ -367,32 +319,32 @@ def _judge_spf(promise: Promise, by_name: Mapping[str, MeasureResult], context: 
     if facts is None:
         return []  # facts this module cannot read: judge by the findings
     deciding = tuple(f for f in measure.findings if f.verdict != Verdict.INFO)[:4]
-    if not facts["found"]:
+    if not facts.found:
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-MISSING", context, deciding)]
-    if facts["error"]:
-        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-INVALID", {**context, "why": str(facts["error"])},
+    if facts.error:
+        return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-INVALID", {**context, "why": str(facts.error)},
                       deciding)]
-    params = {**context, "all": facts["all"], "required": promise.settings.get("spf_all", "~all")}
-    if facts["all"] is None:
+    params = {**context, "all": facts.all, "required": promise.settings.get("spf_all", "~all")}
+    if facts.all is None:
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-NO-ALL", params, deciding)]
     open_include = _coded(measure, "INCLUDE-PLUS-ALL")
     if open_include:
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-INCLUDE-OPEN",
                       {**params, "include": open_include[0].params.get("domain", "?")}, open_include)]
-    if facts["all"] in {"+all", "?all"}:
+    if facts.all in {"+all", "?all"}:
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-SPF-OPEN", params, deciding)]
     issues = []
-    if params["required"] == "-all" and facts["all"] != "-all":
+    if params["required"] == "-all" and facts.all != "-all":
         issues.append(Issue(Fulfilment.PARTLY, "PROMISE-SPF-SOFT", params, deciding))
     for processor in promise.settings.get("processors", ()):
         include = str(processor.get("spf_include") or "").lower()
-        if include and include not in facts["includes"]:
+        if include and include not in facts.includes:
             issues.append(Issue(Fulfilment.PARTLY, "PROMISE-SPF-SENDER-MISSING",
                                 {**params, **_processor_params(processor), "include": include}, deciding))
     for sender in promise.settings.get("senders", ()):
-        covered = _covers(facts["networks"], sender)
+        covered = _covers(facts.networks, sender)
         if covered is None:
-            covered = sender.lower().rstrip(".") in facts["includes"]
+            covered = sender.lower().rstrip(".") in facts.includes
         if not covered:
             issues.append(Issue(Fulfilment.PARTLY, "PROMISE-SPF-SENDER-MISSING",
                                 {**params, "processor": sender, "sends": "mail", "sends_nl": "mail",
@@ -413,10 +365,11 @@ def _processor_params(processor: Mapping[str, Any]) -> dict[str, Any]:
 
 def _judge_dkim(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
     measure = by_name["dkim"]
-    keys = _data(measure, "keys")
-    if not isinstance(keys, list):
+    facts = dkim.promise_facts(measure)
+    if facts is None:
         return []
-    usable = [k for k in keys if k.get("usable")]
+    keys = facts.keys
+    usable = [k for k in keys if k.usable]
     params = {**context, "domain": promise.domains[0] if promise.domains else ""}
     if not keys:
         absent = _coded(measure, "NO-DOMAINKEY")
@@ -425,20 +378,20 @@ def _judge_dkim(promise: Promise, by_name: Mapping[str, MeasureResult], context:
         untested = tuple(f for f in measure.findings if f.verdict == Verdict.NOT_TESTED)
         return [Issue(Fulfilment.NOT_TESTED, "PROMISE-DKIM-UNKNOWN-SELECTOR", params,
                       untested or tuple(measure.findings))]
-    names = ", ".join(dict.fromkeys(str(k.get("selector")) for k in (usable or keys)))
+    names = ", ".join(dict.fromkeys(k.selector for k in (usable or keys)))
     params["selectors"] = names
     key_findings = tuple(f for f in measure.findings if f.code.startswith("DKIM-KEY"))
     if not usable:
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DKIM-NONE-USABLE", params, key_findings)]
     issues = []
     required = int(promise.settings.get("dkim_min_bits", 1024))
-    rsa_bits = [int(k["bits"]) for k in usable if k.get("key_type") == "rsa" and k.get("bits")]
+    rsa_bits = [k.bits for k in usable if k.key_type == "rsa" and k.bits]
     if rsa_bits and len(rsa_bits) == len(usable) and max(rsa_bits) < required:
         issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DKIM-WEAK",
                             {**params, "bits": max(rsa_bits), "required": required}, key_findings))
-    if all(k.get("testing") for k in usable):
+    if all(k.testing for k in usable):
         issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DKIM-TESTING", params, key_findings))
-    published = {str(k.get("selector")).lower() for k in usable}
+    published = {k.selector.lower() for k in usable}
     for processor in promise.settings.get("processors", ()):
         selectors = [s.lower() for s in processor.get("dkim_selectors", ())]
         if selectors and not published & set(selectors):
@@ -491,20 +444,20 @@ def _judge_https(promise: Promise, by_name: Mapping[str, MeasureResult], context
 
 def _judge_dnssec(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
     measure = by_name["dnssec"]
-    status = _data(measure, "status")
+    facts = dnssec.promise_facts(measure)
+    if facts is None:
+        return []
     own = tuple(f for f in measure.findings if not f.subject)
-    if status == "insecure":
+    if facts.status == "insecure":
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DNSSEC-UNSIGNED", context, own)]
-    if status == "bogus":
+    if facts.status == "bogus":
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DNSSEC-BOGUS", context, own)]
-    if status != "secure":
+    if facts.status != "secure":
         return []  # indeterminate or unknown: the findings say why
-    hosts = _data(measure, "hosts") or {}
-    bad = sorted(h for h, s in hosts.items() if s == "bogus") if isinstance(hosts, Mapping) else []
     issues = []
-    if bad:
-        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DNSSEC-HOSTS", {**context, "hosts": ", ".join(bad)},
-                            _coded(measure, "HOST-BOGUS")))
+    if facts.bogus_hosts:
+        issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DNSSEC-HOSTS",
+                            {**context, "hosts": ", ".join(facts.bogus_hosts)}, _coded(measure, "HOST-BOGUS")))
     issues.append(Issue(Fulfilment.UPHELD, "PROMISE-DNSSEC-SECURE", context, _coded(measure, "DNSSEC-SIGNED")))
     return issues
 
@@ -522,26 +475,26 @@ def _tls_rank(version: str) -> int:
 def _judge_mail_tls(promise: Promise, by_name: Mapping[str, MeasureResult],
                     context: dict[str, Any]) -> list[Issue]:
     measure = by_name["starttls"]
-    entries = [e for e in _data(measure, "hosts") or () if isinstance(e, Mapping)]
-    if not entries and (_data(measure, "null_mx") or _coded(measure, "NULL-MX", "NO-MX")):
+    facts = starttls.promise_facts(measure)
+    entries = facts.hosts
+    if not entries and (facts.null_mx or _coded(measure, "NULL-MX", "NO-MX")):
         return [Issue(Fulfilment.NOT_TESTED, "PROMISE-MAILTLS-NO-MAIL", context, tuple(measure.findings))]
-    tested = [e for e in entries if e.get("starttls") is not None]
+    tested = [e for e in entries if e.starttls is not None]
     if not tested:
         return []
     failing = tuple(f for f in measure.findings if f.verdict == Verdict.FAIL)
-    without = sorted({str(e.get("host")) for e in tested if e.get("starttls") is False})
+    without = sorted({e.host for e in tested if e.starttls is False})
     if without:
         return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-MAILTLS-MISSING", {**context, "hosts": ", ".join(without)},
                       failing)]
     required = str(promise.settings.get("min_tls", "1.2"))
-    tls = [(str(e.get("host")), e.get("tls") or {}) for e in tested]
-    versions = sorted({str(t.get("version")) for _, t in tls if t.get("version")}, key=_tls_rank)
+    versions = sorted({e.version for e in tested if e.version}, key=_tls_rank)
     issues = []
-    old = sorted({h for h, t in tls if t.get("version") and _tls_rank(str(t["version"])) < _tls_rank(required)})
+    old = sorted({e.host for e in tested if e.version and _tls_rank(e.version) < _tls_rank(required)})
     if old:
         issues.append(Issue(Fulfilment.PARTLY, "PROMISE-MAILTLS-OLD", {**context, "hosts": ", ".join(old),
                             "version": versions[0] if versions else "?", "required": required}, failing))
-    invalid = sorted({h for h, t in tls if t and not t.get("cert_valid")})
+    invalid = sorted({e.host for e in tested if e.handshake and not e.cert_valid})
     if invalid and promise.settings.get("require_valid_certificate"):
         issues.append(Issue(Fulfilment.PARTLY, "PROMISE-MAILTLS-CERT", {**context, "hosts": ", ".join(invalid)},
                             failing))
@@ -563,10 +516,10 @@ def _judge_mail_tls(promise: Promise, by_name: Mapping[str, MeasureResult],
 
 def _judge_mta_sts(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
     measure = by_name["mta-sts"]
-    policy = _data(measure, "policy")
-    if not isinstance(policy, Mapping) or any(f.verdict == Verdict.FAIL for f in measure.findings):
+    facts = mtasts.promise_facts(measure)
+    if facts.mode is None or any(f.verdict == Verdict.FAIL for f in measure.findings):
         return []  # no usable policy: the findings say why
-    mode, required = str(policy.get("mode")), str(promise.settings.get("mta_sts_mode", "enforce"))
+    mode, required = facts.mode, str(promise.settings.get("mta_sts_mode", "enforce"))
     params = {**context, "mode": mode, "required": required}
     order = {"none": 0, "testing": 1, "enforce": 2}
     if order.get(mode, 0) < order.get(required, 2):

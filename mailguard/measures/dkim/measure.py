@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -389,3 +389,37 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
     }
     return result(NAME, TITLE, AREA, findings, evidence=evidence, data=data,
                   elapsed_ms=(time.monotonic() - started) * 1000)
+
+
+# --- typed facts for the promise verdicts ----------------------------------------------------
+
+@dataclass(frozen=True)
+class KeyFacts:
+    """One key record found: its selector, whether it can verify signatures, its type and size,
+    and whether it is in testing mode (t=y)."""
+
+    selector: str
+    usable: bool
+    key_type: str | None
+    bits: int | None
+    testing: bool
+
+
+@dataclass(frozen=True)
+class DkimFacts:
+    """What a promise about DKIM is judged on: the keys found, and whether ``_domainkey`` itself
+    does not exist (NXDOMAIN: no selector can exist below it, RFC 8020)."""
+
+    keys: tuple[KeyFacts, ...]
+    no_domainkey: bool
+
+
+def promise_facts(measure: MeasureResult) -> DkimFacts | None:
+    """The facts in this measure's result (None for a result of another shape)."""
+    keys = measure.data.get("keys")
+    if not isinstance(keys, list):
+        return None
+    found = tuple(KeyFacts(str(k.get("selector")), bool(k.get("usable")), k.get("key_type"),
+                           int(k["bits"]) if k.get("bits") else None, bool(k.get("testing")))
+                  for k in keys if isinstance(k, Mapping))
+    return DkimFacts(found, any("NO-DOMAINKEY" in f.code for f in measure.findings))

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ...core import messages, psl
@@ -181,6 +182,46 @@ def _data(facts: Facts, record: DmarcRecord | None) -> dict[str, Any]:
                       "detail": p.detail} for p in record.problems],
     })
     return data
+
+
+# --- typed facts for the promise verdicts ----------------------------------------------------
+
+@dataclass(frozen=True)
+class DmarcFacts:
+    """What a promise about DMARC is judged on.
+
+    found: a DMARC record applies to the domain; valid: it has a usable policy; policy: the one
+    receivers apply to the domain (none, quarantine, reject); subdomain_policy: sp=; pct: pct=
+    (100 when absent); testing: t=y; written: p= exactly as written; applied: after testing."""
+
+    found: bool
+    valid: bool
+    policy: str | None
+    subdomain_policy: str | None
+    pct: int
+    testing: bool
+    written: str | None
+    applied: str | None
+
+
+def promise_facts(measure: MeasureResult) -> DmarcFacts | None:
+    """The facts in this measure's result (None for a result of another shape)."""
+    data = measure.data
+    if not {"record", "policy", "p"} & set(data):
+        return None
+    policy = data.get("policy") or data.get("p")
+    tags = data.get("tags")
+    pct = data.get("pct")
+    return DmarcFacts(
+        found=bool(data.get("record")) or policy is not None,
+        valid=policy is not None,
+        policy=str(policy).lower() if policy else None,
+        subdomain_policy=data.get("sp") or None,
+        pct=pct if isinstance(pct, int) and not isinstance(pct, bool) else 100,
+        testing=bool(data.get("testing")),
+        written=tags.get("p") if isinstance(tags, Mapping) else None,
+        applied=data.get("applied_policy"),
+    )
 
 
 __all__ = ["AREA", "MESSAGES", "NAME", "TITLE", "discover", "run"]

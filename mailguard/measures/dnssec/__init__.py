@@ -25,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +286,27 @@ def _data_of(item: NameResult) -> dict[str, Any]:
             "zone": final.zone, "insecure_at": final.insecure_at,
             "chain": [v.name for v in item.validations],
             "resolver_ad": item.ad, "resolver_status": item.resolver.status}
+
+
+# --- typed facts for the promise verdicts ----------------------------------------------------
+
+@dataclass(frozen=True)
+class DnssecFacts:
+    """What a promise about DNSSEC is judged on: the domain's status (secure, insecure, bogus,
+    indeterminate) and the hosts it depends on whose answers are bogus."""
+
+    status: str
+    bogus_hosts: tuple[str, ...]
+
+
+def promise_facts(measure: MeasureResult) -> DnssecFacts | None:
+    """The facts in this measure's result (None for a result of another shape)."""
+    status = measure.data.get("status")
+    if not isinstance(status, str):
+        return None
+    hosts = measure.data.get("hosts") or {}
+    bad = tuple(sorted(h for h, s in hosts.items() if s == "bogus")) if isinstance(hosts, Mapping) else ()
+    return DnssecFacts(status, bad)
 
 
 __all__ = [

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ...core import messages
@@ -443,6 +445,44 @@ def _record_data(record: RecordReport) -> dict[str, Any]:
 def _term_data(term: TermReport) -> dict[str, Any]:
     return {"term": term.text, "kind": term.kind, "lookups": term.lookups, "status": term.status,
             "target": term.target, "detail": term.detail or None}
+
+
+# --- typed facts for the promise verdicts ----------------------------------------------------
+
+@dataclass(frozen=True)
+class SpfFacts:
+    """What a promise about SPF is judged on.
+
+    found: an SPF record is published; error: why receivers get permerror (None: none);
+    all: the record's ``all`` term ("-all", "~all"...; None: none); includes: every domain the
+    record includes or redirects to, at any depth; networks: its ip4/ip6 networks."""
+
+    found: bool
+    error: str | None
+    all: str | None
+    includes: tuple[str, ...]
+    networks: tuple[str, ...]
+
+
+def promise_facts(measure: MeasureResult) -> SpfFacts | None:
+    """The facts in this measure's result (None for a result of another shape)."""
+    data = measure.data
+    if "record" not in data and "records" not in data:
+        return None
+    tree = [r for r in data.get("tree") or () if isinstance(r, Mapping)]
+    terms = [t for r in tree for t in r.get("terms") or () if isinstance(t, Mapping)]
+    error = None
+    if data.get("permerror"):
+        failing = [f.reason for f in measure.findings if f.verdict == Verdict.FAIL]
+        error = failing[0] if failing else "permerror"
+    return SpfFacts(
+        found=bool(data.get("record") or data.get("records")),
+        error=error,
+        all=data.get("all"),
+        includes=tuple(str(r.get("domain", "")).lower().rstrip(".") for r in tree if r.get("via")),
+        networks=tuple(str(t.get("term", "")).split(":", 1)[1] for t in terms
+                       if t.get("kind") in ("ip4", "ip6") and ":" in str(t.get("term", ""))),
+    )
 
 
 __all__ = [

@@ -37,9 +37,15 @@ def trouble_lines(report: ScanReport, item: Written | None) -> list[str]:
     if report.error:
         lines = [f"{report.domain}: could not scan: {report.error}"]
     else:
-        lines = [render_text.summary_line([report]).replace("summary:", f"{report.domain}:")]
-        broken = [p for p in report.promises if p.verdict in (Fulfilment.NOT_UPHELD, Fulfilment.PARTLY)]
-        lines += [f"  promise {p.verdict.value}: {p.promise.sentence}" for p in broken]
+        # One line a domain: the promises not upheld and why (each reason quotes the promise), else
+        # the counts of what is at the threshold.
+        broken = [p for p in report.promises if p.verdict == Fulfilment.NOT_UPHELD]
+        broken += [p for p in report.promises if p.verdict == Fulfilment.PARTLY]
+        if broken:
+            lines = [f"{visible(report.domain)}: " + "; ".join(f"{p.verdict.value}: {visible(p.reason)}"
+                                                                for p in broken)]
+        else:
+            lines = [render_text.summary_line([report]).replace("summary:", f"{report.domain}:")]
     if item is not None:
         if item.worse and item.comparison is not None:
             lines += ["  " + line for line in render_diff.render(item.comparison).splitlines()]

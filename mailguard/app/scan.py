@@ -93,6 +93,7 @@ async def scan_domain(domain: str, config: Config, *, net: Net | None = None) ->
         elapsed_ms=round((time.monotonic() - clock) * 1000, 2), mailguard_version=__version__,
         resolvers=net.dns.resolver_names, measures=results if error is None else (), error=error,
         scores=score.scores(results) if error is None else {}, scanned_from=socket.gethostname(),
+        coverage=score.coverage(results) if error is None else {},
     )
 
 
@@ -190,7 +191,8 @@ class PromiseScan:
 def promise_checker(config: Config, statement: str | None, profile_file: Path | None,
                     configured: Sequence[str], checks_dir: Path | None,
                     budget: float = DEFAULT_BUDGET_S) -> tuple[PromiseScan, str | None]:
-    """Where each domain's promises come from, and the statement's language (for the report).
+    """Where each domain's promises come from, and the language of the statement or the profile
+    given (for the report).
 
     --statement or --profile holds for every domain scanned; the config file's statements each
     hold for the domains they name; else checks/<domain>.toml; else the baseline."""
@@ -202,6 +204,7 @@ def promise_checker(config: Config, statement: str | None, profile_file: Path | 
         language = explicit.language
     elif profile_file is not None:
         explicit = promises.profiles.load(profile_file)
+        language = explicit.language
     else:
         for source in configured:
             read = read_statement(source, config, budget=budget).profile
@@ -209,3 +212,4 @@ def promise_checker(config: Config, statement: str | None, profile_file: Path | 
             for domain in read.domains:
                 by_domain.setdefault(domain, read)
     return PromiseScan(explicit=explicit, by_domain=by_domain, checks_dir=checks_dir), language
+

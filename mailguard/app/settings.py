@@ -236,7 +236,9 @@ def plan_scan(options: Mapping[str, Any], given: Collection[str]) -> ScanPlan:
     statement, run_id, domains_file = o["statement"], o["run_id"], o["domains_file"]
     checker, statement_lang = promise_checker(config, statement, o["profile_file"], settings.statements,
                                               pick("checks_dir", settings.checks_dir), budget=o["statement_budget"])
-    chosen_lang = lang or settings.lang or statement_lang
+    # The report's language: --lang, else the profile's, else the config file's, else the statement's.
+    from_profile = statement_lang if o["profile_file"] is not None else None
+    chosen_lang = lang or from_profile or settings.lang or statement_lang
     config = dataclasses.replace(config, lang="nl" if chosen_lang == "nl" else "en")
     domains = o["domains"] or settings.domains or checker.domains()
     if not domains and domains_file is None and run_id is None:

@@ -159,6 +159,8 @@ class ScanReport:
     scanned_from: the host name of the machine that ran the scan (where the evidence was seen).
     promises: the verdicts on the statement's promises (empty without a statement or profile).
     scores: 0-100 per area and ``overall``, computed as internet.nl scores its subtests.
+    coverage: per area and ``overall``, how many of the checks that could be scored were tested
+        (``{"tested": 18, "checks": 24}``): a score says nothing about the checks it leaves out.
     extra: later stages (comparisons, signatures) attach their records here by name.
     """
 
@@ -175,3 +177,4 @@ class ScanReport:
     scores: Mapping[str, int] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     scanned_from: str = ""
+    coverage: Mapping[str, Mapping[str, int]] = field(default_factory=dict)

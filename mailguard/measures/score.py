@@ -127,3 +127,28 @@ def percent(share: float) -> int:
     """0.0-1.0 to a whole percentage, halves rounded up (87.5 -> 88), never float noise."""
     value = Decimal(repr(share)) * 100
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def coverage(measures: Iterable[MeasureResult]) -> dict[str, dict[str, int]]:
+    """Area -> how many of its checks that could be scored were tested: ``{"tested", "checks"}``,
+    and the same for ``overall``. A check counts once per measure (as a subtest does); a check
+    with only information is no check here, one that could not be made (not tested) counts as
+    not tested. This is what a score of 100 with 3 of 24 checks tested must show beside it."""
+    counts: dict[str, list[int]] = {}
+    for measure in measures:
+        checks: dict[str, bool] = {}
+        for finding in measure.findings:
+            if finding.verdict in EARNED:
+                checks[finding.check] = True
+            elif finding.verdict == Verdict.NOT_TESTED:
+                checks.setdefault(finding.check, False)
+        if checks:
+            area = counts.setdefault(measure.area.value, [0, 0])
+            area[0] += sum(checks.values())
+            area[1] += len(checks)
+    out: dict[str, dict[str, int]] = {
+        a.value: {"tested": counts[a.value][0], "checks": counts[a.value][1]} for a in Area if a.value in counts}
+    if out:
+        out[OVERALL] = {"tested": sum(c["tested"] for c in out.values()),
+                        "checks": sum(c["checks"] for c in out.values())}
+    return out

@@ -64,10 +64,10 @@ def config_for(profile: Profile, config: Config) -> Config:
 def attach(report: ScanReport, profile: Profile, *, every_domain: bool = False) -> ScanReport:
     """The report with verdicts on the profile's promises for its domain (none if it was not scanned).
     ``every_domain``: the profile was chosen for this scan, so all its promises hold here."""
-    if report.error:
-        return report
     domain = None if every_domain else report.domain
     promises: tuple[Promise, ...] = profiles.effective_promises(profile, domain)
+    if report.error:  # nothing was observed: every promise is not verifiable, and the report says why
+        return dataclasses.replace(report, promises=verdicts.unscannable(promises, report.error))
     return dataclasses.replace(report, promises=verdicts.judge(promises, report.measures))
 
 

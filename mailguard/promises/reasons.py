@@ -33,7 +33,7 @@ FULFILMENT_TEXT: Mapping[Fulfilment, tuple[str, str]] = {
     Fulfilment.UPHELD: ("upheld", "nagekomen"),
     Fulfilment.PARTLY: ("partly upheld", "gedeeltelijk nagekomen"),
     Fulfilment.NOT_UPHELD: ("not upheld", "niet nagekomen"),
-    Fulfilment.NOT_VERIFIABLE: ("not verifiable from outside", "van buitenaf niet te controleren"),
+    Fulfilment.NOT_VERIFIABLE: ("not verifiable", "niet te controleren"),
     Fulfilment.NOT_TESTED: ("not tested", "niet getest"),
 }
 
@@ -50,8 +50,21 @@ MESSAGES: Mapping[str, Message] = {
         "measure not available: this mailguard has no {measures} measure, so {claim} was not tested",
         "maatregel niet beschikbaar: deze mailguard heeft geen {measures}-meting, dus {claim_nl} is niet getest"),
     "PROMISE-NOT-OBSERVED": M(
-        "{measure} could not be observed ({why}), so {claim} was not tested",
-        "{measure} kon niet worden waargenomen ({why}), dus {claim_nl} is niet getest"),
+        "{measure} could not be observed ({why}), so {claim} is not verifiable in this report",
+        "{measure} kon niet worden waargenomen ({why}), dus {claim_nl} is in dit rapport niet te controleren"),
+    "PROMISE-NO-EVIDENCE": M(
+        "no check that could prove {claim} was made ({why}), so it is not verifiable; it is not upheld "
+        "either: nothing failed",
+        "er is geen controle gedaan die {claim_nl} kon aantonen ({why_nl}), dus het is niet te controleren; "
+        "het is ook niet geschonden: niets faalde"),
+    "PROMISE-UNSCANNABLE": M(
+        "the domain could not be scanned ({error}), so {claim} is not verifiable in this report",
+        "het domein kon niet worden gescand ({error}), dus {claim_nl} is in dit rapport niet te controleren"),
+    "PROMISE-DKIM-NO-MAIL": M(
+        "the domain sends no mail (null MX, RFC 7505): DKIM signing does not apply, so {claim} is not "
+        "verifiable (SPF -all and DMARC reject still protect its name)",
+        "het domein verstuurt geen mail (null-MX, RFC 7505): DKIM-ondertekening is niet van toepassing, "
+        "dus {claim_nl} is niet te controleren (SPF -all en DMARC reject beschermen de naam wel)"),
     "PROMISE-FINDINGS-PASS": M(
         "{measure}: all {count} check(s) passed, so {claim} is upheld",
         "{measure}: alle {count} controle(s) geslaagd, dus {claim_nl} wordt nagekomen"),
@@ -153,11 +166,12 @@ MESSAGES: Mapping[str, Message] = {
         "_domainkey.{domain} bestaat niet, er staat dus onder geen enkele selector een DKIM-sleutel: "
         "{claim_nl} wordt niet nagekomen"),
     "PROMISE-DKIM-UNKNOWN-SELECTOR": M(
-        "no DKIM key was found under the selectors tried; DKIM cannot be proven absent without the "
-        "selector, so {claim} was not tested: add the selector to the profile (dkim_selectors)",
-        "onder de geprobeerde selectors is geen DKIM-sleutel gevonden; zonder de selector is niet te "
-        "bewijzen dat DKIM ontbreekt, dus {claim_nl} is niet getest: zet de selector in het profiel "
-        "(dkim_selectors)"),
+        "_domainkey.{domain} exists but none of the selectors tried has a key; selectors cannot be "
+        "listed from DNS, so {claim} is not verifiable: name yours in the profile (dkim_selectors) or "
+        "pass a message the domain sent with --eml",
+        "_domainkey.{domain} bestaat, maar onder geen van de geprobeerde selectors staat een sleutel; "
+        "selectors zijn niet uit de DNS op te vragen, dus {claim_nl} is niet te controleren: zet uw "
+        "selector in het profiel (dkim_selectors) of geef een door het domein verstuurd bericht mee met --eml"),
     "PROMISE-DKIM-NONE-USABLE": M(
         "DKIM key records are published ({selectors}), but none holds a key receivers can use, so {claim} "
         "is not upheld",
@@ -221,10 +235,10 @@ MESSAGES: Mapping[str, Message] = {
         "nagekomen"),
     # STARTTLS (RFC 3207)
     "PROMISE-MAILTLS-NO-MAIL": M(
-        "the domain receives no mail (no MX or null MX): there is no transfer of mail to protect; {claim} "
-        "was not tested",
-        "het domein ontvangt geen mail (geen MX of null-MX): er is geen mailoverdracht te beveiligen; "
-        "{claim_nl} is niet getest"),
+        "the domain receives no mail (no MX or null MX): there is no transfer of mail to protect, so "
+        "{claim} does not apply and is not verifiable",
+        "het domein ontvangt geen mail (geen MX of null-MX): er is geen mailoverdracht te beveiligen, dus "
+        "{claim_nl} is niet van toepassing en niet te controleren"),
     "PROMISE-MAILTLS-MISSING": M(
         "{hosts} do(es) not offer working STARTTLS: mail to it travels unencrypted, so {claim} is not upheld",
         "{hosts} biedt geen werkende STARTTLS: mail ernaartoe gaat onversleuteld, dus {claim_nl} wordt niet "

@@ -71,6 +71,13 @@ def judge(promises: Iterable[Promise], measures: Iterable[MeasureResult]) -> tup
     return tuple(judge_one(p, by_name) for p in promises)
 
 
+def unscannable(promises: Iterable[Promise], error: str) -> tuple[PromiseResult, ...]:
+    """The verdicts of a domain that could not be scanned: not verifiable, with why."""
+    return tuple(_result(p, [Issue(Fulfilment.NOT_VERIFIABLE, "PROMISE-UNSCANNABLE",
+                                   {"claim": quote(p), "claim_nl": quote(p, lang="nl"), "error": error})], ())
+                 for p in promises)
+
+
 def judge_one(promise: Promise, by_name: Mapping[str, MeasureResult]) -> PromiseResult:
     base = {"claim": quote(promise), "claim_nl": quote(promise, lang="nl")}
     if promise.kind not in patterns.VERIFIABLE:
@@ -89,7 +96,7 @@ def judge_one(promise: Promise, by_name: Mapping[str, MeasureResult]) -> Promise
     if len(unobserved) == len(present):
         first = unobserved[0]
         why = next((f.reason for f in first.findings), "no result")
-        return _result(promise, [Issue(Fulfilment.NOT_TESTED, "PROMISE-NOT-OBSERVED",
+        return _result(promise, [Issue(Fulfilment.NOT_VERIFIABLE, "PROMISE-NOT-OBSERVED",
                                        {**base, "measure": first.title, "why": why}, first.findings)], consulted)
     context = dict(base)
     specific = _JUDGES.get(promise.kind)
@@ -98,7 +105,28 @@ def judge_one(promise: Promise, by_name: Mapping[str, MeasureResult]) -> Promise
         issues += _unexplained_failures(issues, list(present.values()), context)
     else:
         issues = _by_findings(list(present.values()), context)
+    issues = _on_evidence(issues, list(present.values()), context)
     return _result(promise, issues, consulted + _extra_measures(promise, by_name))
+
+
+# Upheld verdicts that rest on checks having passed (not on a record the measure read and judged).
+_UPHELD_BY_PASSES = frozenset({"PROMISE-FINDINGS-PASS", "PROMISE-HTTPS-UPHELD"})
+
+
+def _on_evidence(issues: list[Issue], present: list[MeasureResult], context: dict[str, Any]) -> list[Issue]:
+    """"Upheld" is a claim: only a check that passed can carry it. When the reading would uphold a
+    promise that no passing check behind it proves (every check not tested, not applicable or for
+    information: a domain without a web host, DANE with nothing to check), the promise is not
+    verifiable, with what was found instead."""
+    deciding = max(issues, key=lambda i: _RANK[i.verdict])
+    if deciding.verdict != Fulfilment.UPHELD or deciding.code not in _UPHELD_BY_PASSES:
+        return issues  # the readings of SPF, DMARC, DKIM... rest on the record they observed
+    findings = [f for m in present for f in m.findings]
+    if any(f.verdict == Verdict.PASS for f in findings):
+        return issues
+    why = [f for f in findings if f.verdict in (Verdict.NOT_TESTED, Verdict.INFO)] or findings
+    return [Issue(Fulfilment.NOT_VERIFIABLE, "PROMISE-NO-EVIDENCE",
+                  {**context, "why": _problems(why, "en"), "why_nl": _problems(why, "nl")}, tuple(why[:4]))]
 
 
 def _unexplained_failures(issues: list[Issue], present: list[MeasureResult],
@@ -363,6 +391,12 @@ def _processor_params(processor: Mapping[str, Any]) -> dict[str, Any]:
 
 # --- DKIM -----------------------------------------------------------------------------------
 
+def _sends_no_mail(by_name: Mapping[str, MeasureResult]) -> bool:
+    """A null MX (RFC 7505): the domain declares it sends and receives no mail."""
+    mx = by_name.get("mx")
+    return mx is not None and bool(mx.data.get("null_mx") or _coded(mx, "MX-NULL"))
+
+
 def _judge_dkim(promise: Promise, by_name: Mapping[str, MeasureResult], context: dict[str, Any]) -> list[Issue]:
     measure = by_name["dkim"]
     facts = dkim.promise_facts(measure)
@@ -371,12 +405,14 @@ def _judge_dkim(promise: Promise, by_name: Mapping[str, MeasureResult], context:
     keys = facts.keys
     usable = [k for k in keys if k.usable]
     params = {**context, "domain": promise.domains[0] if promise.domains else ""}
+    if not keys and _sends_no_mail(by_name):
+        return [Issue(Fulfilment.NOT_VERIFIABLE, "PROMISE-DKIM-NO-MAIL", params, _coded(by_name["mx"], "NULL"))]
     if not keys:
         absent = _coded(measure, "NO-DOMAINKEY")
         if absent:
             return [Issue(Fulfilment.NOT_UPHELD, "PROMISE-DKIM-NO-DOMAINKEY", params, absent)]
         untested = tuple(f for f in measure.findings if f.verdict == Verdict.NOT_TESTED)
-        return [Issue(Fulfilment.NOT_TESTED, "PROMISE-DKIM-UNKNOWN-SELECTOR", params,
+        return [Issue(Fulfilment.NOT_VERIFIABLE, "PROMISE-DKIM-UNKNOWN-SELECTOR", params,
                       untested or tuple(measure.findings))]
     names = ", ".join(dict.fromkeys(k.selector for k in (usable or keys)))
     params["selectors"] = names
@@ -478,7 +514,7 @@ def _judge_mail_tls(promise: Promise, by_name: Mapping[str, MeasureResult],
     facts = starttls.promise_facts(measure)
     entries = facts.hosts
     if not entries and (facts.null_mx or _coded(measure, "NULL-MX", "NO-MX")):
-        return [Issue(Fulfilment.NOT_TESTED, "PROMISE-MAILTLS-NO-MAIL", context, tuple(measure.findings))]
+        return [Issue(Fulfilment.NOT_VERIFIABLE, "PROMISE-MAILTLS-NO-MAIL", context, tuple(measure.findings))]
     tested = [e for e in entries if e.starttls is not None]
     if not tested:
         return []

@@ -31,7 +31,8 @@ def load(doc: Mapping[str, Any]) -> ScanReport:
     mailguard added are ignored; fields an older one did not write keep their defaults."""
     special: dict[str, Callable[[Any], Any]] = {"measures": lambda v: tuple(_measure(m) for m in v),
                "promises": lambda v: tuple(_promise_result(p) for p in v),
-               "resolvers": tuple, "scores": dict, "extra": dict, "elapsed_ms": float}
+               "resolvers": tuple, "scores": dict, "extra": dict, "elapsed_ms": float,
+               "coverage": dict}
     values: dict[str, Any] = {}
     for spec in dataclasses.fields(ScanReport):
         if spec.name in doc:

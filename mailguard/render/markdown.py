@@ -70,7 +70,8 @@ def _scores(v: ReportView) -> list[str]:
     return [
         f"## {md(L['scores'])}",
         "",
-        *_table([L["area"], L["score"]], ([md(label), f"**{s}**"] for _k, label, s in v.scores)),
+        *_table([L["area"], L["score"], L["coverage"]],
+                ([md(label), f"**{s}**", md(c)] for _k, label, s, c in v.scores)),
         "",
         f"*{md(L['scores_note'])}*",
         "",

@@ -49,6 +49,9 @@ def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> st
     lines.append(summary_line([report]))
     if report.scores:
         lines.append("scores: " + ", ".join(f"{area} {value}" for area, value in report.scores.items()))
+    if report.coverage:
+        lines.append("tested: " + ", ".join(f"{area} {c.get('tested', 0)} of {c.get('checks', 0)} checks"
+                                            for area, c in report.coverage.items()))
     return "\n".join(lines) + "\n"
 
 

@@ -58,6 +58,7 @@ LABELS: dict[str, dict[str, str]] = {
         "warn partly, fail not; info and not tested are left out.",
         "area": "Area",
         "score": "Score",
+        "coverage": "Tested",
         "promises": "Promises in the statement",
         "no_promises": "No statement or check profile was given: there are no promises to check. "
         "All measures are listed below.",
@@ -136,6 +137,7 @@ LABELS: dict[str, dict[str, str]] = {
         "volledig, waarschuwing deels, onvoldoende niet; info en niet getest tellen niet mee.",
         "area": "Gebied",
         "score": "Score",
+        "coverage": "Getest",
         "promises": "Beloften in de verklaring",
         "no_promises": "Er is geen verklaring of controleprofiel opgegeven: er zijn geen beloften om te "
         "controleren. Alle maatregelen staan hieronder.",
@@ -281,7 +283,7 @@ class ReportView:
     domain: str
     meta: tuple[tuple[str, str], ...]
     error: str | None
-    scores: tuple[tuple[str, str, int], ...]  # (area key, label, score)
+    scores: tuple[tuple[str, str, str, str], ...]  # (area key, label, score or "-", coverage)
     promises: tuple[PromiseView, ...]
     measures: tuple[MeasureView, ...]  # those no promise rests on
     recommendations: tuple[advice.Recommendation, ...]
@@ -297,6 +299,21 @@ class ReportView:
     when: str = ""
     resolvers: str = ""
     version: str = ""
+
+
+def coverage_text(counts: Mapping[str, int] | None, lang: str) -> str:
+    """"18 of 24 checks tested" in the reader's language ("" when nothing was counted)."""
+    if not counts:
+        return ""
+    tested, checks = counts.get("tested", 0), counts.get("checks", 0)
+    return f"{tested} van {checks} controles getest" if lang == "nl" else f"{tested} of {checks} checks tested"
+
+
+def _scores(report: ScanReport, lang: str) -> tuple[tuple[str, str, str, str], ...]:
+    """Each area's score with its coverage; an area where nothing was tested has no score ("-")."""
+    keys = list(report.scores) + [k for k in report.coverage if k not in report.scores]
+    return tuple((k, AREA_LABELS[lang].get(k, k), str(report.scores[k]) if k in report.scores else "-",
+                  coverage_text(report.coverage.get(k), lang)) for k in keys)
 
 
 def build(report: ScanReport, lang: str = "en") -> ReportView:
@@ -319,7 +336,7 @@ def build(report: ScanReport, lang: str = "en") -> ReportView:
         domain=report.domain,
         meta=_meta(report, labels),
         error=report.error,
-        scores=tuple((k, AREA_LABELS[lang].get(k, k), v) for k, v in report.scores.items()),
+        scores=_scores(report, lang),
         promises=promises,
         measures=measures,
         recommendations=recommendations,

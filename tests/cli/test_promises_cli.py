@@ -192,3 +192,24 @@ def test_the_statements_users_try_as_a_real_process(tmp_path):
                            "--checks-dir", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "good.test.toml").is_file()
+
+
+def test_quiet_names_each_broken_promise_and_why_in_one_line_a_domain(lab):
+    result = invoke("scan", "weak.test", "--statement", EN_MD, *lab_args(lab), "--quiet")
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "mailguard: exit code 1"
+    mine = [line for line in lines if line.startswith("weak.test:")]
+    assert len(mine) == 1 and "not upheld: " in mine[0] and "DMARC" in mine[0]
+    assert "“" in mine[0]  # the reason quotes the statement's promise
+
+
+def test_the_report_language_comes_from_lang_then_the_profile_then_the_statement(lab, tmp_path):
+    assert invoke("promises", EN_MD, "--write-profile", "--checks-dir", str(tmp_path)).exit_code == 0
+    path = tmp_path / "weak.test.toml"
+    assert 'language = "en"' in path.read_text()
+    path.write_text(path.read_text().replace('language = "en"', 'language = "nl"'))
+    dutch = invoke("scan", "weak.test", "--profile", str(path), *lab_args(lab))
+    assert "Beloften" in dutch.output, dutch.output
+    english = invoke("scan", "weak.test", "--profile", str(path), *lab_args(lab), "--lang", "en")
+    assert "Promises" in english.output and "Beloften" not in english.output

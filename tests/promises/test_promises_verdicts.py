@@ -164,7 +164,7 @@ def dkim(*keys: dict[str, Any], none_code: str = "DKIM-NONE-FOUND") -> MeasureRe
     ({"dkim_min_bits": 1024}, dkim(key("s1", usable=False)), Fulfilment.NOT_UPHELD, "PROMISE-DKIM-NONE-USABLE"),
     # absence proven (RFC 8020: nothing below _domainkey) versus selectors merely unknown
     ({}, dkim(none_code="DKIM-NONE-NO-DOMAINKEY"), Fulfilment.NOT_UPHELD, "PROMISE-DKIM-NO-DOMAINKEY"),
-    ({}, dkim(), Fulfilment.NOT_TESTED, "PROMISE-DKIM-UNKNOWN-SELECTOR"),
+    ({}, dkim(), Fulfilment.NOT_VERIFIABLE, "PROMISE-DKIM-UNKNOWN-SELECTOR"),
 ])
 def test_dkim(settings, observed, verdict, code):
     result = one(promise("dkim", **settings), observed)
@@ -204,7 +204,7 @@ def mx_host(host: str, ok: bool | None = True, version: str = "TLSv1.3", valid: 
      Fulfilment.PARTLY, "PROMISE-MAILTLS-WEAK"),
     ({}, starttls(mx_host("mx1"), mx_host("mx2", ok=None), extra=(found("STARTTLS-UNREACHABLE", N),)),
      Fulfilment.NOT_TESTED, "PROMISE-FINDINGS-UNTESTED"),
-    ({}, measure("starttls", found("STARTTLS-NULL-MX", INFO), hosts=[], null_mx=True), Fulfilment.NOT_TESTED,
+    ({}, measure("starttls", found("STARTTLS-NULL-MX", INFO), hosts=[], null_mx=True), Fulfilment.NOT_VERIFIABLE,
      "PROMISE-MAILTLS-NO-MAIL"),
 ])
 def test_mail_tls(settings, observed, verdict, code):
@@ -220,7 +220,7 @@ def test_mail_tls(settings, observed, verdict, code):
     (measure("dnssec", found("DNSSEC-BOGUS", F), status="bogus"), Fulfilment.NOT_UPHELD, "PROMISE-DNSSEC-BOGUS"),
     (measure("dnssec", found("DNSSEC-SIGNED", P), found("DNSSEC-HOST-BOGUS", F, subject="mx.firm.test"),
              status="secure", hosts={"mx.firm.test": "bogus"}), Fulfilment.PARTLY, "PROMISE-DNSSEC-HOSTS"),
-    (measure("dnssec", found("DNSSEC-UNTESTED", N), status="indeterminate"), Fulfilment.NOT_TESTED,
+    (measure("dnssec", found("DNSSEC-UNTESTED", N), status="indeterminate"), Fulfilment.NOT_VERIFIABLE,
      "PROMISE-NOT-OBSERVED"),
 ])
 def test_dnssec(observed, verdict, code):
@@ -297,10 +297,10 @@ def test_a_measure_that_is_not_in_the_report_means_not_tested_never_a_crash():
     assert "measure not available" in result.reason
 
 
-def test_a_measure_that_observed_nothing_means_not_tested():
+def test_a_measure_that_observed_nothing_means_not_verifiable_with_why():
     observed = measure("dmarc", found("DMARC-LOOKUP-FAILED", N, "the lookup timed out"))
     result = one(promise("dmarc", dmarc_policy="reject"), observed)
-    assert (result.verdict, result.code) == (Fulfilment.NOT_TESTED, "PROMISE-NOT-OBSERVED")
+    assert (result.verdict, result.code) == (Fulfilment.NOT_VERIFIABLE, "PROMISE-NOT-OBSERVED")
     assert "the lookup timed out" in result.reason
 
 
@@ -335,3 +335,45 @@ def test_quotes_are_short_and_centred_on_the_promise():
         "the baseline (a DMARC policy)"
     assert quote(Promise("dmarc", "baseline: a DMARC policy"), lang="nl") == \
         "de basislijn (een DMARC-beleid quarantine of reject)"
+
+
+# --- verdicts only on evidence -------------------------------------------------------------------
+
+def test_a_website_promise_with_no_web_host_is_not_verifiable_never_upheld():
+    # Every web measure says only that there is no web host with an address: nothing passed.
+    nothing = [web(n, found("WEB-NO-ADDRESS", N, "no web host with an address"))
+               for n in ("web-https", "web-tls", "web-redirect")]
+    result = one(promise("https"), *nothing)
+    assert result.verdict == Fulfilment.NOT_VERIFIABLE and result.code in ("PROMISE-NO-EVIDENCE",
+                                                                          "PROMISE-NOT-OBSERVED")
+    info_only = [web(n, found("WEB-NO-HOST", INFO, "no web host with an address"))
+                 for n in ("web-https", "web-tls", "web-redirect")]
+    result = one(promise("https"), *info_only)
+    assert result.verdict == Fulfilment.NOT_VERIFIABLE and result.code == "PROMISE-NO-EVIDENCE"
+    assert "no web host with an address" in result.reason
+
+
+def test_a_promise_upheld_by_zero_passed_checks_is_not_verifiable():
+    dane = measure("dane", found("DANE-NO-TLSA", INFO, "no TLSA records to check"))
+    result = one(promise("dane"), dane)
+    assert result.verdict == Fulfilment.NOT_VERIFIABLE and "no TLSA records to check" in result.reason
+    passed = one(promise("dane"), measure("dane", found("DANE-TLSA-MATCH", P)))
+    assert passed.verdict == Fulfilment.UPHELD
+
+
+def test_dkim_on_a_domain_that_sends_no_mail_is_not_applicable_never_not_upheld():
+    null_mx = measure("mx", found("MX-NULL", INFO, "null MX"), null_mx=True)
+    result = one(promise("dkim"), dkim(none_code="DKIM-NO-DOMAINKEY"), null_mx)
+    assert result.verdict == Fulfilment.NOT_VERIFIABLE and result.code == "PROMISE-DKIM-NO-MAIL"
+    # ... while on a mail domain, a _domainkey that does not exist proves DKIM absent (RFC 8020)
+    mail = measure("mx", found("MX-OK", P), null_mx=False)
+    absent = one(promise("dkim"), dkim(none_code="DKIM-NO-DOMAINKEY"), mail)
+    assert absent.verdict == Fulfilment.NOT_UPHELD and "does not exist" in absent.reason
+
+
+def test_an_unscannable_domain_makes_every_promise_not_verifiable_with_why():
+    from mailguard.promises.verdicts import unscannable
+
+    results = unscannable([promise("spf"), promise("https"), promise("2fa")], "no answer from the resolver")
+    assert {r.verdict for r in results} == {Fulfilment.NOT_VERIFIABLE}
+    assert all("could not be scanned (no answer from the resolver)" in r.reason for r in results)

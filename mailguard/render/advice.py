@@ -282,14 +282,62 @@ def supported(measures: Iterable[MeasureResult]) -> list[MeasureResult]:
     return out
 
 
+# Promise kind -> what the evidence shows when the promise is upheld or partly upheld: the facts of
+# this scan, never more (an SPF ~all is a soft fail, and the sentence says so).
+WORDING_PROMISE: dict[str, Message] = {
+    "spf": _R("We publish an SPF record that names the servers allowed to send e-mail in our name; it "
+              "ends in {all} ({all_meaning}).",
+              "Wij publiceren een SPF-record dat de servers noemt die namens ons e-mail mogen versturen; het "
+              "eindigt op {all} ({all_meaning_nl})."),
+    "dmarc": _R("Our DMARC policy (p={policy}) tells receivers to {action} e-mail that falsely uses our name.",
+                "Ons DMARC-beleid (p={policy}) vraagt ontvangers e-mail die ten onrechte onze naam gebruikt "
+                "te {action_nl}."),
+    "dkim": _R("E-mail we send is signed with DKIM (selector {selectors}), so receivers can check that it "
+               "really comes from us.",
+               "De e-mail die wij versturen is ondertekend met DKIM (selector {selectors}), zodat ontvangers "
+               "kunnen controleren dat die echt van ons komt."),
+    "mail-tls": _R("Our mail servers accept e-mail over an encrypted connection (STARTTLS, {version}).",
+                   "Onze mailservers nemen e-mail aan via een versleutelde verbinding (STARTTLS, {version})."),
+    "mta-sts": _R("With MTA-STS (mode {mode}) we ask senders to deliver e-mail to us only over an encrypted "
+                  "connection.",
+                  "Met MTA-STS (modus {mode}) vragen wij verzenders e-mail alleen via een versleutelde verbinding "
+                  "af te leveren."),
+    "dnssec": WORDING["dnssec"] or WORDING_GENERAL,
+    "dane": WORDING["dane"] or WORDING_GENERAL,
+    "https": WORDING["https"] or WORDING_GENERAL,
+}
+_ALL_MEANING = {"-all": ("mail from other servers is to be refused", "mail van andere servers moet worden "
+                         "geweigerd"),
+                "~all": ("a soft fail: mail from other servers is only marked as suspicious",
+                         "een softfail: mail van andere servers wordt alleen als verdacht gemarkeerd")}
+
+
+_DMARC_ACTION = {"quarantine": ("quarantine", "in quarantaine te plaatsen"), "reject": ("refuse", "weigeren")}
+
+
 def suggested_wording(report: ScanReport, lang: str = "en") -> tuple[str, tuple[str, ...]]:
-    """An introduction and one sentence per measure that passed: a security section to adopt."""
-    sentences = []
-    for measure in supported(report.measures):
-        message = WORDING.get(measure.name, WORDING_GENERAL)
+    """An introduction and one sentence per promise the evidence upholds (or partly upholds),
+    saying exactly what holds; nothing about measures that were neither promised nor tested."""
+    sentences: list[str] = []
+    for result in report.promises:
+        if result.verdict not in (Fulfilment.UPHELD, Fulfilment.PARTLY):
+            continue
+        message = WORDING_PROMISE.get(result.promise.kind)
         if message is None:
             continue
-        sentence = _text(message, lang, title=measure.title)
+        params = dict(result.params)
+        meaning = _ALL_MEANING.get(str(params.get("all")), ("", ""))
+        action = _DMARC_ACTION.get(str(params.get("policy")))
+        params.update(all_meaning=meaning[0], all_meaning_nl=meaning[1])
+        if result.promise.kind == "dmarc":
+            if action is None:
+                continue  # p=none asks receivers for nothing: no sentence may say it protects
+            params.update(action=action[0], action_nl=action[1])
+        template = message.nl if lang == "nl" else message.en
+        try:
+            sentence = template.format(**params)
+        except (KeyError, IndexError, ValueError):
+            continue  # a fact the sentence needs is not in the evidence: say nothing rather than guess
         if sentence not in sentences:
             sentences.append(sentence)
     return _text(WORDING_INTRO, lang), tuple(sentences)

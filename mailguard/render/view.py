@@ -616,7 +616,8 @@ def facts(data: Mapping[str, Any], limit: int = MAX_FACTS) -> str:
             parts.append(f"{key}: " + "; ".join(f"{k}={_cut(cell(v), limit // 2)}" for k, v in value.items()))
     flat = {k for k, v in data.items() if isinstance(v, Mapping) and v
             and all(not isinstance(x, Mapping | list | tuple) for x in v.values())}
-    for row in data_rows({k: v for k, v in data.items() if k not in _SAID and k not in flat}):
+    shown = {k: v for k, v in data.items() if k not in _SAID and k not in flat and not k.endswith("pem")}
+    for row in data_rows(shown):
         if row.key == "records" and row.headers:
             parts.extend(" ".join(c for c in r if c not in ("", "-")) for r in row.rows)
             continue

@@ -96,3 +96,14 @@ def test_a_dutch_report_holds_no_english_label_outside_the_raw_evidence(demo_wor
         # a word glued to an address or a record (mailto:reports@...) is part of that raw value
         found = sorted(w for w in words if re.search(rf"(?<![\w\-@:./=]){re.escape(w)}(?![\w\-@.])", text))
         assert not found, f"{report.domain}: English in the Dutch report: {found}"
+
+
+def test_the_terminal_tables_are_dutch_too(demo_world):
+    from mailguard.render import text as render_text
+
+    company = demo_world[0]
+    out = render_text.render(company, lang="nl")
+    assert "controle" in out and "oordeel" in out and "reden" in out
+    assert "Website bereikbaar [in orde]" in out and "beleid" in out
+    for english in ("check ", " verdict", "reason", "[pass]", "[warn]", "[fail]", "Website reachable"):
+        assert english not in out, english

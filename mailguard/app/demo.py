@@ -10,7 +10,7 @@ spoofing), others that are, and some that no scan from outside can verify.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..core.config import Config
@@ -55,3 +55,16 @@ def write_reports(lab: Lab, root: Path, formats: Sequence[str], lang: str | None
         chosen = lang or ("nl" if domain == COMPANY else "en")
         written.append(write_report(report, root, formats, lang=chosen))
     return written
+
+
+def write_reports_command(root: Path, formats: Sequence[str], say: Callable[[str], None]) -> int:
+    """``mailguard demo --report-dir DIR``: start the lab, write every demo report, name the files."""
+    from ..render import pdf
+
+    chosen = list(formats) or ["html", "md", "json", *(["pdf"] if pdf.available() else [])]
+    with Lab() as lab:
+        for written in write_reports(lab, root, chosen):
+            for fmt, path in written.paths.items():
+                if not fmt.endswith(".sig"):
+                    say(f"{written.report.domain}: {path}")
+    return 0

@@ -113,9 +113,20 @@ def scan(ctx: click.Context, /, **options: Any) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text",
               show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence under each table.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the full reports of the demo domains and the demo company (ixstudios.example, "
+                   "with its Dutch statement) into this folder instead of printing tables.")
+@click.option("--report", "report_formats", multiple=True, type=click.Choice(["html", "md", "json", "pdf"]),
+              help="Report file formats with --report-dir (repeatable; default html, md, json and pdf "
+                   "when WeasyPrint is installed).")
 @click.pass_context
-def demo(ctx: click.Context, fmt: str, verbose: bool) -> None:
+def demo(ctx: click.Context, fmt: str, verbose: bool, report_dir: Path | None,
+         report_formats: tuple[str, ...]) -> None:
     """Start the local lab and scan its demo domains: what mailguard shows, with no internet at all."""
+    if report_dir is not None:
+        from ..app.demo import write_reports_command
+
+        ctx.exit(write_reports_command(report_dir, report_formats, click.echo))
     from ..app.tools import run_demo
 
     ctx.exit(run_demo(fmt, verbose))

@@ -274,7 +274,7 @@ MESSAGES: dict[str, Message] = {
     ),
     "TLS-WEAK-SUITES-ACCEPTED": Message(
         "accepts {category} cipher suites when offered only those (chose {cipher} with {version})",
-        "accepteert cipher suites die {category_nl} zijn als alleen die worden aangeboden "
+        "accepteert versleutelingsmethoden die {category_nl} zijn als alleen die worden aangeboden "
         "(koos {cipher} met {version})",
         "RFC 9325 §4.1",
     ),

@@ -41,7 +41,7 @@ def render(report: ScanReport, *, lang: str = "en") -> str:
     L = v.labels
     out = [f"# {md(L['title'])}: {md(v.domain)}", ""]
     out += [
-        f"{md(L['started'])}: {md(report.started)} · {md(L['from'])}: {md(report.scanned_from or '-')} · "
+        f"{md(L['started'])}: {md(v.when)} · {md(L['from'])}: {md(report.scanned_from or '-')} · "
         f"mailguard {md(report.mailguard_version)}",
         "",
     ]

@@ -9,6 +9,8 @@ creation time and producer.
 
 from __future__ import annotations
 
+import logging
+
 from ..core.errors import InputError
 from ..core.model import ScanReport
 from . import html, view
@@ -30,6 +32,9 @@ def render(report: ScanReport, *, lang: str = "en") -> bytes:
             "PDF reports need WeasyPrint and Pango: pip install 'mailguard[pdf]' and, on Debian, "
             f"apt-get install libpango-1.0-0 libpangoft2-1.0-0 ({exc})"
         ) from exc
+    # The style sheet also speaks to browsers (print-color-adjust); WeasyPrint's notes on what it
+    # skips are not for the user.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
     v = view.build(report, lang)
     document = weasyprint.HTML(string=html.render_view(v)).render()
     metadata = document.metadata

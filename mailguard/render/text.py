@@ -10,6 +10,14 @@ from tabulate import tabulate
 from ..core import messages
 from ..core.model import ScanReport, Verdict
 from ..core.text import visible
+from . import terms
+from .view import VERDICT_LABELS
+
+# The terminal's own words (the table headers); verdicts, checks and titles come from the report's tables.
+_WORDS = {
+    "en": {"check": "check", "subject": "subject", "verdict": "verdict", "reason": "reason"},
+    "nl": {"check": "controle", "subject": "onderwerp", "verdict": "oordeel", "reason": "reden"},
+}
 
 _ORDER = [Verdict.FAIL, Verdict.WARN, Verdict.NOT_TESTED, Verdict.PASS, Verdict.INFO]
 
@@ -31,15 +39,18 @@ def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> st
     if report.promises:
         lines.append("")
         lines.append(render_promises(report, lang=lang))
+    words = _WORDS.get(lang, _WORDS["en"])
+    verdicts = VERDICT_LABELS.get(lang, VERDICT_LABELS["en"])
     for measure in report.measures:
         lines.append("")
-        lines.append(f"{measure.title} [{measure.status.value}]")
+        lines.append(f"{terms.measure_title(measure.title, lang)} [{verdicts[measure.status]}]")
         with_subject = any(f.subject for f in measure.findings)
         rows = []
         for f in measure.findings:
             reason = messages.render(f.code, f.params, lang) if lang != "en" else f.reason
-            rows.append([inert(c) for c in (f.check, *([f.subject] if with_subject else []), f.verdict.value, reason)])
-        headers = ["check", *(["subject"] if with_subject else []), "verdict", "reason"]
+            cells = (terms.check(f.check, lang), *([f.subject] if with_subject else []), verdicts[f.verdict], reason)
+            rows.append([inert(c) for c in cells])
+        headers = [words["check"], *([words["subject"]] if with_subject else []), words["verdict"], words["reason"]]
         widths = [24, *([30] if with_subject else []), 10, 80 if with_subject else 100]
         lines.append(tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=widths))
         if verbose:
@@ -66,7 +77,8 @@ def render_promises(report: ScanReport, *, lang: str = "en", words: int = 60) ->
         sentence = result.promise.sentence
         shown = sentence if len(sentence) <= words else sentence[:words - 1].rstrip() + "…"
         verdict = FULFILMENT_TEXT[result.verdict][1 if nl else 0]
-        rows.append([inert(c) for c in (result.promise.kind, shown, verdict, render_reason(result, lang))])
+        kind = terms.promise_kind(result.promise.kind, lang)
+        rows.append([inert(c) for c in (kind, shown, verdict, render_reason(result, lang))])
     headers = (["belofte", "woorden van de verklaring", "oordeel", "onderbouwing"] if nl
                else ["promise", "the statement's words", "verdict", "reasoning"])
     title = "Beloften" if nl else "Promises"

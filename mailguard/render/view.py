@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import measures as _measures  # noqa: F401  (registers every measure's messages)
+from ..core import messages
 from ..core.model import Area, Evidence, Finding, Fulfilment, MeasureResult, ScanReport, Verdict
 from ..history import compare as _compare  # noqa: F401  (registers the CHANGE-* messages)
-from . import advice
+from . import advice, terms
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -42,8 +46,8 @@ LABELS: dict[str, dict[str, str]] = {
         "facts_note": "Long values are cut here; the JSON report holds every observation whole.",
         "scan": "The scan",
         "domain": "Domain",
-        "started": "Started (UTC)",
-        "finished": "Finished (UTC)",
+        "started": "Started",
+        "finished": "Finished",
         "duration": "Duration",
         "from": "Scanned from (host)",
         "resolvers": "Resolver(s)",
@@ -55,7 +59,8 @@ LABELS: dict[str, dict[str, str]] = {
         "error": "This domain could not be scanned",
         "scores": "Scores",
         "scores_note": "0-100 per area, computed as internet.nl scores its subtests: pass counts fully, "
-        "warn partly, fail not; info and not tested are left out.",
+        "warn partly, fail not; info and not tested are left out. In brackets: how many of the area's "
+        "checks were tested; a score says nothing about the rest, and an area with none tested has no score.",
         "area": "Area",
         "score": "Score",
         "coverage": "Tested",
@@ -120,8 +125,8 @@ LABELS: dict[str, dict[str, str]] = {
         "facts_note": "Lange waarden zijn hier ingekort; het JSON-rapport bevat elke waarneming volledig.",
         "scan": "De scan",
         "domain": "Domein",
-        "started": "Begonnen (UTC)",
-        "finished": "Klaar (UTC)",
+        "started": "Begonnen",
+        "finished": "Klaar",
         "duration": "Duur",
         "from": "Gescand vanaf (host)",
         "resolvers": "Resolver(s)",
@@ -134,7 +139,9 @@ LABELS: dict[str, dict[str, str]] = {
         "error": "Dit domein kon niet worden gescand",
         "scores": "Scores",
         "scores_note": "0-100 per gebied, berekend zoals internet.nl zijn subtests scoort: in orde telt "
-        "volledig, waarschuwing deels, onvoldoende niet; info en niet getest tellen niet mee.",
+        "volledig, waarschuwing deels, onvoldoende niet; info en niet getest tellen niet mee. Tussen haakjes: "
+        "hoeveel controles van het gebied getest zijn; over de rest zegt een score niets, en een gebied "
+        "zonder geteste controle heeft geen score.",
         "area": "Gebied",
         "score": "Score",
         "coverage": "Getest",
@@ -237,6 +244,7 @@ class FindingView:
     reason: str
     rfc: str
     code: str
+    reason_parts: tuple[tuple[str, bool], ...] = ()  # the reason as (text, is raw evidence) pieces
 
 
 @dataclass(frozen=True)
@@ -302,11 +310,12 @@ class ReportView:
 
 
 def coverage_text(counts: Mapping[str, int] | None, lang: str) -> str:
-    """"18 of 24 checks tested" in the reader's language ("" when nothing was counted)."""
+    """"(18 of 24 tested)": how many of an area's checks were tested, in the reader's language ("" when
+    nothing was counted)."""
     if not counts:
         return ""
     tested, checks = counts.get("tested", 0), counts.get("checks", 0)
-    return f"{tested} van {checks} controles getest" if lang == "nl" else f"{tested} of {checks} checks tested"
+    return f"({tested} van {checks} getest)" if lang == "nl" else f"({tested} of {checks} tested)"
 
 
 def _scores(report: ScanReport, lang: str) -> tuple[tuple[str, str, str, str], ...]:
@@ -316,7 +325,28 @@ def _scores(report: ScanReport, lang: str) -> tuple[tuple[str, str, str, str], .
                   coverage_text(report.coverage.get(k), lang)) for k in keys)
 
 
-def build(report: ScanReport, lang: str = "en") -> ReportView:
+# The reader's time zone when none is given: a Dutch reader reads Dutch time.
+DEFAULT_TIMEZONES = {"nl": "Europe/Amsterdam", "en": "UTC"}
+
+
+def when(stamp: str, lang: str, tz: str | None = None) -> str:
+    """An ISO time stamp as a reader in ``lang`` writes it, in ``tz`` (default: the language's)."""
+    from babel.dates import format_datetime
+
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        zone = ZoneInfo(tz or DEFAULT_TIMEZONES.get(lang, "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return str(format_datetime(moment, format="long", tzinfo=zone, locale="nl_NL" if lang == "nl" else "en_GB"))
+
+
+def build(report: ScanReport, lang: str = "en", tz: str | None = None) -> ReportView:
     lang = lang if lang in LABELS else "en"
     labels = LABELS[lang]
     promised = advice.promise_measures(report.promises)
@@ -325,23 +355,26 @@ def build(report: ScanReport, lang: str = "en") -> ReportView:
     promises = tuple(_promise(p, report, lang) for p in report.promises)
     measures = tuple(_measure(m, lang) for m in report.measures if m.name not in promised)
     ordered = tuple(sorted(promises, key=lambda p: _ORDER.get(p.verdict, len(_ORDER))))
-    appendix = _Appendix(labels)
+    appendix = _Appendix(labels, lang)
     ordered = tuple(appendix.refer(p) for p in ordered)
     promises = tuple(appendix.refer(p) for p in promises)
     measures = tuple(appendix.refer(m) for m in measures)
-    recommendations = tuple(advice.recommendations(report, lang))
+    recommendations = tuple(
+        dataclasses.replace(r, text=terms.titles_in(r.text, lang), about=tuple(terms.about(a, lang) for a in r.about))
+        for r in advice.recommendations(report, lang)
+    )
     return ReportView(
         lang=lang,
         labels=labels,
         domain=report.domain,
-        meta=_meta(report, labels),
+        meta=_meta(report, labels, lang, tz),
         error=report.error,
         scores=_scores(report, lang),
         promises=promises,
         measures=measures,
         recommendations=recommendations,
         wording_intro=intro,
-        wording=wording,
+        wording=tuple(terms.titles_in(line, lang) for line in wording),
         changes=changes,
         previous=previous,
         generated=labels["generated"].format(version=report.mailguard_version),
@@ -349,7 +382,7 @@ def build(report: ScanReport, lang: str = "en") -> ReportView:
         summary=ordered,
         actions=recommendations[:3],
         appendix=tuple(appendix.items),
-        when=report.started,
+        when=when(report.started, lang, tz),
         resolvers=", ".join(report.resolvers) or "-",
         version=report.mailguard_version,
     )
@@ -383,8 +416,9 @@ class _Appendix:
     are not numbered one by one: they become one line per zone naming every selector tried.
     """
 
-    def __init__(self, labels: Mapping[str, str]) -> None:
+    def __init__(self, labels: Mapping[str, str], lang: str) -> None:
         self.labels = labels
+        self.lang = lang
         self.items: list[EvidenceView] = []
         self._numbers: dict[str, int] = {}
 
@@ -402,7 +436,8 @@ class _Appendix:
             number = self._numbers.get(key)
             if number is None:
                 number = self._numbers[key] = len(self.items) + 1
-                self.items.append(dataclasses.replace(evidence, number=number))
+                kind = terms.evidence_kind(evidence.kind, self.lang)
+                self.items.append(dataclasses.replace(evidence, number=number, kind=kind))
             if number not in refs:
                 refs.append(number)
         probes = tuple(
@@ -425,11 +460,11 @@ def _empty_probe(evidence: EvidenceView) -> tuple[str, str] | None:
     return selector, f"_domainkey.{rest}"
 
 
-def _meta(report: ScanReport, labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+def _meta(report: ScanReport, labels: Mapping[str, str], lang: str, tz: str | None) -> tuple[tuple[str, str], ...]:
     rows = [
         (labels["domain"], report.domain),
-        (labels["started"], report.started),
-        (labels["finished"], report.finished),
+        (labels["started"], when(report.started, lang, tz)),
+        (labels["finished"], when(report.finished, lang, tz)),
         (labels["duration"], f"{report.elapsed_ms / 1000:.2f} {labels['seconds']}"),
         (labels["from"], report.scanned_from or "-"),
         (labels["resolvers"], ", ".join(report.resolvers) or "-"),
@@ -449,53 +484,85 @@ def _meta(report: ScanReport, labels: Mapping[str, str]) -> tuple[tuple[str, str
     return tuple(rows)
 
 
+# Parameters of a finding's message that are mailguard's own prose, not values seen on the wire.
+_PROSE_PARAMS = frozenset({"measure", "measures", "title", "claim", "sentence", "verdict", "category", "reason",
+                           "label", "count", "statuses", "what", "kind", "area", "direction"})
+
+
+def marked_reason(
+    code: str, params: Mapping[str, Any], english: str, lang: str
+) -> tuple[str, tuple[tuple[str, bool], ...]]:
+    """A finding's reason in ``lang`` as plain text and as pieces that tell the raw values seen on
+    the wire (records, names, errors) from mailguard's own words, so that a renderer can set them
+    as code."""
+    try:
+        messages.lookup(code)
+    except KeyError:
+        text = advice.reason(code, params, english, lang)
+        return text, ((text, False),)
+    marked = {
+        k: f"\x02{v}\x03" if isinstance(v, str) and v and not k.endswith("_nl") and k not in _PROSE_PARAMS else v
+        for k, v in params.items()
+    }
+    rendered = messages.render(code, marked, lang)
+    parts: list[tuple[str, bool]] = []
+    for index, piece in enumerate(re.split("\x02|\x03", rendered)):
+        if piece:
+            parts.append((piece, index % 2 == 1))
+    plain = "".join(piece for piece, _raw in parts)
+    return plain, tuple(parts)
+
+
 def _finding(measure: str, finding: Finding, lang: str) -> FindingView:
+    reason, parts = marked_reason(finding.code, finding.params, finding.reason, lang)
     return FindingView(
         measure=measure,
-        check=finding.check,
+        check=terms.check(finding.check, lang),
         subject=finding.subject,
         verdict=finding.verdict.value,
         verdict_label=VERDICT_LABELS[lang][finding.verdict],
-        reason=advice.reason(finding.code, finding.params, finding.reason, lang),
+        reason=reason,
         rfc=finding.rfc,
         code=finding.code,
+        reason_parts=parts,
     )
 
 
 def _promise(result: Any, report: ScanReport, lang: str) -> PromiseView:
-    titles = {m.name: m.title for m in report.measures}
+    titles = {m.name: terms.measure_title(m.title, lang) for m in report.measures}
     evidence = _unique(e for f in result.findings for e in f.evidence)
-    reasoning = advice.reason(result.code, result.params, result.reason, lang)
+    reasoning = terms.titles_in(advice.reason(result.code, result.params, result.reason, lang), lang)
     return PromiseView(
-        kind=result.promise.kind,
+        kind=terms.promise_kind(result.promise.kind, lang),
         sentence=result.promise.sentence,
         verdict=result.verdict.value,
         verdict_label=advice.fulfilment_label(result.verdict, lang),
         reasoning=reasoning,
         line=first_sentence(reasoning, 110),
         measures=tuple(titles.get(m, m) for m in result.measures),
-        findings=compact(tuple(_finding(_measure_of(f, report), f, lang) for f in result.findings
+        findings=compact(tuple(_finding(_measure_of(f, report, lang), f, lang) for f in result.findings
                                if f.verdict not in _QUIET), LABELS[lang]["more"]),
-        passed=tuple(dict.fromkeys(f.check for f in result.findings if f.verdict in _QUIET)),
+        passed=tuple(dict.fromkeys(terms.check(f.check, lang) for f in result.findings if f.verdict in _QUIET)),
         evidence=tuple(evidence_view(e) for e in evidence),
     )
 
 
-def _measure_of(finding: Finding, report: ScanReport) -> str:
+def _measure_of(finding: Finding, report: ScanReport, lang: str) -> str:
     for measure in report.measures:
         if any(f is finding or f == finding for f in measure.findings):
-            return measure.title
+            return terms.measure_title(measure.title, lang)
     return ""
 
 
 def _measure(measure: MeasureResult, lang: str) -> MeasureView:
     return MeasureView(
         name=measure.name,
-        title=measure.title,
+        title=terms.measure_title(measure.title, lang),
         area=AREA_LABELS[lang].get(measure.area.value, measure.area.value),
         status=measure.status.value,
         status_label=VERDICT_LABELS[lang][measure.status],
-        findings=compact(tuple(_finding(measure.title, f, lang) for f in measure.findings if f.verdict not in _QUIET),
+        findings=compact(tuple(_finding(terms.measure_title(measure.title, lang), f, lang)
+                               for f in measure.findings if f.verdict not in _QUIET),
                          LABELS[lang]["more"]),
         passed=sum(1 for f in measure.findings if f.verdict in _QUIET),
         evidence=tuple(evidence_view(e) for e in _unique(measure.evidence)),
@@ -549,21 +616,46 @@ def evidence_view(evidence: Evidence) -> EvidenceView:
 _SAID = frozenset({"query", "status", "resolver", "rcode", "flags", "ad", "transport", "time", "elapsed_ms",
                    "records_omitted", "host", "address", "port", "sni", "at", "request", "offered", "cnames",
                    "error", "stage", "zone", "step", "detail"})
-MAX_FACTS = 150
+MAX_FACTS = 120
+# Of a record table, the fields a reader checks (all of them are in the JSON report).
+_BRIEF: Mapping[str, tuple[str, ...]] = {
+    "certificates": ("subject", "issuer", "not_after", "key_type", "key_bits", "sha256"),
+}
 
 
 def facts(data: Mapping[str, Any], limit: int = MAX_FACTS) -> str:
     """The facts behind an observation in one line: ``key=value`` pairs, record tables as their
-    rows; cut at ``limit`` characters (the JSON report holds them whole)."""
-    parts: list[str] = []
-    for row in data_rows({k: v for k, v in data.items() if k not in _SAID}):
-        if row.headers:
-            parts.append(f"{row.key}: " + "; ".join(" ".join(c for c in r if c not in ("", "-")) for r in row.rows))
-        elif row.text not in ("", "-"):
-            parts.append(f"{row.key}={row.text}")
+    rows, each record whole (the answer is the evidence) and any other part cut at ``limit``
+    characters (the JSON report holds them whole)."""
     if data.get("status") not in (None, "ok"):  # a probe that failed: its summary line says it all
         return ""
-    text = " · ".join(parts)
+    parts: list[str] = []
+    for key, value in data.items():
+        if key in _SAID or not isinstance(value, Mapping) or not value:
+            continue
+        if all(not isinstance(v, Mapping | list | tuple) for v in value.values()):  # a flat record
+            parts.append(f"{key}: " + "; ".join(f"{k}={_cut(cell(v), limit // 2)}" for k, v in value.items()))
+    flat = {k for k, v in data.items() if isinstance(v, Mapping) and v
+            and all(not isinstance(x, Mapping | list | tuple) for x in v.values())}
+    shown = {k: v for k, v in data.items() if k not in _SAID and k not in flat and not k.endswith("pem")}
+    for row in data_rows(shown):
+        if row.key == "records" and row.headers:
+            parts.extend(" ".join(c for c in r if c not in ("", "-")) for r in row.rows)
+            continue
+        if row.headers:  # each record as key=value pairs, each value cut on its own
+            records = ("; ".join(f"{h}={_cut(c, limit // 2)}" for h, c in zip(row.headers, r, strict=False)
+                                 if c not in ("", "-") and h in _BRIEF.get(row.key, (h,))) for r in row.rows)
+            parts.append(f"{row.key}: " + " | ".join(records))
+            continue
+        if row.text not in ("", "-"):
+            part = f"{row.key}={row.text}"
+        else:
+            continue
+        parts.append(part if len(part) <= limit else part[: limit - 2].rstrip() + " …")
+    return " · ".join(parts)
+
+
+def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 2].rstrip() + " …"
 
 
@@ -584,8 +676,8 @@ def compact(findings: tuple[FindingView, ...], more: str) -> tuple[FindingView, 
         if len(group) == 1:
             joined.append(f)
             continue
-        reason = f.reason + " " + more.format(count=len(group) - 1)
-        joined.append(dataclasses.replace(f, reason=reason))
+        extra = " " + more.format(count=len(group) - 1)
+        joined.append(dataclasses.replace(f, reason=f.reason + extra, reason_parts=(*f.reason_parts, (extra, False))))
     return tuple(joined)
 
 

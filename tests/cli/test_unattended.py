@@ -143,6 +143,14 @@ def test_formats_and_repeated_report_options(history_lab, tmp_path):
     assert only_json.exit_code == 0
     assert sorted(p.suffix for p in (tmp_path / "j" / "history.test").iterdir()) == [".json"]
     assert invoke(*scan_args(history_lab, tmp_path, "--format", "docx")).exit_code == 2
+    from mailguard.render import pdf
+
+    if pdf.available():  # --format pdf writes an A4 PDF beside the JSON history
+        as_pdf = invoke(*scan_args(history_lab, tmp_path / "p", "--format", "pdf"))
+        assert as_pdf.exit_code == 0, as_pdf.output
+        written = sorted((tmp_path / "p" / "history.test").iterdir())
+        assert [p.suffix for p in written] == [".json", ".pdf"]
+        assert written[1].read_bytes().startswith(b"%PDF-")
 
 
 def test_signed_reports_verify_and_a_changed_one_does_not(history_lab, tmp_path):

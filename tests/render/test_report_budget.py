@@ -5,6 +5,7 @@ browser; page one shows the promise table; nothing is wider than an A4 page."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +90,22 @@ def test_the_html_in_a_real_browser_fits_a4_and_prints_within_budget(company, tm
     first = reader.pages[0].extract_text()
     assert "Beloften in de verklaring" in first and "niet nagekomen" in first
     assert "Bewijs per belofte" not in first  # the evidence starts on a page of its own
+
+
+def test_mailguard_demo_writes_every_report_offline(tmp_path):
+    from click.testing import CliRunner
+
+    from mailguard.cli import main
+
+    result = CliRunner().invoke(main, ["demo", "--report-dir", str(tmp_path), "--report", "json",
+                                       "--report", "html"])
+    assert result.exit_code == 0, result.output
+    for domain in (demo.COMPANY, "good.test", "weak.test", "broken.test", "nomail.test"):
+        files = sorted(p.suffix for p in (tmp_path / domain).iterdir())
+        assert files == [".html", ".json"], (domain, files)
+    company_html = next((tmp_path / demo.COMPANY).glob("*.html")).read_text()
+    assert '<html lang="nl">' in company_html and "Beloften in de verklaring" in company_html
+    # every measure was tested against the demo's servers: mail TLS on good.test's MX hosts, web, DANE
+    good = json.loads(next((tmp_path / "good.test").glob("*.json")).read_text())
+    status = {m["name"]: m["status"] for m in good["measures"]}
+    assert {status[n] for n in ("starttls", "dane", "mta-sts", "web-tls", "web-https", "dnssec")} == {"pass"}

@@ -694,4 +694,4 @@ def cell(value: Any) -> str:
         text = str(value)
     if len(text) <= MAX_CELL:
         return text
-    return f"{text[:MAX_CELL]} … (+{len(text) - MAX_CELL} characters: whole in the JSON report)"
+    return f"{text[:MAX_CELL]} … (+{len(text) - MAX_CELL})"  # the report's note says the JSON has it whole

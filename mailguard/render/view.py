@@ -59,8 +59,7 @@ LABELS: dict[str, dict[str, str]] = {
         "error": "This domain could not be scanned",
         "scores": "Scores",
         "scores_note": "0-100 per area, computed as internet.nl scores its subtests: pass counts fully, "
-        "warn partly, fail not; info and not tested are left out. In brackets: how many of the area's "
-        "checks were tested; a score says nothing about the rest, and an area with none tested has no score.",
+        "warn partly, fail not; not tested is left out (in brackets: checks tested of checks possible).",
         "area": "Area",
         "score": "Score",
         "coverage": "Tested",
@@ -139,9 +138,8 @@ LABELS: dict[str, dict[str, str]] = {
         "error": "Dit domein kon niet worden gescand",
         "scores": "Scores",
         "scores_note": "0-100 per gebied, berekend zoals internet.nl zijn subtests scoort: in orde telt "
-        "volledig, waarschuwing deels, onvoldoende niet; info en niet getest tellen niet mee. Tussen haakjes: "
-        "hoeveel controles van het gebied getest zijn; over de rest zegt een score niets, en een gebied "
-        "zonder geteste controle heeft geen score.",
+        "volledig, waarschuwing deels, onvoldoende niet; niet getest telt niet mee (tussen haakjes: "
+        "geteste controles van het totaal).",
         "area": "Gebied",
         "score": "Score",
         "coverage": "Getest",
@@ -715,4 +713,4 @@ def cell(value: Any) -> str:
         text = str(value)
     if len(text) <= MAX_CELL:
         return text
-    return f"{text[:MAX_CELL]} … (+{len(text) - MAX_CELL} characters: whole in the JSON report)"
+    return f"{text[:MAX_CELL]} … (+{len(text) - MAX_CELL})"  # the report's note says the JSON has it whole

@@ -26,6 +26,7 @@
     chunk_size = 200                # domains per Celery task
     db = "reports/mailguard.db"     # results database: a SQLite path or postgresql://...
     allow_networks = ["10.1.0.0/16"]  # non-public networks mailguard may contact (default: none)
+    smtp_port = 25                  # service ports: only a lab runs them elsewhere (`mailguard lab`)
 
 Read with :mod:`tomllib`; an unknown key or a value of the wrong type is an error that names the
 key (exit code 2), so a typo never silently falls back to a default. Options given on the
@@ -85,6 +86,10 @@ class RunSettings:
     chunk_size: int | None = None
     db: str | None = None
     allow_networks: tuple[str, ...] = ()
+    smtp_port: int | None = None
+    https_port: int | None = None
+    http_port: int | None = None
+    dns_port: int | None = None
     source: Path | None = None
 
 
@@ -93,7 +98,8 @@ _LISTS = {"domains", "statements", "formats", "nameservers", "dkim_selectors", "
 _PATHS = {"checks_dir", "report_dir", "sign_key", "ca_bundle", "trust_anchor", "rpki_vrps", "bimi_ca"}
 _NUMBERS = {"timeout": (0.1, 120.0), "deadline": (1.0, 3600.0)}
 _CHOICES = {"lang": ("en", "nl"), "fail_on": ("warn", "fail"), "engine": ("local", "celery")}
-_INTEGERS = {"chunk_size": (1, 100_000)}
+_PORTS = ("smtp_port", "https_port", "http_port", "dns_port")
+_INTEGERS = {"chunk_size": (1, 100_000), **{port: (1, 65_535) for port in _PORTS}}
 KNOWN = tuple(f.name for f in fields(RunSettings) if f.name != "source")
 
 
@@ -232,7 +238,8 @@ def plan_scan(options: Mapping[str, Any], given: Collection[str]) -> ScanPlan:
                           eml_files=o["eml_files"], web_hosts=extra_hosts,
                           measures=pick("measures", settings.measures), ca_bundle=ca_bundle,
                           trust_anchor=trust_anchor, fail_on=fail_on, lang=lang or settings.lang or "en",
-                          allowed_networks=networks, **peers)
+                          allowed_networks=networks, **peers,
+                          **{p: getattr(settings, p) for p in _PORTS if getattr(settings, p) is not None})
     statement, run_id, domains_file = o["statement"], o["run_id"], o["domains_file"]
     checker, statement_lang = promise_checker(config, statement, o["profile_file"], settings.statements,
                                               pick("checks_dir", settings.checks_dir), budget=o["statement_budget"])

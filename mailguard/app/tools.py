@@ -118,19 +118,44 @@ def run_demo(fmt: str, verbose: bool) -> int:
 
 
 def serve_lab() -> int:
-    """Serve the lab's DNS on loopback until Ctrl-C."""
-    from ..lab import Lab
+    """Serve the whole demo world (DNS, SMTP with STARTTLS, HTTPS) on loopback until Ctrl-C, and
+    print the scan line that reaches it: a config file naming its resolver, ports, CA and anchors."""
+    from ..lab import DEMO_DKIM_SELECTORS, DEMO_DOMAINS, Lab
+    from .demo import COMPANY
 
     with Lab() as lab:
+        assert lab.files is not None
+        config = lab.config()
+        path = Path(lab.files) / "lab.toml"
+        path.write_text(lab_settings(config, DEMO_DKIM_SELECTORS), encoding="utf-8")
         address = lab.dns.address if lab.dns else "?"
         click.echo(f"lab DNS on {address}: scan with --nameserver {address} --allow-network 127.0.0.0/8; "
                    "Ctrl-C stops it", err=True)
+        click.echo(f"the demo world: {', '.join((*DEMO_DOMAINS, COMPANY))} (DNS, mail with STARTTLS, websites)")
+        click.echo(f"scan it, every measure: mailguard scan {' '.join((*DEMO_DOMAINS, COMPANY))} --config {path}")
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
     return EXIT_OK
+
+
+def lab_settings(config: Config, selectors: Sequence[str]) -> str:
+    """A mailguard.toml that points a scan at a running lab (its resolver, ports, CA, anchors)."""
+    def quoted(value: object) -> str:
+        return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = [f"nameservers = [{', '.join(quoted(f'{h}:{p}') for h, p in config.nameservers)}]",
+             'allow_networks = ["127.0.0.0/8", "::1/128"]',
+             f"dkim_selectors = [{', '.join(quoted(s) for s in selectors)}]",
+             f"timeout = {config.timeout}", f"smtp_port = {config.smtp_port}", f"https_port = {config.https_port}",
+             f"http_port = {config.http_port}", f"dns_port = {config.dns_port}"]
+    for key in ("ca_bundle", "trust_anchor", "rpki_vrps", "bimi_ca"):
+        value = getattr(config, key)
+        if value is not None:
+            lines.append(f"{key} = {quoted(value)}")
+    return "\n".join(lines) + "\n"
 
 
 __all__: Sequence[str] = ["history_steps", "run_demo", "run_spf", "run_summary", "serve_lab",

@@ -106,3 +106,33 @@ def test_subprocess_scan_exit_codes(lab, domain):
     proc = subprocess.run([sys.executable, "-m", "mailguard", "scan", domain, *lab_args(lab)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == {"good.test": 0, "broken.test": 1}[domain], proc.stdout + proc.stderr
+
+
+def test_mailguard_lab_serves_the_whole_demo_world_and_prints_the_scan_line_that_reaches_it(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    lab = subprocess.Popen([sys.executable, "-m", "mailguard", "lab"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline and not line.startswith("scan it"):
+            line = lab.stdout.readline() if lab.stdout else ""
+        assert line.startswith("scan it, every measure: mailguard scan "), line
+        args = line.split("mailguard ", 1)[1].split()
+        args[args.index("good.test") + 1:args.index("--config")] = []  # one domain is enough here
+        result = CliRunner().invoke(main, [*args, "--format", "jsonl", "--report-dir", str(tmp_path)])
+        document = json.loads(result.output.splitlines()[0])
+        assert document["domain"] == "good.test" and not document["error"]
+        status = {m["name"]: m["status"] for m in document["measures"]}
+        # mail TLS, DANE, MTA-STS and the website were tested against the lab's servers, not skipped
+        for name in ("starttls", "dane", "mta-sts", "web-https", "web-tls", "hsts"):
+            assert status[name] == "pass", (name, status[name])
+    finally:
+        lab.send_signal(signal.SIGINT)
+        lab.wait(30)
+        if lab.stdout:
+            lab.stdout.close()

@@ -263,13 +263,16 @@ _FULFILMENT_NL = {
     Fulfilment.UPHELD: "nagekomen",
     Fulfilment.PARTLY: "deels nagekomen",
     Fulfilment.NOT_UPHELD: "niet nagekomen",
-    Fulfilment.NOT_VERIFIABLE: "niet van buitenaf te controleren",
+    Fulfilment.NOT_VERIFIABLE: "niet te controleren",
     Fulfilment.NOT_TESTED: "niet getest",
 }
 
 
+_FULFILMENT_EN = {Fulfilment.NOT_VERIFIABLE: "not verifiable"}  # its reason says why: from outside, no evidence...
+
+
 def fulfilment_label(verdict: Fulfilment, lang: str) -> str:
-    return _FULFILMENT_NL[verdict] if lang == "nl" else verdict.value
+    return _FULFILMENT_NL[verdict] if lang == "nl" else _FULFILMENT_EN.get(verdict, verdict.value)
 
 
 def supported(measures: Iterable[MeasureResult]) -> list[MeasureResult]:

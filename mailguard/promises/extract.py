@@ -168,14 +168,11 @@ def classify_domains(text: str, emails: list[str], hosts: list[str], source_host
 # --- promises -------------------------------------------------------------------------------
 
 _KINDS = patterns.compile_kinds()
-_KINDS_JOINED = patterns.compile_kinds_joined()
-# One pass over a sentence first: most sentences of a statement promise nothing, and for those
-# one search replaces one per kind (extraction stays linear and cheap on megabytes of text).
-_ANY_KIND = re.compile("|".join(f"(?:{r.pattern})" for r in _KINDS_JOINED.values()), re.IGNORECASE)
-_ANTI_SPOOFING = patterns.compile_list(patterns.ANTI_SPOOFING)
-_MAIL_WORDS = re.compile(patterns.MAIL_WORDS, re.IGNORECASE)
-_BEST = patterns.compile_list(patterns.BEST)
-_THIRD_PARTY = patterns.compile_list(patterns.THIRD_PARTY)
+_KIND_MATCHERS = patterns.kind_matchers()
+_ANTI_SPOOFING = patterns.Matcher(patterns.ANTI_SPOOFING)
+_MAIL_WORDS = patterns.Matcher((patterns.MAIL_WORDS,))
+_BEST = patterns.Matcher(patterns.BEST)
+_THIRD_PARTY = patterns.Matcher(patterns.THIRD_PARTY)
 _GENERIC_TLS = re.compile(r"\b(?:SSL|TLS)\b", re.IGNORECASE)
 _WEB_WORDS = re.compile(r"https|website|web ?site|\bsite\b|browser|webpagina|portal|formulier|\bform\b|"
                         r"certifica|verbinding|connection|persoonsgegevens|personal data", re.IGNORECASE)
@@ -188,30 +185,52 @@ _LINK = re.compile(r"\bhttps?://[A-Za-z0-9][^\s]*", re.IGNORECASE)
 
 def kinds_in(sentence: str) -> list[str]:
     """The kinds of promise a sentence makes, in the order of the pattern table."""
+    return list(_kinds_in(sentence))
+
+
+# Statements repeat their short lines (headings, list items, "SSL"): each is read once.
+@functools.lru_cache(maxsize=4096)
+def _kinds_in(sentence: str) -> tuple[str, ...]:
     sentence = _LINK.sub("<link>", sentence)  # "see https://example.nl" promises nothing
-    if not _ANY_KIND.search(sentence) and not _ANTI_SPOOFING.search(sentence):
-        return []
-    found = [kind for kind, regex in _KINDS_JOINED.items() if regex.search(sentence)]
+    lowered = sentence.lower()
+    found = [kind for kind, matcher in _KIND_MATCHERS.items() if matcher.hit(sentence, lowered)]
     if "https" in found and "mail-tls" in found and not _WEB_WORDS.search(sentence) and all(
             not r.search(sentence) or r.pattern in (r"\bSSL\b", r"\bTLS\b") for r in _KINDS["https"]):
         found.remove("https")  # "TLS for our e-mail" is about mail, not the website
-    if _ANTI_SPOOFING.search(sentence) and _MAIL_WORDS.search(sentence) and "dmarc" not in found:
+    if _ANTI_SPOOFING.hit(sentence, lowered) and _MAIL_WORDS.hit(sentence, lowered) and "dmarc" not in found:
         found.insert(found.index("spf") + 1 if "spf" in found else 0, "dmarc")
     if "encryption-at-rest" in found and "mail-tls" in found:
         found.remove("encryption-at-rest")
-    return found
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class _Wording:
+    best: bool
+    spoofing: bool
+    third_party: bool
+
+
+@functools.lru_cache(maxsize=4096)
+def _wording(sentence: str) -> _Wording:
+    """What a sentence's words say about strictness, read once for all the kinds it promises."""
+    lowered = sentence.lower()
+    return _Wording(_BEST.hit(sentence, lowered),
+                    _ANTI_SPOOFING.hit(sentence, lowered) and _MAIL_WORDS.hit(sentence, lowered),
+                    _THIRD_PARTY.hit(sentence, lowered))
 
 
 def settings_for(kind: str, sentence: str, shared: str = "") -> dict[str, Any]:
     """How strict the check of ``kind`` must be, from the sentence's wording (and ``shared``, the
     purpose its paragraph states for mail authentication)."""
-    best = bool(_BEST.search(sentence)) or shared == "best"
-    spoofing = bool(_ANTI_SPOOFING.search(sentence) and _MAIL_WORDS.search(sentence)) or shared == "anti-spoofing"
+    wording = _wording(sentence)
+    best = wording.best or shared == "best"
+    spoofing = wording.spoofing or shared == "anti-spoofing"
     purpose = "best" if best else "anti-spoofing" if spoofing else ""
     settings: dict[str, Any] = {}
     if kind not in patterns.VERIFIABLE:
         return settings
-    if kind == "https" and _THIRD_PARTY.search(sentence):
+    if kind == "https" and wording.third_party:
         return {"scope": "processors"}  # promises about suppliers' systems, not the company's own
     if kind == "dmarc":
         settings["dmarc_policy"] = "reject" if best else "quarantine"
@@ -254,9 +273,9 @@ _MAIL_AUTH = frozenset({"spf", "dkim", "dmarc"})
 
 
 def _shared_purpose(mail_sentences: list[str]) -> str:
-    if any(_BEST.search(s) for s in mail_sentences):
+    if any(_BEST.hit(s) for s in mail_sentences):
         return "best"
-    if any(_ANTI_SPOOFING.search(s) and _MAIL_WORDS.search(s) for s in mail_sentences):
+    if any(_ANTI_SPOOFING.hit(s) and _MAIL_WORDS.hit(s) for s in mail_sentences):
         return "anti-spoofing"
     return ""
 

@@ -19,6 +19,8 @@ MAIL_KINDS = frozenset({"spf", "dkim", "dmarc", "mail-tls", "dane", "mta-sts"})
 
 _SECURE = (r"(?:\bveilig\w*|\bbeveilig\w*|\bversleutel\w*|\bgecodeerd|\bencrypt\w*|\bsecur\w*|"
            r"\bprotected|\bbeschermd\w*|\bSSL\b|\bTLS\b|\bSSL-\w+|\bTLS-\w+)")
+SECURE = _SECURE  # every mail-tls pattern that looks ahead needs one of these words
+
 _MAIL = r"(?:\be-?mail\w*|\bmail(?:s|verkeer|berichten)?\b|\bberichten\b|\bmessages\b)"
 _TRANSPORT = (r"(?:verzend|verzonden|verstuur|verstuurd|overdracht|\btransport|\btransfer|transmi|\bsent\b|"
               r"\bsend|delivery|deliver|afgeleverd|aflever|ontvang|\bverkeer|traffic|in transit|onderweg)")
@@ -133,3 +135,26 @@ def compile_kinds_joined() -> dict[str, re.Pattern[str]]:
 
 def compile_list(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+class Matcher:
+    """Patterns searched fast: the case-insensitive ones as lower-case patterns over the lower-cased
+    text (Python's ``re`` is about twice as fast without IGNORECASE, and finds literal prefixes),
+    the case-sensitive ones (``DANE``, ``MFA``) over the text as written. The patterns hold no
+    upper-case escapes (``\\S``, ``\\W``...), so lower-casing them keeps their meaning."""
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        folded = [p.lower() for p in patterns if p not in CASE_SENSITIVE]
+        exact = [p for p in patterns if p in CASE_SENSITIVE]
+        self._folded = re.compile("|".join(f"(?:{p})" for p in folded)) if folded else None
+        self._exact = re.compile("|".join(f"(?:{p})" for p in exact)) if exact else None
+
+    def hit(self, text: str, lowered: str | None = None) -> bool:
+        """Whether any pattern occurs in ``text`` (``lowered``: ``text.lower()``, if already made)."""
+        if self._folded is not None and self._folded.search(text.lower() if lowered is None else lowered):
+            return True
+        return self._exact is not None and self._exact.search(text) is not None
+
+
+def kind_matchers() -> dict[str, Matcher]:
+    return {kind: Matcher(patterns) for kind, patterns in KINDS.items()}

@@ -26,6 +26,7 @@
     chunk_size = 200                # domains per Celery task
     db = "reports/mailguard.db"     # results database: a SQLite path or postgresql://...
     allow_networks = ["10.1.0.0/16"]  # non-public networks mailguard may contact (default: none)
+    caa_identities = ["Example Private CA=ca.example.nl"]  # CAA domains of CAs the public table lacks
     smtp_port = 25                  # service ports: only a lab runs them elsewhere (`mailguard lab`)
 
 Read with :mod:`tomllib`; an unknown key or a value of the wrong type is an error that names the
@@ -86,6 +87,7 @@ class RunSettings:
     chunk_size: int | None = None
     db: str | None = None
     allow_networks: tuple[str, ...] = ()
+    caa_identities: tuple[str, ...] = ()
     smtp_port: int | None = None
     https_port: int | None = None
     http_port: int | None = None
@@ -94,7 +96,7 @@ class RunSettings:
 
 
 _LISTS = {"domains", "statements", "formats", "nameservers", "dkim_selectors", "measures", "bimi_selectors",
-          "allow_networks"}
+          "allow_networks", "caa_identities"}
 _PATHS = {"checks_dir", "report_dir", "sign_key", "ca_bundle", "trust_anchor", "rpki_vrps", "bimi_ca"}
 _NUMBERS = {"timeout": (0.1, 120.0), "deadline": (1.0, 3600.0)}
 _CHOICES = {"lang": ("en", "nl"), "fail_on": ("warn", "fail"), "engine": ("local", "celery")}
@@ -136,6 +138,11 @@ def _value(key: str, value: Any, base: Path, path: Path) -> Any:
             wrong = [v for v in value if v not in FORMATS]
             if wrong:
                 raise bad(f"a list of {', '.join(FORMATS)}")
+        if key == "caa_identities":
+            try:
+                parse_caa_identities(value)
+            except InputError:
+                raise bad('a list of "ISSUER=CAA-DOMAIN"') from None
         if key == "allow_networks":
             try:
                 parse_networks(value)
@@ -239,6 +246,7 @@ def plan_scan(options: Mapping[str, Any], given: Collection[str]) -> ScanPlan:
                           measures=pick("measures", settings.measures), ca_bundle=ca_bundle,
                           trust_anchor=trust_anchor, fail_on=fail_on, lang=lang or settings.lang or "en",
                           allowed_networks=networks, **peers,
+                          caa_identities=parse_caa_identities((*settings.caa_identities, *o["caa_identities"])),
                           **{p: getattr(settings, p) for p in _PORTS if getattr(settings, p) is not None})
     statement, run_id, domains_file = o["statement"], o["run_id"], o["domains_file"]
     checker, statement_lang = promise_checker(config, statement, o["profile_file"], settings.statements,
@@ -282,6 +290,18 @@ def parse_formats(values: Sequence[str]) -> list[str]:
             if item and item not in out:
                 out.append(item)
     return out
+
+
+def parse_caa_identities(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """``"Example Private CA=ca.example.nl"`` -> ("Example Private CA", "ca.example.nl")."""
+    out = []
+    for value in values:
+        issuer, _, domain = value.rpartition("=")
+        domain = domain.strip().lower().rstrip(".")
+        if not issuer.strip() or not is_valid_dns_name(domain):
+            raise InputError(f"bad --caa-identity {value!r}: give ISSUER=CAA-DOMAIN, e.g. \"Example CA=ca.example.nl\"")
+        out.append((issuer.strip(), domain))
+    return tuple(out)
 
 
 def parse_networks(values: Sequence[str]) -> tuple[IpNetwork, ...]:

@@ -150,7 +150,8 @@ def lab_settings(config: Config, selectors: Sequence[str]) -> str:
              'allow_networks = ["127.0.0.0/8", "::1/128"]',
              f"dkim_selectors = [{', '.join(quoted(s) for s in selectors)}]",
              f"timeout = {config.timeout}", f"smtp_port = {config.smtp_port}", f"https_port = {config.https_port}",
-             f"http_port = {config.http_port}", f"dns_port = {config.dns_port}"]
+             f"http_port = {config.http_port}", f"dns_port = {config.dns_port}",
+             f"caa_identities = [{', '.join(quoted(f'{i}={d}') for i, d in config.caa_identities)}]"]
     for key in ("ca_bundle", "trust_anchor", "rpki_vrps", "bimi_ca"):
         value = getattr(config, key)
         if value is not None:

@@ -91,6 +91,9 @@ Unattended: mailguard scan --config mailguard.toml --quiet
               help="Check profile (TOML) to use instead of checks/<domain>.toml.")
 @click.option("--checks-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("checks"),
               show_default=True, help="Where check profiles <domain>.toml are looked up.")
+@click.option("--caa-identity", "caa_identities", multiple=True, metavar="ISSUER=CAA-DOMAIN",
+              help="The CAA domain of a CA the public table does not know (a private or lab CA): ISSUER is "
+                   "its organisation or common name exactly, as in the certificate (repeatable).")
 @allow_network_option
 @statement_budget_option
 @fleet_options

@@ -69,6 +69,7 @@ class Config:
     rpki_origin6_zone: str = "origin6.asn.cymru.com"
     bimi_selectors: tuple[str, ...] = ()
     bimi_ca: Path | None = None
+    caa_identities: tuple[tuple[str, str], ...] = ()  # (issuer O or CN, CAA domain) the user named
 
 
 def config_to_dict(config: Config) -> dict[str, object]:

@@ -31,6 +31,11 @@ from .web import lab_sites
 ZONES = Path(__file__).parent / "zones"
 DEMO_DOMAINS = ("good.test", "weak.test", "broken.test", "nomail.test")
 # Selectors of demo keys that no provider table holds, as a check profile would name them.
+# The lab CA's organisation and the CAA domain its zones name: given to scans like any private CA's
+# (--caa-identity), never part of the public CAs' table.
+LAB_CA_ORGANISATION = "mailguard lab"
+LAB_CAA_DOMAIN = "ca.mailguard.test"
+
 DEMO_DKIM_SELECTORS = ("ed1", "old", "s512")
 
 
@@ -116,7 +121,8 @@ class Lab:
                       https_port=self.web.https_port, http_port=self.web.http_port,
                       dns_port=self.dns.port, trust_anchor=self.trust_anchor,
                       rpki_vrps=self.vrps, rpki_origin_zone=ORIGIN_ZONE, rpki_origin6_zone=ORIGIN6_ZONE,
-                      bimi_ca=self.marks.bundle_path if self.marks else None)
+                      bimi_ca=self.marks.bundle_path if self.marks else None,
+                      caa_identities=((LAB_CA_ORGANISATION, LAB_CAA_DOMAIN),))
         return dataclasses.replace(base, **overrides)
 
     def __enter__(self) -> Lab:

@@ -85,10 +85,24 @@ def test_allowed_issuers_lists_the_ruling_kind():
     ("CN=DigiCert Global G2 TLS RSA SHA256 2020 CA1,O=DigiCert Inc,C=US", "digicert.com"),
     ("CN=Sectigo RSA Domain Validation Secure Server CA,O=Sectigo Limited,L=Salford,C=GB", "sectigo.com"),
     ("CN=WR2,O=Google Trust Services,C=US", "pki.goog"),
-    ("CN=mailguard lab issuing CA,O=mailguard lab", "ca.mailguard.test"),
 ])
 def test_issuer_table(issuer, domain):
     assert domain in issuer_domains(issuer)
+
+
+def test_the_public_table_holds_no_lab_or_test_names():
+    from mailguard.measures.web.caa_policy import CA_DOMAINS
+
+    for needle, domains in CA_DOMAINS:
+        assert "mailguard" not in needle and not any(d.endswith((".test", ".example", ".invalid")) for d in domains)
+
+
+def test_a_ca_the_table_does_not_know_is_named_by_the_user_exactly():
+    lab = "CN=mailguard lab issuing CA,O=mailguard lab"
+    assert issuer_domains(lab) == ()
+    assert issuer_domains(lab, [("mailguard lab", "ca.mailguard.test")]) == ("ca.mailguard.test",)
+    assert issuer_domains(lab, [("mailguard lab issuing CA", "ca.mailguard.test")]) == ("ca.mailguard.test",)
+    assert issuer_domains(lab, [("mailguard", "ca.mailguard.test")]) == ()  # exactly, not a part
 
 
 def test_unknown_issuer_maps_to_nothing():

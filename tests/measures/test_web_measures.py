@@ -235,3 +235,13 @@ def test_cli_web_host_option(lab):
     assert result.exit_code == 0 and "plainform.webcases.test @127.0.2.14" in result.output
     bad = CliRunner().invoke(main, ["scan", "good.test", "--web-host", "not a host"])
     assert bad.exit_code == 2
+
+
+def test_a_certificate_from_a_ca_nobody_named_is_not_tested_never_failed(lab):
+    # good.test's CAA names ca.mailguard.test; without the lab's --caa-identity nothing says which
+    # CAA domain its CA honours: the issuer check is not tested (with how to name it), not failed.
+    config = lab.config(caa_identities=())
+    found = codes_of(run_measure(caa, "good.test", config))
+    assert found["CAA-ISSUER-UNKNOWN"] == "not tested" and "CAA-ISSUER-FORBIDDEN" not in found
+    named = codes_of(run_measure(caa, "good.test", lab.config()))
+    assert named["CAA-ISSUER-ALLOWED"] == "pass"

@@ -83,8 +83,9 @@ MESSAGES = {
         "RFC 8659 §4.2",
     ),
     "CAA-ISSUER-UNKNOWN": Message(
-        "cannot tell which CAA domain the issuer {issuer} uses",
-        "onbekend welk CAA-domein uitgever {issuer} gebruikt",
+        "unknown CAA identity for issuer {issuer}: not tested (add one with --caa-identity \"ISSUER=CAA-DOMAIN\")",
+        "onbekend welk CAA-domein uitgever {issuer} gebruikt: niet getest (geef het op met --caa-identity "
+        "\"UITGEVER=CAA-DOMEIN\")",
         "RFC 8659 §4.2",
     ),
     "CAA-LOOKUP-FAILED": Message(
@@ -163,13 +164,14 @@ def judge_policy(owner: str, policy: CaaPolicy) -> list[Check]:
     return out
 
 
-def judge_issuer(relevant: Relevant, issuer: str, *, wildcard: bool) -> list[Check]:
+def judge_issuer(relevant: Relevant, issuer: str, *, wildcard: bool,
+                 identities: tuple[tuple[str, str], ...] = ()) -> list[Check]:
     """Is the CA that issued the certificate in use allowed by the relevant set?"""
     if relevant.policy is None:
         return []
-    domains = issuer_domains(issuer)
-    if not domains:
-        return [check("CAA-ISSUER-UNKNOWN", "certificate issuer", Verdict.INFO, issuer=issuer[:200])]
+    domains = issuer_domains(issuer, identities)
+    if not domains:  # which CAA domain it honours cannot be read from the certificate: not a failure
+        return [check("CAA-ISSUER-UNKNOWN", "certificate issuer", Verdict.NOT_TESTED, issuer=issuer[:200])]
     if authorizes(relevant.policy, domains, wildcard=wildcard):
         allowed = allowed_issuers(relevant.policy, wildcard=wildcard)
         hit = next((d for d in domains if d in allowed), "no restriction")
@@ -217,7 +219,8 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
             continue
         evidence.append(obs.evidence)
         relevant = by_name[host.name]
-        checks = judge_issuer(relevant, leaf.issuer, wildcard=covered_by_wildcard(host.name, leaf.sans))
+        checks = judge_issuer(relevant, leaf.issuer, wildcard=covered_by_wildcard(host.name, leaf.sans),
+                              identities=config.caa_identities)
         findings += to_findings(checks, [*relevant.evidence, obs.evidence], subject(host.name))
     return result(NAME, TITLE, AREA, findings, evidence=evidence,
                   elapsed_ms=(time.monotonic() - started) * 1000)

@@ -137,7 +137,9 @@ def iodef_ok(value: str) -> bool:
 
 
 # Issuer organisations (as in a certificate's issuer O or CN, lower-case substrings) and the CAA
-# domains that CA honours, from the CAs' own CP/CPS documents. The lab CA is a known issuer too.
+# domains that CA honours, from the public CAs' own CP/CPS documents. Which CAA domain a CA honours
+# cannot be read from its certificate: any other CA (a private one, a lab's) is named by the user
+# (--caa-identity "ISSUER=CAA-DOMAIN", see :func:`issuer_domains`).
 CA_DOMAINS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("let's encrypt", ("letsencrypt.org",)),
     ("isrg", ("letsencrypt.org",)),
@@ -168,13 +170,27 @@ CA_DOMAINS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("telia", ("telia.com", "teliasonera.com")),
     ("swisssign", ("swisssign.com",)),
     ("cloudflare", ("digicert.com", "letsencrypt.org", "pki.goog", "sectigo.com")),
-    ("mailguard lab", ("ca.mailguard.test",)),
 )
-LAB_CAA_DOMAIN = "ca.mailguard.test"
 
 
-def issuer_domains(issuer: str) -> tuple[str, ...]:
-    """The CAA domains of the CA named in ``issuer`` (its O or CN); empty when unknown."""
+def issuer_names(issuer: str) -> tuple[str, ...]:
+    """The O and CN values of an issuer written as ``CN=...,O=...`` (RFC 4514 form)."""
+    names = []
+    for part in issuer.split(","):
+        key, _, value = part.strip().partition("=")
+        if key.strip().upper() in ("O", "CN") and value.strip():
+            names.append(value.strip())
+    return tuple(names)
+
+
+def issuer_domains(issuer: str, identities: Iterable[tuple[str, str]] = ()) -> tuple[str, ...]:
+    """The CAA domains of the CA named in ``issuer``: those the user gave for its organisation or
+    common name exactly (``identities``: (issuer name, CAA domain) pairs), else the public CAs'
+    table; empty when unknown."""
+    names = issuer_names(issuer)
+    given = tuple(dict.fromkeys(domain for name, domain in identities if name in names))
+    if given:
+        return given
     lowered = issuer.lower()
     found: dict[str, None] = {}
     for needle, domains in CA_DOMAINS:

@@ -28,7 +28,7 @@ from ..core.config import Config
 from ..core.findings import finding, result
 from ..core.messages import Message
 from ..core.model import Area, Evidence, Finding, MeasureResult, Verdict
-from ..net import Net
+from ..net import DnsAnswer, Net
 from ..net import smtp as smtp_net
 from ..net import tls as tls_net
 from ..net.smtp import SmtpObservation
@@ -161,11 +161,11 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
     if not real:
         findings.append(finding("STARTTLS-NO-MX", "MX hosts", Verdict.INFO, evidence=[answer.evidence]))
         return done()
-    lookups = await asyncio.gather(*(mx.host_addresses(net, host) for host in real))
-    targets: list[tuple[str, str]] = []
-    for host, (a, aaaa) in zip(real, lookups, strict=True):
+    # Each MX host is probed as soon as its own addresses are known: a host whose name servers do
+    # not answer costs its timeout beside a tarpit's, not after it.
+    per_host = await asyncio.gather(*(_lookup_and_probe(net, host, config) for host in real))
+    for host, (a, aaaa, addresses, _checked) in zip(real, per_host, strict=True):
         evidence += [a.evidence, aaaa.evidence]
-        addresses = mx.addresses_of(a, aaaa)
         if not addresses:
             findings.append(
                 finding(
@@ -177,15 +177,23 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
                     host=host,
                 )
             )
-        targets += [(host, address) for address in addresses]
-    checked = await asyncio.gather(*(probe_address(net, host, address, config) for host, address in targets))
-    for found, ev, entry in checked:
-        findings += found
-        evidence += ev
-        data["hosts"].append(entry)
+    for _a, _aaaa, _addresses, checked in per_host:
+        for found, ev, entry in checked:
+            findings += found
+            evidence += ev
+            data["hosts"].append(entry)
     tested = [e["starttls"] for e in data["hosts"] if e["starttls"] is not None]
     data["all_starttls"] = all(tested) if tested else None
     return done()
+
+
+async def _lookup_and_probe(
+    net: Net, host: str, config: Config
+) -> tuple[DnsAnswer, DnsAnswer, list[str], list[tuple[list[Finding], list[Evidence], dict[str, Any]]]]:
+    a, aaaa = await mx.host_addresses(net, host)
+    addresses = mx.addresses_of(a, aaaa)
+    checked = await asyncio.gather(*(probe_address(net, host, address, config) for address in addresses))
+    return a, aaaa, addresses, list(checked)
 
 
 async def probe_address(

@@ -23,7 +23,8 @@ SECURE = _SECURE  # every mail-tls pattern that looks ahead needs one of these w
 
 _MAIL = r"(?:\be-?mail\w*|\bmail(?:s|verkeer|berichten)?\b|\bberichten\b|\bmessages\b)"
 _TRANSPORT = (r"(?:verzend|verzonden|verstuur|verstuurd|overdracht|\btransport|\btransfer|transmi|\bsent\b|"
-              r"\bsend|delivery|deliver|afgeleverd|aflever|ontvang|\bverkeer|traffic|in transit|onderweg)")
+              r"\bsend|delivery|deliver|afgeleverd|aflever|ontvang|\bverkeer|traffic|in transit|onderweg|"
+              r"\btussen (?:onze|de|uw)\b|\bbetween (?:our|the|your)\b)")
 
 KINDS: Mapping[str, tuple[str, ...]] = {
     "spf": (r"\bSPF\b", r"sender policy framework"),

@@ -41,7 +41,7 @@ M = Message
 MESSAGES: Mapping[str, Message] = {
     "PROMISE-NOT-VERIFIABLE": M(
         "{what_en} cannot be seen from outside: ask for evidence (a policy, a settings screen, an audit report)",
-        "{what_nl} is van buitenaf niet te zien: vraag om bewijs (een beleid, een schermafdruk van de "
+        "{what_nl}: van buitenaf niet te zien; vraag om bewijs (een beleid, een schermafdruk van de "
         "instellingen, een auditrapport)"),
     "PROMISE-PROCESSORS-SCOPE": M(
         "{claim} is about the processors' systems, which this scan does not cover",

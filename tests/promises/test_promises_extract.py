@@ -222,3 +222,12 @@ def test_unverifiable_promises_are_kept():
 def test_any_text_analyses_without_error(text):
     analysis = analyse(text, "en")
     assert all(p.sentence for p in analysis.promises)
+
+
+@pytest.mark.parametrize(("sentence", "kinds"), [
+    ("E-mail tussen onze mailservers en die van anderen gaat versleuteld over TLS.", ["mail-tls"]),
+    ("Mail between our servers and yours is encrypted with TLS.", ["mail-tls"]),
+    ("Onze website werkt uitsluitend via https://, met een geldig SSL-certificaat.", ["https"]),
+])
+def test_encrypted_mail_between_servers_is_a_mail_transport_promise_not_a_website_one(sentence, kinds):
+    assert kinds_in(sentence) == kinds

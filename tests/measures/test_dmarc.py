@@ -36,6 +36,8 @@ CASES = {
     # Issue 17: tag names are case-insensitive; only the value DMARC1 is case-sensitive.
     "upper.dmarc.test": ("pass", {"DMARC-POLICY-REJECT": "pass", "DMARC-RUA": "info"}),
     "lowerversion.dmarc.test": ("fail", {"DMARC-NOT-DMARC": "fail"}),
+    # Issue 17: a record of any size DNS allows is fetched (over TCP after a truncated UDP answer)
+    "big.dmarc.test": ("pass", {"DMARC-POLICY-REJECT": "pass", "DMARC-RUA": "info"}),
     "pct.dmarc.test": ("warn", {"DMARC-PCT": "warn", "DMARC-TAG-REMOVED": "warn",
                                 "DMARC-POLICY-QUARANTINE": "pass"}),
     "testing.dmarc.test": ("warn", {"DMARC-TESTING": "warn"}),
@@ -87,6 +89,13 @@ def test_every_finding_carries_its_evidence(results, domain):
         assert item.evidence, item.code
         assert all(e in result.evidence for e in item.evidence)
         assert item.rfc
+
+
+def test_a_4kb_record_comes_over_tcp(results):
+    result = results["big.dmarc.test"]
+    [asked] = [e for e in result.evidence if e.data["query"]["name"] == "_dmarc.big.dmarc.test"]
+    assert asked.data["transport"] == "tcp" and asked.data["status"] == "ok"
+    assert len(result.data["rua"]) == 120
 
 
 def evidence_names(finding):

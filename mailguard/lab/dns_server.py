@@ -344,6 +344,8 @@ class LabDns:
                     await writer.drain()
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
             pass
+        except asyncio.CancelledError:  # the server stops while a client is held silent: end quietly
+            pass
         finally:
             writer.close()
 

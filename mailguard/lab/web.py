@@ -132,6 +132,12 @@ def case_sites(now: datetime) -> list[Site]:
         case("landing", "127.0.2.6"),
         case("loop", "127.0.2.7", http={"/": redirect(f"http://{n('loop')}/a"),
                                         "*": redirect(f"http://{n('loop')}/")}),
+        # httpsloop: https redirects in a circle, every 301 with HSTS and the hardening headers,
+        # so a check that judged the redirect instead of a page would pass
+        case("httpsloop", "127.0.2.27",
+             https={"/": redirect(f"https://{n('httpsloop')}/a", 301, HSTS_GOOD, *HARDENED),
+                    "*": redirect(f"https://{n('httpsloop')}/", 301, HSTS_GOOD, *HARDENED)},
+             http={"*": redirect(f"https://{n('httpsloop')}/", 301)}),
         case("hstsshort", "127.0.2.8",
              https=site_routes(n("hstsshort"), now, hsts=("Strict-Transport-Security", "max-age=600"))),
         case("hstsmissing", "127.0.2.9", https=site_routes(n("hstsmissing"), now, hsts=None)),

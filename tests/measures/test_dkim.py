@@ -65,7 +65,8 @@ def test_broken_domain_revoked_is_info_and_512_bits_fail(lab):
 
 def test_revoked_key_alone_warns_that_no_key_is_usable(lab):
     result = run(lab, "broken.test", "old")
-    assert codes(result) == {"DKIM-KEY-REVOKED": "info", "DKIM-NO-USABLE-KEY": "warn"}
+    assert codes(result) == {"DKIM-KEY-REVOKED": "info", "DKIM-NO-USABLE-KEY": "warn",
+                             "DKIM-PROBES-EMPTY": "info"}
     assert result.status.value == "warn"
 
 
@@ -91,7 +92,7 @@ def test_no_key_found_is_a_warning_naming_every_selector_tried(lab):
 
 def test_the_given_selector_finds_what_discovery_cannot(lab):
     result = run(lab, "hidden.dkim.test", "private")
-    assert codes(result) == {"DKIM-KEY-ED25519": "pass"}
+    assert codes(result) == {"DKIM-KEY-ED25519": "pass", "DKIM-PROBES-EMPTY": "info"}
 
 
 def test_nxdomain_at_domainkey_is_said(lab):
@@ -159,14 +160,71 @@ def test_cname_selector_is_fine_and_its_chain_reported(lab):
     assert result.status.value == "pass"
 
 
-def test_dangling_cname_selector_is_noted_but_no_key_found(lab):
+def test_dangling_cname_selector_is_noted_in_the_one_finding(lab):
     result = run(lab, "dangling.dkim.test")
-    assert codes(result) == {"DKIM-SELECTOR-DANGLING": "info", "DKIM-NONE-FOUND": "warn"}
+    assert codes(result) == {"DKIM-NONE-FOUND": "warn"}
+    assert "selector1 (CNAME)" in result.findings[0].reason
 
 
 def test_a_txt_record_that_is_not_a_key_is_ignored(lab):
     result = run(lab, "notdkim.dkim.test")
-    assert codes(result) == {"DKIM-SELECTOR-NOT-KEY": "info", "DKIM-NONE-FOUND": "warn"}
+    assert codes(result) == {"DKIM-NONE-FOUND": "warn"}
+    assert "default (TXT)" in result.findings[0].reason
+
+
+def test_a_named_dangling_or_not_key_selector_still_has_its_own_row(lab):
+    # a selector a signed message named keeps its row; a selector the user named is a warning
+    result = run(lab, "notdkim.dkim.test", "default")
+    assert codes(result) == {"DKIM-SELECTOR-MISSING": "warn", "DKIM-NONE-FOUND": "warn"}
+    assert "(TXT, not v=DKIM1)" in only(result, "DKIM-SELECTOR-MISSING").reason
+
+
+# -- issue 17: records read as RFC 6376 says; the guesses that find nothing are one finding ----------
+
+def only(result: MeasureResult, code: str):
+    [item] = [f for f in result.findings if f.code == code]
+    return item
+
+
+@pytest.mark.parametrize("domain", ["vtypo.dkim.test", "vlower.dkim.test"])
+def test_a_version_other_than_dkim1_discards_the_record(lab, domain):
+    # RFC 6376 §3.6.1: a v= with any other value than DKIM1 is discarded: no key, not a broken key
+    result = run(lab, domain)
+    assert codes(result) == {"DKIM-NONE-FOUND": "warn"}
+    assert "default (TXT)" in result.findings[0].reason and result.data["keys"] == []
+
+
+def test_unknown_tags_are_ignored_without_comment(lab):
+    result = run(lab, "unknowntag.dkim.test")
+    assert codes(result) == {"DKIM-KEY-ED25519": "pass", "DKIM-PROBES-EMPTY": "info"}
+    assert result.status.value == "pass"
+    assert not any("foo" in f.reason or "acme" in f.reason for f in result.findings)
+
+
+def test_a_selector_the_user_named_without_a_key_is_a_warning(lab):
+    result = run(lab, "good.test", "nosuch")
+    missing = only(result, "DKIM-SELECTOR-MISSING")
+    assert missing.verdict.value == "warn" and missing.subject == "nosuch"
+    assert "nosuch._domainkey.good.test" in missing.reason and "NXDOMAIN" in missing.reason
+    assert dns_names(missing) == {"nosuch._domainkey.good.test"}
+    assert result.status.value == "warn"  # the other keys pass, but the named one is missing
+
+
+def test_a_named_selector_below_an_nxdomain_domainkey_is_a_warning_too(lab):
+    result = run(lab, "mailhost.test", "s2026")
+    assert codes(result)["DKIM-SELECTOR-MISSING"] == "warn"
+
+
+def test_common_selectors_that_found_nothing_are_one_finding(lab):
+    # a wildcard TXT (no key) answers every guess: one row listing them, not fifty
+    result = run(lab, "wild.dkim.test", "private")
+    assert codes(result) == {"DKIM-KEY-ED25519": "pass", "DKIM-PROBES-EMPTY": "info"}
+    probes = only(result, "DKIM-PROBES-EMPTY")
+    guessed = [c for c in COMMON_SELECTORS if c != "private"]
+    assert probes.params["count"] == len(guessed) == len(probes.evidence)
+    assert dns_names(probes) == {f"{c}._domainkey.wild.dkim.test" for c in guessed}
+    assert "google (TXT)" in probes.reason
+    assert len(result.findings) == 2
 
 
 def test_strict_flag_is_kept_in_data(lab):

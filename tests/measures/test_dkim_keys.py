@@ -147,9 +147,31 @@ def test_record_errors(text, words, position):
     ("v=DMARC1; p=reject", False),       # has p=, but v= says it is something else
     ("google-site-verification=abc", False),
     ("", False),
+    # Issue 17, RFC 6376 §3.6.1: "Records beginning with a v= tag with any other value MUST be
+    # discarded": the value must be exactly DKIM1.
+    ("v=DKIM1: g=*; k=rsa; p=abc", False),  # a ':' typo makes the value "DKIM1: g=*"
+    ("v=dkim1; p=abc", False),
+    ("v=DKIM1x; p=abc", False),
+    ("v=DKIM 1; p=abc", False),
+    ("v=DKIM2; p=abc", False),
+    ("v=; p=abc", False),
+    ("v=DKIM1 ; p=abc", True),               # white space around the value is not part of it
+    ("v=DKIM1\r\n\t; p=abc", True),        # nor is folding white space (FWS)
 ])
 def test_looks_like_key_record(text, expected):
     assert looks_like_key_record(text) is expected
+
+
+# Issue 17, RFC 6376 §3.2: "Unrecognized tags MUST be ignored"; §3.6.1 lists the key tags.
+@pytest.mark.parametrize("text, unknown", [
+    ("v=DKIM1; foo=bar; p=", ("foo",)),
+    ("v=DKIM1; g=*; k=rsa; p=", ()),          # g= was RFC 4871's; still known, and ignored
+    ("v=DKIM1; p=; acme=1 2; x_y=z", ("acme", "x_y")),
+    ("V=DKIM1; p=", ("V",)),                  # tag names are case-sensitive (§3.2)
+])
+def test_unknown_tags_are_ignored(text, unknown):
+    record = parse_key_record(text)
+    assert record.unknown_tags == unknown and record.revoked
 
 
 # -- loading the key (RFC 8301, RFC 8463) ---------------------------------------------------------

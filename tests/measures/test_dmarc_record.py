@@ -56,6 +56,28 @@ def test_white_space_and_case_as_the_abnf_allows(text):
     assert parse_record(text).p == "reject"
 
 
+# Issue 17: tag names are ABNF quoted strings, case-insensitive (RFC 5234 §2.3, RFC 7489 §6.4);
+# only the value of v is case-sensitive (%s"DMARC1").
+@pytest.mark.parametrize(("text", "p", "sp", "adkim"), [
+    ("V=DMARC1; P=reject", "reject", None, "r"),
+    ("v=DMARC1; P=quarantine; SP=none", "quarantine", "none", "r"),
+    ("V=DMARC1; p=reject; ADKIM=s", "reject", None, "s"),
+    ("V = DMARC1 ; Sp=reject; P=none", "none", "reject", "r"),
+])
+def test_tag_names_are_case_insensitive(text, p, sp, adkim):
+    assert is_dmarc_record(text)
+    record = parse_record(text)
+    assert (record.p, record.sp, record.adkim) == (p, sp, adkim)
+    assert not [problem for problem in record.problems if problem.kind not in ("p-not-second",)]
+
+
+@pytest.mark.parametrize("text", ["v=dmarc1; p=reject", "V=Dmarc1; p=reject", "V=DMARC2; P=reject"])
+def test_the_version_value_stays_case_sensitive(text):
+    assert not is_dmarc_record(text)
+    with pytest.raises(ParseError):
+        parse_record(text)
+
+
 def test_defaults_when_tags_are_absent():
     record = parse_record("v=DMARC1; p=reject")
     assert (record.adkim, record.aspf, record.fo) == ("r", "r", ("0",))
@@ -117,7 +139,7 @@ def test_lenient_parse_skips_the_broken_tag_and_keeps_the_rest():
     ("v=DMARC1; p=reject; psd=x", "invalid-value", "psd", 24),
     ("v=DMARC1; p=reject; rua=dmarc@example.com", "invalid-value", "rua", 24),
     ("v=DMARC1; p=reject; foo=bar", "unknown-tag", "foo", 20),
-    ("v=DMARC1; p=reject; P=none", "tag-case", "P", 20),
+    ("v=DMARC1; p=reject; P=none", "duplicate-tag", "p", 20),  # P= is p=: a second p
     ("v=DMARC1; p=reject; pct=50", "removed-tag", "pct", 20),
     ("v=DMARC1; p=reject; rf=afrf", "removed-tag", "rf", 20),
     ("v=DMARC1; p=reject; ri=3600", "removed-tag", "ri", 20),

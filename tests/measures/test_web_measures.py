@@ -245,3 +245,31 @@ def test_a_certificate_from_a_ca_nobody_named_is_not_tested_never_failed(lab):
     assert found["CAA-ISSUER-UNKNOWN"] == "not tested" and "CAA-ISSUER-FORBIDDEN" not in found
     named = codes_of(run_measure(caa, "good.test", lab.config()))
     assert named["CAA-ISSUER-ALLOWED"] == "pass"
+
+
+# -- issue 17: page checks on what was actually reached ------------------------------------------------
+
+def test_an_https_redirect_loop_is_not_https_ok(lab):
+    found = by_subject(run_measure(reach, case("httpsloop"), lab.config()))
+    [where] = [s for s in found if s.startswith("httpsloop.webcases.test @")]
+    assert found[where]["HTTPS-NO-PAGE"] == "fail" and "HTTPS-OK" not in found[where]
+    result = run_measure(reach, case("httpsloop"), lab.config())
+    no_page = next(f for f in result.findings if f.code == "HTTPS-NO-PAGE")
+    assert "redirect loop" in no_page.reason and "httpsloop.webcases.test/a 301" in no_page.reason
+
+
+@pytest.mark.parametrize(("measure", "code"), [
+    (hsts, "HSTS-NO-PAGE"), (headers, "HEADERS-NO-PAGE"), (securitytxt, "SECTXT-NO-PAGE")])
+def test_page_checks_on_a_redirect_loop_are_not_tested(lab, measure, code):
+    # every 301 of the loop carries HSTS and the hardening headers: judged on those, all would pass
+    result = run_measure(measure, case("httpsloop"), lab.config())
+    mine = [f for f in result.findings if f.subject.startswith("httpsloop.webcases.test")]
+    assert {f.code: f.verdict.value for f in mine} == {code: "not tested"}
+    assert "no final page: redirect loop" in mine[0].reason
+    assert len(mine[0].evidence) >= 2  # the hops walked
+
+
+def test_the_http_loop_host_still_has_its_https_page_judged(lab):
+    # loop.webcases.test loops on plain http only; its https front page is a page
+    assert codes_of(run_measure(hsts, case("loop"), lab.config()))["HSTS-OK"] == "pass"
+    assert "HEADERS-NO-PAGE" not in codes_of(run_measure(headers, case("loop"), lab.config()))

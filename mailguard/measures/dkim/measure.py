@@ -6,6 +6,13 @@ use (:mod:`mailguard.measures.dkim.selectors`), all at once. Each key found is p
 cryptography: RSA below 1024 bits fails, 1024 up to 2048 warns, 2048 and up passes, Ed25519
 passes; a revoked key (empty ``p=``) is information, testing mode (``t=y``) a warning.
 
+A selector the user named that holds no key record is a WARN of its own (DKIM-SELECTOR-MISSING).
+The guessed selectors that found nothing (no name, no TXT, a TXT that is no key record such as a
+wildcard ``v=spf1``, an alias to nothing) get no row each: one INFO finding lists them, with all
+their answers as evidence, or the "none found" finding does when no key was found at all. A
+``v=`` other than exactly ``DKIM1`` discards the record (RFC 6376 §3.6.1); unknown tags are
+ignored without comment (§3.2).
+
 When no key is found the verdict is WARN, not FAIL: DKIM cannot be proven absent without
 knowing the selector, but a domain that promises DKIM should be able to point at one, and the
 finding says how (``--dkim-selector``, or a signed message). NOT_TESTED is kept for lookups
@@ -99,6 +106,15 @@ MESSAGES = {
     "DKIM-SELECTOR-NOT-KEY": Message(
         "{label}: the TXT record at {name} is not a DKIM key record; ignored",
         "{label}: het TXT-record op {name} is geen DKIM-sleutelrecord; genegeerd", "RFC 6376 §3.6.1"),
+    "DKIM-SELECTOR-MISSING": Message(
+        "{label}: the selector you named has no DKIM key record at {name} ({why}): mail signed with it "
+        "cannot be verified",
+        "{label}: de selector die u opgaf heeft geen DKIM-sleutelrecord op {name} ({why}): mail die "
+        "ermee ondertekend is, is niet te verifiëren",
+        "RFC 6376 §3.6.2.2"),
+    "DKIM-PROBES-EMPTY": Message(
+        "{count} common selector(s) asked found no key: {selectors}",
+        "{count} gangbare selector(s) gevraagd zonder sleutel: {selectors}", "RFC 6376 §3.1"),
     "DKIM-SELECTOR-INVALID": Message(
         "selector {selector!r} does not make a valid DNS name; not asked",
         "selector {selector!r} levert geen geldige DNS-naam op; niet opgevraagd", "RFC 6376 §3.1"),
@@ -176,6 +192,22 @@ class SelectorJudgement:
     failed: bool = False
     findings: tuple[Finding, ...] = ()
     keys: tuple[dict[str, Any], ...] = field(default=())
+    empty: str = ""  # answered, but no key record: why (no such name, no TXT, not a key, alias)
+
+
+# Why an answered name holds no key, in DNS terms that read the same in every report language:
+# no such name, no TXT there, a TXT that is no key record (discarded, RFC 6376 §3.6.1), an alias
+# to a name without a key.
+NO_NAME, NO_TXT, NOT_KEY, DANGLING = "NXDOMAIN", "NODATA", "TXT, not v=DKIM1", "CNAME"
+
+
+def _why_empty(answer: DnsAnswer) -> str:
+    """Why an answered selector lookup holds no key record (one of the phrases above)."""
+    if answer.status == "ok":
+        return NOT_KEY
+    if answer.cnames:
+        return DANGLING
+    return NO_NAME if answer.status == "nxdomain" else NO_TXT
 
 
 def plan_selectors(domain: str, given: Iterable[str], learned: Iterable[tuple[str, str]] = ()
@@ -208,6 +240,14 @@ def judge_selector(candidate: Candidate, answer: DnsAnswer, scanned: str) -> Sel
     chain = " -> ".join([candidate.name] + [c.split(" -> ")[1] for c in answer.cnames])
     texts = [t for t in answer.txt_strings() if looks_like_key_record(t)] if answer.status == "ok" else []
     if not texts:
+        why = _why_empty(answer)
+        if candidate.origin == "common":
+            # A guess that found nothing: no row of its own; judge_summary says it once for all.
+            return SelectorJudgement(candidate, answer, empty=why)
+        if candidate.origin == "given":
+            return SelectorJudgement(candidate, answer, empty=why, findings=(
+                finding("DKIM-SELECTOR-MISSING", "selector", Verdict.WARN, evidence=ev, subject=subject,
+                        label=label, name=candidate.name, why=why),))
         found: list[Finding] = []
         if answer.cnames:
             found.append(finding("DKIM-SELECTOR-DANGLING", "selector alias", Verdict.INFO, evidence=ev,
@@ -215,7 +255,7 @@ def judge_selector(candidate: Candidate, answer: DnsAnswer, scanned: str) -> Sel
         if answer.status == "ok":  # TXT records, none of them a key
             found.append(finding("DKIM-SELECTOR-NOT-KEY", "key record", Verdict.INFO, evidence=ev,
                                  subject=subject, label=label, name=candidate.name))
-        return SelectorJudgement(candidate, answer, findings=tuple(found))
+        return SelectorJudgement(candidate, answer, empty=why, findings=tuple(found))
     findings: list[Finding] = []
     if answer.cnames:
         findings.append(finding("DKIM-SELECTOR-CNAME", "selector alias", Verdict.INFO, evidence=ev,
@@ -312,9 +352,14 @@ def judge_summary(domain: str, judgements: Sequence[SelectorJudgement], domainke
             out.append(finding("DKIM-NO-USABLE-KEY", "usable key", Verdict.WARN,
                                evidence=[j.answer.evidence for j in found],
                                selectors=_names(j.candidate.selector for j in found)))
+        probes = [j for j in judgements if j.empty and j.candidate.origin == "common"]
+        if probes:  # the guesses that found nothing: one row, the list in its evidence
+            out.append(finding("DKIM-PROBES-EMPTY", "common selectors", Verdict.INFO,
+                               evidence=[j.answer.evidence for j in probes], count=len(probes),
+                               selectors=_names(_noted(j) for j in probes)))
         return out
     every = [j.answer.evidence for j in judgements] + [domainkey.evidence]
-    tried = _names(j.candidate.selector for j in judgements)
+    tried = _names(_noted(j) for j in judgements)
     if null_mx:
         out.append(finding("DKIM-NONE-NULL-MX", "DKIM keys", Verdict.INFO,
                            evidence=[mx_answer.evidence, *every]))
@@ -328,6 +373,16 @@ def judge_summary(domain: str, judgements: Sequence[SelectorJudgement], domainke
         out.append(finding("DKIM-NONE-FOUND", "DKIM keys", Verdict.WARN, evidence=every,
                            count=len(judgements), selectors=tried))
     return out
+
+
+def _noted(judgement: SelectorJudgement) -> str:
+    """A selector for a list, marked (TXT) or (CNAME) when its name held something, but no key.
+
+    The marks read the same in every report language; the evidence holds the records.
+    """
+    if judgement.empty in (NOT_KEY, DANGLING):
+        return f"{judgement.candidate.selector} ({'TXT' if judgement.empty == NOT_KEY else DANGLING})"
+    return judgement.candidate.selector
 
 
 def _names(selectors: Iterable[str]) -> str:

@@ -85,11 +85,6 @@ MESSAGES = {
     "DMARC-TAG-UNKNOWN": _M(
         "unknown tag {tag}={value} (position {position}): receivers ignore it",
         "onbekende tag {tag}={value} (positie {position}): ontvangers negeren hem", f"{BIS} §4.7"),
-    "DMARC-TAG-CASE": _M(
-        "tag {tag}= (position {position}) is not {lower}=: tag names are case-sensitive, receivers "
-        "ignore it",
-        "tag {tag}= (positie {position}) is niet {lower}=: tagnamen zijn hoofdlettergevoelig, ontvangers "
-        "negeren hem", f"RFC 6376 §3.2, {BIS} §4.7"),
     "DMARC-TAG-REMOVED": _M(
         "{tag}={value} (position {position}) was removed in DMARCbis: only RFC 7489 receivers use it",
         "{tag}={value} (positie {position}) is in DMARCbis geschrapt: alleen RFC 7489-ontvangers "

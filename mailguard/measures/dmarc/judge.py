@@ -6,7 +6,8 @@ Verdicts, and why:
 * ``p=none``: ``warn``. It is a valid record that produces reports, and DMARCbis tells domain
   owners to start there, but it stops no spoofing; the finding says so, and ``data["policy"]`` and
   ``data["enforcing"]`` let a promise such as "we protect against spoofing" demand quarantine or
-  reject. For a null-MX domain (no mail at all, nothing to monitor) anything but reject fails;
+  reject. For a null-MX domain (no mail at all, nothing to monitor) reject is the recommendation:
+  quarantine still enforces, so it is a ``warn``; none or no policy fails;
 * quarantine and reject: ``pass`` (quarantine with a note that reject is stronger);
 * sp/np weaker than p, pct below 100, t=y testing mode, no rua, unknown/removed tags: ``warn``;
 * a query that timed out or failed: ``not tested``, never ``fail``.
@@ -162,7 +163,7 @@ def _where(facts: Facts, policy: Found, via: str, evidence: list[Evidence]) -> l
 # -- the record's tags -------------------------------------------------------------------------
 _PROBLEM_CODES = {
     "syntax": ("DMARC-SYNTAX", FAIL), "unknown-tag": ("DMARC-TAG-UNKNOWN", WARN),
-    "tag-case": ("DMARC-TAG-CASE", WARN), "removed-tag": ("DMARC-TAG-REMOVED", WARN),
+    "removed-tag": ("DMARC-TAG-REMOVED", WARN),
     "duplicate-tag": ("DMARC-TAG-DUPLICATE", FAIL), "p-missing": ("DMARC-P-MISSING", WARN),
     "p-not-second": ("DMARC-P-NOT-SECOND", INFO), "fo-without-ruf": ("DMARC-FO-IGNORED", INFO),
 }
@@ -275,7 +276,9 @@ def _null_mx(facts: Facts, applied: str | None) -> list[Finding]:
     evidence = _ev(facts.mx_evidence, *(facts.evidence.get(lookup.name) for lookup in facts.bis.lookups[:1]))
     if applied == "reject":
         return [finding("DMARC-NULL-MX-REJECT", NULL_MX, PASS, evidence=evidence)]
-    return [finding("DMARC-NULL-MX-WEAK", NULL_MX, FAIL, evidence=evidence, policy=applied or "no policy")]
+    # Quarantine enforces, only less than recommended: a warning (issue 17). none stops nothing.
+    verdict = WARN if applied == "quarantine" else FAIL
+    return [finding("DMARC-NULL-MX-WEAK", NULL_MX, verdict, evidence=evidence, policy=applied or "no policy")]
 
 
 def applied_policy(discovery: Discovery, exists: bool | None) -> str | None:

@@ -27,8 +27,9 @@ from ...core.names import is_valid_dns_name
 
 # --- grammar (RFC 7489 §6.4, DMARCbis §4.8), in one place ------------------------------------
 WSP = " \t"  # RFC 5234 WSP: SP / HTAB
-# dmarc-version = "v" equals %s"DMARC1" (case-sensitive), then a separator or the end.
-VERSION = re.compile(r"v[ \t]*=[ \t]*DMARC1(?=[ \t]*(?:;|$))")
+# dmarc-version = "v" equals %s"DMARC1": the tag name "v" is an ABNF quoted string, so
+# case-insensitive (RFC 5234 §2.3, RFC 7489 §6.4); only the value DMARC1 is case-sensitive (%s).
+VERSION = re.compile(r"[vV][ \t]*=[ \t]*DMARC1(?=[ \t]*(?:;|$))")
 TAG_NAME = re.compile(r"[A-Za-z]+")  # dmarc-tag = 1*ALPHA equals 1*dmarc-value
 # dmarc-value = %x20-3A / %x3C-7E: printable ASCII but ";" (a ";" always ends the value).
 VALUE_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F)) - {";"}
@@ -53,21 +54,26 @@ KNOWN_TAGS = RFC7489_TAGS | DMARCBIS_TAGS
 
 @dataclass(frozen=True)
 class Tag:
-    """One ``name=value`` pair as written; positions are offsets into the record text."""
+    """One ``name=value`` pair; positions are offsets into the record text.
+
+    name: lower case. Tag names are ABNF quoted strings, case-insensitive (RFC 5234 §2.3), so
+    ``P=reject`` is ``p=reject``; ``written`` keeps the name as the record spells it.
+    """
 
     name: str
     value: str
     position: int
     value_position: int
+    written: str = ""
 
 
 @dataclass(frozen=True)
 class Problem:
     """Something wrong in a record that does not stop it from being a DMARC record.
 
-    kind: ``syntax`` (a broken tag, skipped), ``unknown-tag``, ``tag-case`` (``P=`` for ``p=``),
-    ``removed-tag``, ``duplicate-tag``, ``invalid-value``, ``p-missing``, ``p-not-second``,
-    ``fo-without-ruf``.
+    kind: ``syntax`` (a broken tag, skipped), ``unknown-tag``, ``removed-tag``, ``duplicate-tag``
+    (``P=`` after ``p=`` too: tag names are case-insensitive), ``invalid-value``, ``p-missing``,
+    ``p-not-second``, ``fo-without-ruf``.
     """
 
     kind: str
@@ -173,7 +179,7 @@ def parse_lenient(text: str) -> DmarcRecord:
     if version is None:
         message, position = _why_not_dmarc(text)
         raise ParseError(message, text, position)
-    tags: list[Tag] = [Tag("v", "DMARC1", 0, version.end() - 6)]
+    tags: list[Tag] = [Tag("v", "DMARC1", 0, version.end() - 6, text[0])]
     problems: list[Problem] = []
     segments = _segments(text, version.end())
     for start, end in segments:
@@ -188,7 +194,7 @@ def _why_not_dmarc(text: str) -> tuple[str, int]:
     stripped = text.lstrip(WSP)
     if stripped != text and VERSION.match(stripped):
         return "white space before v=DMARC1: the record must start with it", 0
-    near = re.match(r"v[ \t]*=[ \t]*DMARC1", text)
+    near = re.match(r"[vV][ \t]*=[ \t]*DMARC1", text)
     if near is not None:
         return "expected ';' after v=DMARC1", near.end()
     if re.match(r"v[ \t]*=[ \t]*dmarc1", text, re.IGNORECASE):
@@ -251,7 +257,7 @@ def _parse_tag(text: str, start: int, end: int, problems: list[Problem], *, last
             problems.append(Problem("syntax", name.group(), value, value_start + offset,
                                     "character not allowed in a tag value (printable ASCII only)"))
             return None
-    return Tag(name.group(), value, position, value_start)
+    return Tag(name.group().lower(), value, position, value_start, name.group())
 
 
 # --- the value layer ---------------------------------------------------------------------------
@@ -264,8 +270,7 @@ def _build(text: str, tags: list[Tag], problems: list[Problem]) -> DmarcRecord:
             continue
         seen[tag.name] = tag
         if tag.name not in KNOWN_TAGS:
-            kind = "tag-case" if tag.name.lower() in KNOWN_TAGS else "unknown-tag"
-            problems.append(Problem(kind, tag.name, tag.value, tag.position))
+            problems.append(Problem("unknown-tag", tag.written or tag.name, tag.value, tag.position))
         elif tag.name in REMOVED_TAGS:
             problems.append(Problem("removed-tag", tag.name, tag.value, tag.position))
     fields: dict[str, Any] = {}

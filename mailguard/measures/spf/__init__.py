@@ -108,9 +108,13 @@ MESSAGES = {
                             "lower bounds", "opvragingen in de include/redirect-boom mislukten ({names}): "
                             "de tellingen zijn ondergrenzen", "RFC 7208 §5"),
     "SPF-VOID-NONE": _M("no void lookups (limit 2)", "geen lege opvragingen (grens 2)", "RFC 7208 §4.6.4"),
-    "SPF-VOID-SOME": _M("{count} void lookup(s) (limit 2): terms that find nothing: {terms}",
-                        "{count} lege opvraging(en) (grens 2): termen die niets vinden: {terms}",
+    "SPF-VOID-SOME": _M("{count} void lookup, within the limit of 2: a term that finds nothing: {terms}",
+                        "{count} lege opvraging, binnen de grens van 2: een term die niets vindt: {terms}",
                         "RFC 7208 §4.6.4"),
+    "SPF-VOID-AT-LIMIT": _M("{count} void lookups, at the limit of 2: one more makes receivers return "
+                            "permerror: {terms}",
+                            "{count} lege opvragingen, op de grens van 2: nog één meer geeft permerror bij "
+                            "ontvangers: {terms}", "RFC 7208 §4.6.4"),
     "SPF-VOID-OVER": _M("{count} void lookups{family}: more than 2 makes receivers return permerror: {terms}",
                         "{count} lege opvragingen{family}: meer dan 2 geeft permerror bij ontvangers: "
                         "{terms}",
@@ -325,8 +329,11 @@ def _void(tree: Walk) -> Finding:
             family = " for IPv4 senders" if tree.void_ipv4 > VOID_LIMIT else " for IPv6 senders"
         return finding("SPF-VOID-OVER", "void lookup limit", Verdict.FAIL, evidence=evidence,
                        count=count, family=family, terms=terms)
-    if count:
-        return finding("SPF-VOID-SOME", "void lookup limit", Verdict.WARN, evidence=evidence,
+    if count == VOID_LIMIT:
+        return finding("SPF-VOID-AT-LIMIT", "void lookup limit", Verdict.WARN, evidence=evidence,
+                       count=count, terms=terms)
+    if count:  # within the limit (§4.6.4): a note listing the dead term, not a warning (issue 17)
+        return finding("SPF-VOID-SOME", "void lookup limit", Verdict.INFO, evidence=evidence,
                        count=count, terms=terms)
     return finding("SPF-VOID-NONE", "void lookup limit", Verdict.PASS, evidence=tree.evidence)
 

@@ -14,10 +14,25 @@ from dataclasses import dataclass
 from ...core.config import Config
 from ...core.model import Evidence
 from ...core.names import is_valid_dns_name
-from ...net import DnsAnswer, HttpResponse, Net
-from ...net.http import CERTIFICATE, MAX_BODY
+from ...net import DnsAnswer, HttpResponse, Net, RedirectChain
+from ...net.http import BAD_LOCATION, CERTIFICATE, FINAL, LOOP, MAX_BODY, TOO_MANY
 
 SECURITY_TXT_PATHS = ("/.well-known/security.txt", "/security.txt")
+# Why a redirect chain reaches no page: what a page-level check then says it could not test.
+NO_PAGE = {LOOP: "redirect loop", TOO_MANY: "too many redirects", BAD_LOCATION: "redirect to a bad Location"}
+
+
+def no_page(chain: RedirectChain | None) -> str:
+    """Why ``chain`` never reaches a page ("" when it does, or when there is no chain)."""
+    if chain is None or chain.end == FINAL:
+        return ""
+    return NO_PAGE.get(chain.end, chain.end)
+
+
+def describe_chain(chain: RedirectChain) -> str:
+    """``http://a/ 301 -> https://a/ 200`` (statuses, or the failure, after each URL)."""
+    parts = [f"{hop.url} {hop.code if hop.ok else hop.status}" for hop in chain.hops]
+    return " -> ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,8 @@ class Front:
 
     insecure: the same https request without certificate validation, made only when validation
     failed, so a report can still say what the host serves (browsers would stop at the warning).
+    page: when the https answer is a redirect, the chain followed from it (as the answer was
+    fetched: validated or not), so checks of a page know whether one is ever reached.
     """
 
     host: str
@@ -76,6 +93,12 @@ class Front:
     https: HttpResponse
     http: HttpResponse
     insecure: HttpResponse | None
+    page: RedirectChain | None = None
+
+    @property
+    def no_page(self) -> str:
+        """Why the https redirects never reach a page (a loop, too many): "" when they do."""
+        return no_page(self.page)
 
     @property
     def seen_https(self) -> HttpResponse | None:
@@ -98,11 +121,16 @@ async def https_fetch(net: Net, url: str, address: str | None = None, *,
 
 
 async def front(net: Net, host: str, address: str) -> Front:
+    url = f"https://{_netloc(host)}/"
     (https, insecure), http = await asyncio.gather(
-        https_fetch(net, f"https://{_netloc(host)}/", address),
+        https_fetch(net, url, address),
         net.http.fetch(f"http://{_netloc(host)}/", address=address),
     )
-    return Front(host, address, https, http, insecure)
+    seen = https if https.ok else insecure
+    page = None
+    if seen is not None and seen.ok and seen.is_redirect:  # the first hop is the fetch above (cached)
+        page = await net.http.follow(url, address=address, verify=seen is https)
+    return Front(host, address, https, http, insecure, page)
 
 
 async def fronts(net: Net, hosts: tuple[WebHost, ...]) -> list[Front]:

@@ -20,7 +20,7 @@ from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import HttpResponse, Net, RedirectChain
 from ...net.http import CERTIFICATE
 from .._checks import Check, check, to_findings
-from .common import subject, web_hosts
+from .common import describe_chain, no_page, subject, web_hosts
 
 NAME = "web-headers"
 TITLE = "Security headers"
@@ -91,6 +91,12 @@ MESSAGES = {
         "no (valid) Referrer-Policy; browsers default to strict-origin-when-cross-origin",
         "geen (geldige) Referrer-Policy; browsers gebruiken dan strict-origin-when-cross-origin",
         "Referrer Policy §3",
+    ),
+    "HEADERS-NO-PAGE": Message(
+        "no final page: {why}; security headers are not judged on a redirect ({chain} -> {next})",
+        "geen eindpagina: {why}; beveiligingsheaders worden niet beoordeeld op een doorverwijzing "
+        "({chain} -> {next})",
+        "RFC 9110 §15.4",
     ),
     "HEADERS-NO-HTTPS": Message(
         "no https page to read headers from ({status})",
@@ -233,6 +239,11 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
         evidence += chain.evidence
         where = subject(host.name)
         final = chain.final
+        if no_page(chain):  # a loop or too many redirects: there is no page to read (issue 17)
+            findings.append(finding("HEADERS-NO-PAGE", "security headers", Verdict.NOT_TESTED,
+                                    evidence=chain.evidence, subject=where, why=no_page(chain),
+                                    chain=describe_chain(chain), next=chain.next_url))
+            continue
         if not final.ok or not final.https:
             findings.append(finding("HEADERS-NO-HTTPS", "security headers", Verdict.NOT_TESTED,
                                     evidence=chain.evidence, subject=where,

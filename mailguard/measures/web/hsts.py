@@ -28,7 +28,7 @@ from ...core.messages import Message
 from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import HttpResponse, Net
 from .._checks import Check, check, to_findings
-from .common import Front, fronts, subject, web_hosts
+from .common import Front, describe_chain, fronts, subject, web_hosts
 from .grammar import OWS, TOKEN, split_params, unquote
 from .redirects import upgrades_on_same_host
 
@@ -68,6 +68,12 @@ MESSAGES = {
     "HSTS-CERT-INVALID": Message(
         "browsers ignore this host's HSTS header: its certificate does not validate",
         "browsers negeren de HSTS-header van deze host: het certificaat is niet geldig",
+        "RFC 6797 §8.1",
+    ),
+    "HSTS-NO-PAGE": Message(
+        "no final page: {why}; HSTS is not judged on a redirect that never reaches one ({chain} -> {next})",
+        "geen eindpagina: {why}; HSTS wordt niet beoordeeld op een doorverwijzing die er nooit komt "
+        "({chain} -> {next})",
         "RFC 6797 §8.1",
     ),
     "HSTS-NO-HTTPS": Message(
@@ -229,7 +235,7 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
             evidence.append(item.insecure.evidence)
         found, policy = _judge_front(item, apex=item.host == domain)
         findings += found
-        if item.host == domain and apex_policy is None and item.seen_https is not None:
+        if item.host == domain and apex_policy is None and item.seen_https is not None and not item.no_page:
             apex_policy = (item, policy)
     if not seen:
         findings.append(finding("HSTS-NO-WEB", "web hosts", Verdict.INFO, evidence=evidence))
@@ -249,6 +255,12 @@ def _judge_front(item: Front, *, apex: bool) -> tuple[list[Finding], HstsPolicy 
     if response is None:
         out.append(finding("HSTS-NO-HTTPS", "HSTS header", Verdict.NOT_TESTED,
                            evidence=[item.https.evidence], subject=where, status=item.https.status))
+        return out, None
+    if item.no_page and item.page is not None:
+        # A redirect loop is no website: what its 301s say is not judged (issue 17).
+        out.append(finding("HSTS-NO-PAGE", "HSTS header", Verdict.NOT_TESTED, evidence=item.page.evidence,
+                           subject=where, why=item.no_page, chain=describe_chain(item.page),
+                           next=item.page.next_url))
         return out, None
     values = response.header_values("strict-transport-security")
     if not response.verified:

@@ -19,7 +19,7 @@ from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import Net
 from ...net.http import BLOCKED, CERTIFICATE, NO_ADDRESS, REFUSED, TIMEOUT, TLS, UNREACHABLE
 from .._checks import Check, check, to_findings
-from .common import Front, WebHost, fronts, subject, web_hosts
+from .common import Front, WebHost, describe_chain, fronts, subject, web_hosts
 
 NAME = "web-https"
 TITLE = "Website reachable"
@@ -30,6 +30,11 @@ MESSAGES = {
         "answers over https ({http_code})",
         "antwoordt via https ({http_code})",
         "RFC 9110 §4.2.2",
+    ),
+    "HTTPS-NO-PAGE": Message(
+        "answers over https, but its redirects never reach a page ({why}): {chain} -> {next}",
+        "antwoordt via https, maar de doorverwijzingen komen nooit bij een pagina ({why}): {chain} -> {next}",
+        "RFC 9110 §15.4",
     ),
     "HTTPS-CERT-INVALID": Message(
         "answers over https, but its certificate does not validate ({error})",
@@ -94,7 +99,11 @@ def judge_front(item: Front) -> list[Check]:
     """One address of one host: its https answer, then its plain http answer."""
     https, http = item.https, item.http
     out: list[Check] = []
-    if https.ok:
+    if https.ok and item.no_page and item.page is not None:
+        # A redirect loop is not a working website (issue 17): nothing is ever shown.
+        out.append(check("HTTPS-NO-PAGE", "https", Verdict.FAIL, why=item.no_page,
+                         chain=describe_chain(item.page), next=item.page.next_url))
+    elif https.ok:
         out.append(check("HTTPS-OK", "https", Verdict.PASS, http_code=https.code))
     elif https.status == CERTIFICATE:
         out.append(check("HTTPS-CERT-INVALID", "https", Verdict.WARN, error=https.error))
@@ -133,7 +142,7 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
         if not host.addresses:
             findings += to_findings(judge_host(host), host.evidence, subject(host.name))
     for item in await fronts(net, hosts):
-        shown = [item.https.evidence, item.http.evidence]
+        shown = [item.https.evidence, item.http.evidence, *(item.page.evidence[1:] if item.page else ())]
         evidence += shown
         findings += to_findings(judge_front(item), shown, subject(item.host, item.address))
     if not any(h.addresses for h in hosts) and not any(h.lookup_failed for h in hosts):

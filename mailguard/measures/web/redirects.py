@@ -33,7 +33,7 @@ from ...net.http import (
     resolve_location,
 )
 from .._checks import Check, check, to_findings
-from .common import subject, web_hosts
+from .common import describe_chain, subject, web_hosts
 from .forms import personal_data_fields
 
 NAME = "web-redirect"
@@ -114,12 +114,6 @@ MESSAGES = {
     ),
 }
 messages.register(MESSAGES)
-
-
-def describe_chain(chain: RedirectChain) -> str:
-    """``http://a/ 301 -> https://a/ 200`` (statuses, or the failure, after each URL)."""
-    parts = [f"{hop.url} {hop.code if hop.ok else hop.status}" for hop in chain.hops]
-    return " -> ".join(parts)
 
 
 def upgrades_on_same_host(first: HttpResponse) -> bool | None:

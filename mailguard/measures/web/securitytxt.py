@@ -24,7 +24,7 @@ from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import Net, RedirectChain
 from ...net.http import CERTIFICATE
 from .._checks import Check, check, to_findings
-from .common import SECURITY_TXT_PATHS, subject, web_hosts
+from .common import SECURITY_TXT_PATHS, describe_chain, no_page, subject, web_hosts
 
 NAME = "security-txt"
 TITLE = "security.txt"
@@ -124,6 +124,11 @@ MESSAGES = {
         "fetched from {url}, which is not among its Canonical URIs",
         "opgehaald van {url}, dat niet bij de Canonical-URI's staat",
         "RFC 9116 §2.5.2",
+    ),
+    "SECTXT-NO-PAGE": Message(
+        "no final page: {why}; security.txt is not judged on a redirect ({chain} -> {next})",
+        "geen eindpagina: {why}; security.txt wordt niet beoordeeld op een doorverwijzing ({chain} -> {next})",
+        "RFC 9116 §3",
     ),
     "SECTXT-UNTESTED": Message(
         "security.txt could not be fetched ({status})",
@@ -307,6 +312,10 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
         if not chain.hops[0].ok:
             findings.append(finding("SECTXT-UNTESTED", "security.txt", Verdict.NOT_TESTED,
                                     evidence=chain.evidence, subject=where, status=chain.hops[0].status))
+        elif no_page(chain):  # a loop or too many redirects: no file, and no proof of none (issue 17)
+            findings.append(finding("SECTXT-NO-PAGE", "security.txt", Verdict.NOT_TESTED,
+                                    evidence=chain.evidence, subject=where, why=no_page(chain),
+                                    chain=describe_chain(chain), next=chain.next_url))
         elif not (final.ok and final.code == 200):
             detail = f"{final.url}: {final.code if final.ok else final.status}"
             verdict = Verdict.WARN if host.name == main else Verdict.INFO

@@ -33,11 +33,11 @@ from ..render import pdf as render_pdf
 from . import signing
 
 ORDER = ("pdf", "html", "md", "json")
-RENDERERS: Mapping[str, Callable[[ScanReport, str], bytes]] = {
-    "pdf": lambda report, lang: render_pdf.render(report, lang=lang),
-    "html": lambda report, lang: render_html.render(report, lang=lang).encode("utf-8"),
-    "md": lambda report, lang: render_markdown.render(report, lang=lang).encode("utf-8"),
-    "json": lambda report, _lang: render_json.render(report).encode("utf-8"),
+RENDERERS: Mapping[str, Callable[[ScanReport, str, str | None], bytes]] = {
+    "pdf": lambda report, lang, tz: render_pdf.render(report, lang=lang, tz=tz),
+    "html": lambda report, lang, tz: render_html.render(report, lang=lang, tz=tz).encode("utf-8"),
+    "md": lambda report, lang, tz: render_markdown.render(report, lang=lang, tz=tz).encode("utf-8"),
+    "json": lambda report, _lang, _tz: render_json.render(report).encode("utf-8"),
 }
 
 
@@ -110,6 +110,7 @@ def write_report(
     formats: Sequence[str],
     *,
     lang: str = "en",
+    tz: str | None = None,
     signer: Signer | None = None,
     now: Callable[[], datetime] | None = None,
 ) -> Written:
@@ -119,7 +120,7 @@ def write_report(
     if signer is not None:
         report = _extra(report, signature={"signer": signer.name, "key_fingerprint": signer.fingerprint})
     chosen = formats_in_order(formats)
-    rendered = {fmt: RENDERERS[fmt](report, lang) for fmt in chosen}
+    rendered = {fmt: RENDERERS[fmt](report, lang, tz) for fmt in chosen}
     extensions = chosen + ([f"{fmt}.sig" for fmt in chosen] if signer else [])
 
     def make(stem: str) -> dict[str, bytes]:
@@ -164,14 +165,15 @@ def report_lang(chosen: str | None, report: ScanReport) -> str:
 class ReportWriter:
     """Writes each finished report into the history, and remembers whether any got worse."""
 
-    def __init__(self, root: Path, formats: Sequence[str], signer: Signer | None, lang: str | None) -> None:
-        self.root, self.formats, self.signer, self.lang = root, list(formats), signer, lang
+    def __init__(self, root: Path, formats: Sequence[str], signer: Signer | None, lang: str | None,
+                 tz: str | None = None) -> None:
+        self.root, self.formats, self.signer, self.lang, self.tz = root, list(formats), signer, lang, tz
         self.worse = False
 
     def __call__(self, report: ScanReport) -> Written:
         try:
             item = write_report(report, self.root, self.formats, lang=report_lang(self.lang, report),
-                                signer=self.signer)
+                                tz=self.tz, signer=self.signer)
         except (OSError, InputError) as exc:
             raise InputError(f"cannot write the report for {report.domain} into {self.root}: {exc}") from exc
         self.worse = self.worse or item.worse

@@ -7,6 +7,7 @@
     report_dir = "reports"          # reports/<domain>/<UTC time>.{html,md,json}
     formats = ["html", "md", "json"]  # also "pdf" (needs the extra mailguard[pdf])
     lang = "nl"                     # en | nl; default: the statement's language, else en
+    timezone = "Europe/Amsterdam"   # the reader's time zone for report dates (default: by language)
     sign_key = "keys/mailguard.key"
     signer = "Privacy office, Example BV"
     fail_on = "fail"                # warn | fail: the lowest verdict that makes the exit code 1
@@ -68,6 +69,7 @@ class RunSettings:
     report_dir: Path | None = None
     formats: tuple[str, ...] = ()
     lang: str | None = None
+    timezone: str | None = None
     sign_key: Path | None = None
     signer: str | None = None
     fail_on: str | None = None
@@ -171,6 +173,11 @@ def _value(key: str, value: Any, base: Path, path: Path) -> Any:
         return value
     if not isinstance(value, str) or (key in ("broker", "db") and not value):  # signer, rpki_url, broker, db
         raise bad("a string")
+    if key == "timezone":
+        try:
+            check_timezone(value)
+        except InputError:
+            raise bad("an IANA time zone such as Europe/Amsterdam") from None
     if key == "db" and "://" not in value:  # a SQLite file, relative to the config file
         return str(base / Path(value).expanduser())
     return value
@@ -264,7 +271,8 @@ def plan_scan(options: Mapping[str, Any], given: Collection[str]) -> ScanPlan:
     total = len(names) + (sum(1 for _ in read_domains(domains_file)) if domains_file else 0)
     formats = parse_formats(o["fmt"])
     writer = _report_writer(formats, o["report_formats"], o["report_dir"], o["config_file"], settings,
-                            o["sign_key"], o["signer"], chosen_lang)
+                            o["sign_key"], o["signer"], chosen_lang,
+                            check_timezone(o["timezone"] or settings.timezone))
     stdout_fmt = next((f for f in reversed(formats) if f in ("text", "json", "jsonl")), "text")
     if writer is not None and stdout_fmt == "json" and "json" in writer.formats and "text" not in formats:
         stdout_fmt = "text"  # --format json with a report folder: the JSON goes into the history
@@ -290,6 +298,19 @@ def parse_formats(values: Sequence[str]) -> list[str]:
             if item and item not in out:
                 out.append(item)
     return out
+
+
+def check_timezone(name: object) -> str | None:
+    """An IANA time zone name (Europe/Amsterdam), checked; None: the report language's default."""
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"unknown time zone {name!r}: give an IANA name such as Europe/Amsterdam or UTC") from None
+    return str(name)
 
 
 def parse_caa_identities(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -376,7 +397,7 @@ def _peer_settings(o: Mapping[str, Any], given: Collection[str], settings: RunSe
 
 def _report_writer(formats: Sequence[str], report_formats: Sequence[str], report_dir: Path | None,
                    config_file: Path | None, settings: RunSettings, sign_key: Path | None,
-                   signer: str | None, lang: str | None) -> ReportWriter | None:
+                   signer: str | None, lang: str | None, tz: str | None = None) -> ReportWriter | None:
     """The writer of report files, or None when no report folder is asked for."""
     file_formats = [f for f in formats if f in ("html", "md", "pdf")] + list(report_formats) + list(settings.formats)
     if not (file_formats or report_dir or settings.report_dir or config_file):
@@ -386,4 +407,4 @@ def _report_writer(formats: Sequence[str], report_formats: Sequence[str], report
     key_path = sign_key or settings.sign_key
     sign = Signer.load(Path(key_path), signer or settings.signer) if key_path is not None else None
     root = report_dir or settings.report_dir or Path("reports")
-    return ReportWriter(root, file_formats or list(DEFAULT_FORMATS), sign, lang)
+    return ReportWriter(root, file_formats or list(DEFAULT_FORMATS), sign, lang, tz)

@@ -79,6 +79,9 @@ Unattended: mailguard scan --config mailguard.toml --quiet
                    "Default: table when scanning more than one domain.")
 @click.option("--fail-on", type=click.Choice(["warn", "fail"]), default="fail", show_default=True,
               help="The lowest verdict that makes the exit code 1.")
+@click.option("--timezone", metavar="ZONE",
+              help="Time zone of the dates in report files (IANA name; default Europe/Amsterdam for Dutch, "
+                   "UTC for English).")
 @click.option("--lang", type=click.Choice(["en", "nl"]), default=None,
               help="Report language (default: the statement's language, else en).")
 @click.option("-q", "--quiet", is_flag=True,

@@ -91,8 +91,8 @@ def subject(v: view.ReportView) -> str:
     return f"{v.labels['promises']} · {v.domain} · {v.when}"
 
 
-def render(report: ScanReport, *, lang: str = "en") -> str:
-    v = view.build(report, lang)
+def render(report: ScanReport, *, lang: str = "en", tz: str | None = None) -> str:
+    v = view.build(report, lang, tz)
     return render_view(v)
 
 

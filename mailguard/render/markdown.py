@@ -36,8 +36,8 @@ def md(text: object) -> str:
     return "\\" + value
 
 
-def render(report: ScanReport, *, lang: str = "en") -> str:
-    v = view.build(report, lang)
+def render(report: ScanReport, *, lang: str = "en", tz: str | None = None) -> str:
+    v = view.build(report, lang, tz)
     L = v.labels
     out = [f"# {md(L['title'])}: {md(v.domain)}", ""]
     out += [

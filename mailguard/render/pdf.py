@@ -24,7 +24,7 @@ def available() -> bool:
     return True
 
 
-def render(report: ScanReport, *, lang: str = "en") -> bytes:
+def render(report: ScanReport, *, lang: str = "en", tz: str | None = None) -> bytes:
     try:
         import weasyprint
     except (ImportError, OSError) as exc:
@@ -35,7 +35,7 @@ def render(report: ScanReport, *, lang: str = "en") -> bytes:
     # The style sheet also speaks to browsers (print-color-adjust); WeasyPrint's notes on what it
     # skips are not for the user.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    v = view.build(report, lang)
+    v = view.build(report, lang, tz)
     document = weasyprint.HTML(string=html.render_view(v)).render()
     metadata = document.metadata
     metadata.title = html.title(v)

@@ -325,3 +325,17 @@ def test_an_unscannable_domain_is_reported_once(lab, tmp_path):
     result = invoke("scan", "nothere.test", "--nameserver", lab.dns.address, "--measure", "mx")
     assert result.exit_code == 3
     assert result.output.count("could not scan nothere.test") == 1, result.output
+
+
+def test_report_dates_in_the_readers_time_zone(history_lab, tmp_path):
+    amsterdam = invoke(*scan_args(history_lab, tmp_path / "a", "--format", "html", "--lang", "nl"))
+    assert amsterdam.exit_code == 0, amsterdam.output
+    page = next((tmp_path / "a" / "history.test").glob("*.html")).read_text()
+    assert "CET" in page or "CEST" in page  # Dutch reader: Europe/Amsterdam by default
+    tokyo = invoke(*scan_args(history_lab, tmp_path / "t", "--format", "html", "--lang", "nl",
+                              "--timezone", "Asia/Tokyo"))
+    assert tokyo.exit_code == 0, tokyo.output
+    page = next((tmp_path / "t" / "history.test").glob("*.html")).read_text()
+    assert "+0900" in page  # the same scan, its times written for a reader in Tokyo
+    bad = invoke(*scan_args(history_lab, tmp_path / "b", "--timezone", "Mars/Olympus"))
+    assert bad.exit_code == 2 and "unknown time zone" in bad.output

@@ -47,7 +47,8 @@ def render(report: ScanReport, *, lang: str = "en", tz: str | None = None) -> st
     ]
     if v.error:
         out += [f"## {md(L['error'])}", "", md(v.error), ""]
-    out += _scores(v) + _changes(v) + _promises(v) + _recommendations(v) + _wording(v) + _measures(v)
+    out += _summary(v) + _scores(v) + _actions(v) + _changes(v)
+    out += _promises(v) + _recommendations(v) + _wording(v) + _measures(v)
     out += [f"## {md(L['scan'])}", "", *_table([" ", " "], ([md(k), md(val)] for k, val in v.meta)), ""]
     out += ["---", "", md(v.generated), ""]
     return "\n".join(out)
@@ -61,6 +62,23 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
+
+
+def _summary(v: ReportView) -> list[str]:
+    """What page one of the HTML report says first: every promise, those not upheld first, each
+    with its one-line reason."""
+    L = v.labels
+    if not v.summary:
+        return [f"## {md(L['promises'])}", "", md(L["no_promises"]), ""]
+    rows = ([str(i), md(p.kind), f"**{md(p.verdict_label)}**", md(p.line)] for i, p in enumerate(v.summary, 1))
+    return [f"## {md(L['promises'])}", "", *_table(["#", L["promise_kind"], L["verdict"], L["reason"]], rows), ""]
+
+
+def _actions(v: ReportView) -> list[str]:
+    L = v.labels
+    if not v.actions:
+        return []
+    return [f"## {md(L['actions'])}", "", *(f"{i}. {md(r.text)}" for i, r in enumerate(v.actions, 1)), ""]
 
 
 def _scores(v: ReportView) -> list[str]:
@@ -129,9 +147,9 @@ def _evidence(v: ReportView, items: Sequence[EvidenceView]) -> list[str]:
 
 def _promises(v: ReportView) -> list[str]:
     L = v.labels
-    out = [f"## {md(L['promises'])}", ""]
     if not v.promises:
-        return out + [md(L["no_promises"]), ""]
+        return []  # the summary above already says there are none
+    out = [f"## {md(L['promise_evidence'])}", ""]
     for n, p in enumerate(v.promises, 1):
         out += [
             f"### {md(L['promise'])} {n}: {md(p.kind)} ({md(p.verdict_label)})",

@@ -130,6 +130,7 @@ CHECKS_NL: Mapping[str, str] = {
     "security headers": "beveiligingsheaders",
     "selector": "selector",
     "selector alias": "selectoralias",
+    "common selectors": "gangbare selectors",
     "selector lookups": "selector-opvragingen",
     "served over https": "geleverd via https",
     "signed message": "ondertekend bericht",

@@ -128,6 +128,7 @@ CHECKS_NL: Mapping[str, str] = {
     "route origin validation": "herkomstvalidatie van de route",
     "same website over IPv4 and IPv6": "dezelfde website via IPv4 en IPv6",
     "security headers": "beveiligingsheaders",
+    "common selectors": "gangbare selectors",
     "selector": "selector",
     "selector alias": "selectoralias",
     "selector lookups": "selector-opvragingen",

@@ -8,6 +8,7 @@ statement's own words beside the evidence.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,16 +116,36 @@ def find_domains(text: str, links: tuple[str, ...] = (), source_url: str = "") -
     return classify_domains(text, emails, hosts, source_host)
 
 
+# Technologies written like domain names; in prose they name a framework, not a website.
+TECH_NAMES = frozenset({"asp.net", "vb.net", "ado.net", "socket.io"})
+
+
 def _plausible_bare(name: str) -> bool:
-    """A bare name is a domain when it is written in lower case (or starts with www.) and ends in
-    a real top-level domain: "ASP.NET" and "index.html" are not."""
-    if not (name.islower() or name.lower().startswith("www.")):
+    """A bare name is a domain when it ends in a real top-level domain and is written as one.
+
+    Case does not matter to DNS, so "SchorelWeb.NL" and a sentence's "Schorelweb.nl" count
+    (issue 17). Not counted: a framework ("ASP.NET"), a file ("index.html": no such TLD), an IP
+    address (no TLD of letters), and two words where a space is missing after a full stop
+    ("persoonsgegevens.De"): a top-level domain is written all lower or all upper case.
+    """
+    lowered = name.lower()
+    if lowered in TECH_NAMES:
         return False
-    tld = name.rsplit(".", 1)[-1].lower()
-    return tld in RESERVED_TLDS or _psl().publicsuffix(name.lower(), accept_unknown=False) is not None
+    tld = name.rsplit(".", 1)[-1]
+    if not (tld.islower() or tld.isupper()):
+        return False
+    return tld.lower() in RESERVED_TLDS or _psl().publicsuffix(lowered, accept_unknown=False) is not None
 
 
 MAX_CANDIDATES = 200
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def classify_domains(text: str, emails: list[str], hosts: list[str], source_host: str) -> StatementDomains:
@@ -142,6 +163,8 @@ def classify_domains(text: str, emails: list[str], hosts: list[str], source_host
         counts[domain] = counts.get(domain, 0) + 2
     web: dict[str, list[str]] = {}
     for host in [source_host] * bool(source_host) + hosts:
+        if _is_ip(host):
+            continue  # https://192.0.2.7/ names an address, never a domain
         where = registrable(host)
         if where and where not in foreign:
             web.setdefault(where, [])
@@ -176,6 +199,9 @@ _THIRD_PARTY = patterns.Matcher(patterns.THIRD_PARTY)
 _GENERIC_TLS = re.compile(r"\b(?:SSL|TLS)\b", re.IGNORECASE)
 _WEB_WORDS = re.compile(r"https|website|web ?site|\bsite\b|browser|webpagina|portal|formulier|\bform\b|"
                         r"certifica|verbinding|connection|persoonsgegevens|personal data", re.IGNORECASE)
+# Words that put a sentence about TLS on the website itself, even next to MTA-STS or DANE.
+_SITE_WORDS = re.compile(r"\bhttps\b|website|web ?site|\bsite\b|browser|webpagina|\bportal|formulier|"
+                         r"\bform\b|slotje|padlock|\bweb\b", re.IGNORECASE)
 _HSTS = re.compile(r"\bHSTS\b|Strict-Transport-Security", re.IGNORECASE)
 _TABLE_ROW = re.compile(r"\|.*\|")
 
@@ -197,6 +223,10 @@ def _kinds_in(sentence: str) -> tuple[str, ...]:
     if "https" in found and "mail-tls" in found and not _WEB_WORDS.search(sentence) and all(
             not r.search(sentence) or r.pattern in (r"\bSSL\b", r"\bTLS\b") for r in _KINDS["https"]):
         found.remove("https")  # "TLS for our e-mail" is about mail, not the website
+    if "https" in found and ("mta-sts" in found or "dane" in found) and not _SITE_WORDS.search(sentence):
+        # "MTA-STS om TLS-encryptie af te dwingen": the TLS (or the encrypted connection) that a
+        # mail transport standard enforces is mail's, not the website's (issue 17).
+        found.remove("https")
     if _ANTI_SPOOFING.hit(sentence, lowered) and _MAIL_WORDS.hit(sentence, lowered) and "dmarc" not in found:
         found.insert(found.index("spf") + 1 if "spf" in found else 0, "dmarc")
     if "encryption-at-rest" in found and "mail-tls" in found:

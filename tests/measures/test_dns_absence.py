@@ -11,11 +11,15 @@ import dataclasses
 
 import dns.message
 import dns.rcode
+import dns.rdatatype
 import pytest
 
 from mailguard.core.model import Verdict
 from mailguard.lab import ZONES, LabDns, load_zone_dir, load_zone_text
 from mailguard.measures import dmarc, spf
+from mailguard.measures.web import headers, hsts, redirects, securitytxt
+from mailguard.measures.web import https as reach
+from mailguard.measures.web import tls as web_tls
 from tests.conftest import codes, run_measure
 
 
@@ -42,13 +46,18 @@ slow IN A 127.0.0.1
 _dmarc.slow IN TXT "v=DMARC1; p=reject"
 slow IN TXT "v=spf1 -all"
 nodata IN A 127.0.0.1
+webfail IN A 127.0.0.1
+www.webfail IN A 127.0.0.1
+halffail IN TXT "v=spf1 -all"
 """
 
 
 class FailingDns(LabDns):
     """SERVFAIL for some names; for others, no answer over TCP (the UDP answer says TC)."""
 
-    servfail = ("_dmarc.servfail.absence.test.", "servfail.absence.test.")
+    servfail = ("_dmarc.servfail.absence.test.", "servfail.absence.test.", "webfail.absence.test.",
+                "www.webfail.absence.test.")
+    servfail_a = ("halffail.absence.test.",)  # A fails, AAAA answers NODATA
     no_tcp = ("_dmarc.notcp.absence.test.", "notcp.absence.test.")
 
     def __init__(self, *args, **kwargs):
@@ -58,7 +67,8 @@ class FailingDns(LabDns):
     def handle(self, query, transport):
         name = query.question[0].name.to_text().lower() if query.question else ""
         self.transports.append((name, transport))
-        if name in self.servfail:
+        rdtype = dns.rdatatype.to_text(query.question[0].rdtype) if query.question else ""
+        if name in self.servfail or (name in self.servfail_a and rdtype == "A"):
             response = dns.message.make_response(query)
             response.set_rcode(dns.rcode.SERVFAIL)
             return response
@@ -129,3 +139,24 @@ def test_a_whole_scan_judges_the_4kb_dmarc_record(lab, server):
     assert codes(measure)["DMARC-POLICY-REJECT"] == "pass"
     every = [f.code for m in report.measures for f in m.findings]
     assert "DMARC-NO-RECORD" not in every
+
+
+# -- websites: SERVFAIL on the addresses is not "no website" ------------------------------------------
+
+@pytest.mark.parametrize("measure", [reach, redirects, web_tls, hsts, headers, securitytxt],
+                         ids=lambda m: m.NAME)
+def test_web_host_lookups_that_servfail_are_not_tested_never_no_website(lab, server, measure):
+    result = run_measure(measure, "webfail.absence.test", config(lab, server))
+    found = codes(result)
+    assert not any(code.endswith("NO-WEB") or code == "WEB-NONE" or code == "WEB-NO-ADDRESS" for code in found)
+    assert result.status is Verdict.NOT_TESTED, found
+    assert any("servfail" in f.reason for f in result.findings)
+
+
+def test_a_failed_a_lookup_beside_an_empty_aaaa_is_not_tested_either(lab, server):
+    # the IPv4 address may be there: NODATA for AAAA alone proves no absence of a website
+    result = run_measure(reach, "halffail.absence.test", config(lab, server))
+    found = {f.subject: f.code for f in result.findings}
+    assert found["halffail.absence.test"] == "WEB-LOOKUP-FAILED"
+    assert "servfail" in next(f.reason for f in result.findings if f.code == "WEB-LOOKUP-FAILED")
+    assert "WEB-NONE" not in found.values() and result.status is Verdict.NOT_TESTED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,30 @@ def test_mailto_links_count_as_addresses():
     assert found.company == ("firm.test",) and found.emails == ("privacy@firm.test",)
 
 
+# Issue 17: case does not matter to DNS; an IP address is never a domain.
+@pytest.mark.parametrize(("text", "company"), [
+    ("Deze verklaring geldt voor SchorelWeb.NL en haar klanten.", ("schorelweb.nl",)),
+    ("Schorelweb.nl verwerkt uw gegevens zorgvuldig.", ("schorelweb.nl",)),  # at a sentence start
+    ("Bezoek WWW.SCHORELWEB.NL voor meer informatie.", ("schorelweb.nl",)),
+    ("Wij bouwen met ASP.NET, Node.js en Socket.IO.", ()),  # frameworks, not websites
+    ("Wij verwerken persoonsgegevens.De gegevens blijven in Nederland.", ()),  # a missing space
+    ("De server staat op 192.0.2.7 en https://198.51.100.4/login, of https://[2001:db8::1]/.", ()),
+    ("Onze portal: http://203.0.113.9:8080/ (intern).", ()),
+])
+def test_domains_in_capitals_are_found_and_addresses_are_not_domains(text, company):
+    found = find_domains(text)
+    assert found.company == company
+    for name in found.web_hosts + found.others:
+        with pytest.raises(ValueError):
+            ipaddress.ip_address(name.strip("[]"))
+
+
+def test_an_address_in_a_link_or_the_source_url_is_never_the_company_domain():
+    found = find_domains("We protect your data.", links=("https://192.0.2.7/privacy",),
+                         source_url="http://198.51.100.4/privacy")
+    assert found.company == () and found.web_hosts == () and found.others == ()
+
+
 # --- promises -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("sentence", "expected"), [
@@ -96,6 +121,11 @@ def test_mailto_links_count_as_addresses():
     ("E-mail wordt versleuteld verzonden.", ["mail-tls"]),
     ("Ons domein is ondertekend met DNSSEC en onze mailservers publiceren DANE-records.", ["dnssec", "dane"]),
     ("Wij ondersteunen MTA-STS.", ["mta-sts"]),
+    # Issue 17: the TLS a mail transport standard enforces is mail's, not the website's
+    ("Wij gebruiken MTA-STS om TLS-encryptie af te dwingen.", ["mta-sts"]),
+    ("MTA-STS en DANE dwingen een versleutelde verbinding af.", ["dane", "mta-sts"]),
+    ("We use MTA-STS to enforce TLS.", ["mta-sts"]),
+    ("Onze website gebruikt TLS en onze mail MTA-STS.", ["https", "mta-sts"]),
     ("Medewerkers gebruiken tweestapsverificatie.", ["2fa"]),
     ("Inloggen gaat met 2-staps verificatie.", ["2fa"]),
     ("Beveiligingssoftware (virusscanners en firewalls).", ["firewall", "antivirus"]),

@@ -11,13 +11,25 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from ...core import messages
 from ...core.config import Config
-from ...core.model import Evidence
+from ...core.findings import finding
+from ...core.messages import Message
+from ...core.model import Evidence, Finding, Verdict
 from ...core.names import is_valid_dns_name
 from ...net import DnsAnswer, HttpResponse, Net, RedirectChain
 from ...net.http import BAD_LOCATION, CERTIFICATE, FINAL, LOOP, MAX_BODY, TOO_MANY
 
 SECURITY_TXT_PATHS = ("/.well-known/security.txt", "/security.txt")
+
+messages.register({
+    "WEB-HOSTS-UNTESTED": Message(
+        "the addresses of {hosts} could not be looked up ({statuses}): not tested, which is not the "
+        "same as no website",
+        "de adressen van {hosts} konden niet worden opgevraagd ({statuses}): niet getest, wat iets anders "
+        "is dan geen website",
+        "RFC 1035 §4.1.1"),
+})
 # Why a redirect chain reaches no page: what a page-level check then says it could not test.
 NO_PAGE = {LOOP: "redirect loop", TOO_MANY: "too many redirects", BAD_LOCATION: "redirect to a bad Location"}
 
@@ -49,7 +61,23 @@ class WebHost:
 
     @property
     def lookup_failed(self) -> bool:
-        return not self.addresses and all(a.failed for a in self.answers)
+        """No address found, and A or AAAA got no answer: absence is not proven (SERVFAIL, timeout)."""
+        return not self.addresses and any(a.failed for a in self.answers)
+
+
+def no_web(hosts: tuple[WebHost, ...], code: str, evidence: list[Evidence]) -> Finding:
+    """What a website measure says when no host has an address.
+
+    Absence only from NXDOMAIN or NODATA: when the lookup of a host failed, nothing is proven and
+    the measure is not tested (issue 17); otherwise ``code``, information: there is no website.
+    """
+    failed = [h for h in hosts if h.lookup_failed]
+    if failed:
+        statuses = sorted({a.status for h in failed for a in h.answers if a.failed})
+        return finding("WEB-HOSTS-UNTESTED", "web hosts", Verdict.NOT_TESTED,
+                       evidence=[e for h in failed for e in h.evidence],
+                       hosts=", ".join(h.name for h in failed), statuses=", ".join(statuses))
+    return finding(code, "web hosts", Verdict.INFO, evidence=evidence)
 
 
 def host_names(domain: str, config: Config) -> tuple[str, ...]:

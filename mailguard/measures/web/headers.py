@@ -20,7 +20,7 @@ from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import HttpResponse, Net, RedirectChain
 from ...net.http import CERTIFICATE
 from .._checks import Check, check, to_findings
-from .common import describe_chain, no_page, subject, web_hosts
+from .common import describe_chain, no_page, no_web, subject, web_hosts
 
 NAME = "web-headers"
 TITLE = "Security headers"
@@ -251,6 +251,6 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
             continue
         findings += to_findings(judge_headers(final), [final.evidence], where)
     if not any(h.addresses for h in hosts):
-        findings.append(finding("HEADERS-NO-WEB", "web hosts", Verdict.INFO, evidence=evidence))
+        findings.append(no_web(hosts, "HEADERS-NO-WEB", evidence))
     return result(NAME, TITLE, AREA, findings, evidence=evidence,
                   elapsed_ms=(time.monotonic() - started) * 1000)

@@ -28,7 +28,7 @@ from ...core.messages import Message
 from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import HttpResponse, Net
 from .._checks import Check, check, to_findings
-from .common import Front, describe_chain, fronts, subject, web_hosts
+from .common import Front, describe_chain, fronts, no_web, subject, web_hosts
 from .grammar import OWS, TOKEN, split_params, unquote
 from .redirects import upgrades_on_same_host
 
@@ -238,7 +238,7 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
         if item.host == domain and apex_policy is None and item.seen_https is not None and not item.no_page:
             apex_policy = (item, policy)
     if not seen:
-        findings.append(finding("HSTS-NO-WEB", "web hosts", Verdict.INFO, evidence=evidence))
+        findings.append(no_web(hosts, "HSTS-NO-WEB", evidence))
     if apex_policy is not None:
         findings += _preload(apex_policy[0], apex_policy[1], [f for f in seen if f.host == f"www.{domain}"])
     return result(NAME, TITLE, AREA, findings, evidence=evidence,

@@ -82,8 +82,8 @@ MESSAGES = {
         "RFC 1035 §3.4.1",
     ),
     "WEB-LOOKUP-FAILED": Message(
-        "the addresses of {host} could not be looked up",
-        "de adressen van {host} konden niet worden opgevraagd",
+        "the addresses of {host} could not be looked up ({statuses}): not tested",
+        "de adressen van {host} konden niet worden opgevraagd ({statuses}): niet getest",
         "RFC 1035 §3.4.1",
     ),
     "WEB-NONE": Message(
@@ -129,7 +129,8 @@ def judge_front(item: Front) -> list[Check]:
 def judge_host(host: WebHost) -> list[Check]:
     """A host without addresses (only its DNS answers to judge)."""
     if host.lookup_failed:
-        return [check("WEB-LOOKUP-FAILED", "address", Verdict.NOT_TESTED, host=host.name)]
+        statuses = ", ".join(sorted({a.status for a in host.answers if a.failed}))
+        return [check("WEB-LOOKUP-FAILED", "address", Verdict.NOT_TESTED, host=host.name, statuses=statuses)]
     return [check("WEB-NO-ADDRESS", "address", Verdict.INFO, host=host.name)]
 
 

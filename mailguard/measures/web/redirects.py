@@ -16,7 +16,7 @@ import httpx
 
 from ...core import messages
 from ...core.config import Config
-from ...core.findings import finding, result
+from ...core.findings import result
 from ...core.messages import Message
 from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import HttpResponse, Net, RedirectChain
@@ -33,7 +33,7 @@ from ...net.http import (
     resolve_location,
 )
 from .._checks import Check, check, to_findings
-from .common import describe_chain, subject, web_hosts
+from .common import describe_chain, no_web, subject, web_hosts
 from .forms import personal_data_fields
 
 NAME = "web-redirect"
@@ -184,6 +184,6 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
         checks = judge_chain(chain, fields, max_hops=MAX_HOPS)
         findings += to_findings(checks, chain.evidence, subject(host, address))
     if not pairs:
-        findings.append(finding("REDIRECT-NO-WEB", "web hosts", Verdict.INFO, evidence=evidence))
+        findings.append(no_web(hosts, "REDIRECT-NO-WEB", evidence))
     return result(NAME, TITLE, AREA, findings, evidence=evidence,
                   elapsed_ms=(time.monotonic() - started) * 1000)

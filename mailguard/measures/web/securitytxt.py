@@ -24,7 +24,7 @@ from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
 from ...net import Net, RedirectChain
 from ...net.http import CERTIFICATE
 from .._checks import Check, check, to_findings
-from .common import SECURITY_TXT_PATHS, describe_chain, no_page, subject, web_hosts
+from .common import SECURITY_TXT_PATHS, describe_chain, no_page, no_web, subject, web_hosts
 
 NAME = "security-txt"
 TITLE = "security.txt"
@@ -299,7 +299,8 @@ async def fetch(net: Net, host: str, address: str) -> tuple[RedirectChain, bool,
 
 async def run(net: Net, domain: str, config: Config) -> MeasureResult:
     started = time.monotonic()
-    hosts = [h for h in await web_hosts(net, domain, config) if h.addresses]
+    every = await web_hosts(net, domain, config)
+    hosts = [h for h in every if h.addresses]
     evidence: list[Evidence] = [e for h in hosts for e in h.evidence]
     findings: list[Finding] = []
     fetched = await asyncio.gather(*(fetch(net, h.name, h.addresses[0]) for h in hosts))
@@ -325,6 +326,6 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
             checks = judge_fetch(chain, unverified, net.now(), legacy=legacy, main=host.name == main)
             findings += to_findings(checks, chain.evidence, where)
     if not answering and not findings:
-        findings.append(finding("SECTXT-NO-WEB", "web hosts", Verdict.INFO, evidence=evidence))
+        findings.append(no_web(every, "SECTXT-NO-WEB", evidence or [e for h in every for e in h.evidence]))
     return result(NAME, TITLE, AREA, findings, evidence=evidence,
                   elapsed_ms=(time.monotonic() - started) * 1000)

@@ -15,13 +15,13 @@ from typing import Any
 
 from ...core import messages
 from ...core.config import Config
-from ...core.findings import finding, result
+from ...core.findings import result
 from ...core.messages import Message
-from ...core.model import Area, Evidence, Finding, MeasureResult, Verdict
+from ...core.model import Area, Evidence, Finding, MeasureResult
 from ...net import Net, TlsObservation
 from ...net.tls import CipherProbe, VersionSupport
 from .. import tlseval
-from .common import web_hosts
+from .common import no_web, web_hosts
 
 NAME = "web-tls"
 TITLE = "Website TLS and certificate"
@@ -74,6 +74,6 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
         evidence += [c.evidence for c in ciphers if c.evidence is not None]
         data.append({"host": host.name, "address": address, **tlseval.summary(obs, versions)})
     if not pairs:
-        findings.append(finding("WEB-TLS-NO-WEB", "web hosts", Verdict.INFO, evidence=evidence))
+        findings.append(no_web(hosts, "WEB-TLS-NO-WEB", evidence))
     return result(NAME, TITLE, AREA, findings, evidence=evidence, data={"hosts": data},
                   elapsed_ms=(time.monotonic() - started) * 1000)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from re import _constants as re_constants  # type: ignore[attr-defined]
+from re import _parser as re_parser  # type: ignore[attr-defined]
+from typing import Any
 
 # The measures behind each verifiable kind are in mailguard.promises.verdicts.
 VERIFIABLE = frozenset({"spf", "dkim", "dmarc", "https", "mail-tls", "dnssec", "dane", "mta-sts"})
@@ -149,12 +152,58 @@ class Matcher:
         exact = [p for p in patterns if p in CASE_SENSITIVE]
         self._folded = re.compile("|".join(f"(?:{p})" for p in folded)) if folded else None
         self._exact = re.compile("|".join(f"(?:{p})" for p in exact)) if exact else None
+        # Words at least one of which every folded pattern needs: a sentence with none of them
+        # cannot match, and a substring test is far cheaper than the regular expression.
+        needed = [required_words(p) for p in folded]
+        self._needs: tuple[str, ...] | None = None if any(n is None for n in needed) else tuple(
+            sorted({w for n in needed for w in n or ()}))
 
     def hit(self, text: str, lowered: str | None = None) -> bool:
         """Whether any pattern occurs in ``text`` (``lowered``: ``text.lower()``, if already made)."""
-        if self._folded is not None and self._folded.search(text.lower() if lowered is None else lowered):
-            return True
+        if self._folded is not None:
+            low = text.lower() if lowered is None else lowered
+            if (self._needs is None or any(w in low for w in self._needs)) and self._folded.search(low):
+                return True
         return self._exact is not None and self._exact.search(text) is not None
+
+
+def required_words(pattern: str) -> frozenset[str] | None:
+    """Literal strings one of which every match of ``pattern`` contains, or None when that cannot
+    be told from its parse (the caller then always runs the pattern)."""
+    try:
+        parsed = list(re_parser.parse(pattern))
+    except re.error:
+        return None
+    return _required(parsed)
+
+
+def _required(items: list[Any]) -> frozenset[str] | None:
+    """The best (longest shortest word) set of required words of a sequence of parse items."""
+    best: frozenset[str] | None = None
+    run: list[str] = []
+
+    def consider(words: frozenset[str] | None) -> None:
+        nonlocal best
+        if words and all(words) and (best is None or min(map(len, words)) > min(map(len, best))):
+            best = words
+
+    for op, arg in items:
+        if op == re_constants.LITERAL:
+            run.append(chr(arg))
+            continue
+        consider(frozenset({"".join(run)}) if run else None)
+        run = []
+        if op == re_constants.BRANCH:
+            branches = [_required(list(b)) for b in arg[1]]
+            consider(None if any(b is None for b in branches) else frozenset().union(*branches))  # type: ignore[arg-type]
+        elif op == re_constants.SUBPATTERN:
+            consider(_required(list(arg[-1])))
+        elif op == re_constants.ASSERT and arg[0] == 1:  # a lookahead: its words are needed too
+            consider(_required(list(arg[1])))
+        elif op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT) and arg[0] >= 1:
+            consider(_required(list(arg[2])))
+    consider(frozenset({"".join(run)}) if run else None)
+    return best
 
 
 def kind_matchers() -> dict[str, Matcher]:

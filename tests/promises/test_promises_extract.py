@@ -261,3 +261,24 @@ def test_any_text_analyses_without_error(text):
 ])
 def test_encrypted_mail_between_servers_is_a_mail_transport_promise_not_a_website_one(sentence, kinds):
     assert kinds_in(sentence) == kinds
+
+
+# The matchers' word prefilter may only skip sentences their patterns cannot match.
+_VOCABULARY = ["SPF", "DKIM", "DMARC", "ssl", "TLS", "https", "STARTTLS", "MTA-STS", "DANE", "e-mail", "mail",
+               "berichten", "versleuteld", "beveiligd", "verzonden", "tussen onze", "verbinding", "website",
+               "twee-factor", "2FA", "MFA", "back-up", "firewall", "virusscanner", "regelmatig", "gecontroleerd",
+               "ISO 27001", "toegang", "beperkt", "pseudonimiseren", "opgeslagen", "encrypted", "stored",
+               "uit onze naam", "namens ons", "best mogelijke", "leveranciers", "wij", "de", "en", "onze", ".",
+               "secure connection", "signed zone", "communicatie met", "correspondence with", "Mail"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_VOCABULARY), min_size=1, max_size=14))
+def test_the_word_prefilter_never_changes_what_a_sentence_promises(words):
+    from mailguard.promises import patterns
+
+    sentence = " ".join(words)
+    for name, matcher in patterns.kind_matchers().items():
+        unfiltered = patterns.Matcher.__new__(patterns.Matcher)
+        unfiltered.__dict__.update(matcher.__dict__, _needs=None)
+        assert matcher.hit(sentence) == unfiltered.hit(sentence), (name, sentence)

@@ -37,7 +37,8 @@ class ProcessorInfo:
 _ASK = "its include and DKIM selector differ per account: look them up in its settings"
 
 PROCESSORS: tuple[ProcessorInfo, ...] = (
-    ProcessorInfo("Google Workspace", (r"\bGoogle (?:Workspace|Suite|Apps)\b", r"\bG ?Suite\b", r"\bGmail\b"),
+    ProcessorInfo("Google Workspace", (r"\bGoogle (?:Workspace|Suite|Apps)\b", r"\bG ?Suite\b",
+                                       r"(?<![@\w.])Gmail\b(?!\.)"),  # not an address at gmail.com
                   True, ("the company's own e-mail", "de eigen e-mail van het bedrijf"), "_spf.google.com",
                   ("google",), ("google.com", "gmail.com", "googlemail.com")),
     ProcessorInfo("Microsoft 365", (r"\b(?:Microsoft|Office) ?365\b", r"\bExchange Online\b"), True,

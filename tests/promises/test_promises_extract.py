@@ -282,3 +282,10 @@ def test_the_word_prefilter_never_changes_what_a_sentence_promises(words):
         unfiltered = patterns.Matcher.__new__(patterns.Matcher)
         unfiltered.__dict__.update(matcher.__dict__, _needs=None)
         assert matcher.hit(sentence) == unfiltered.hit(sentence), (name, sentence)
+
+
+def test_a_gmail_address_is_no_mail_processor_of_the_company():
+    from mailguard.promises.processors import find_processors
+
+    assert find_processors(("Mail ons op info.bedrijf@gmail.com met uw vragen.",)) == ()
+    assert [i.name for i, _ in find_processors(("Wij gebruiken Gmail voor onze e-mail.",))] == ["Google Workspace"]

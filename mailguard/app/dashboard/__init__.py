@@ -63,8 +63,8 @@ def _style_hashes(html: str) -> str:
                     for body in re.findall(r"<style>(.*?)</style>", html, flags=re.S))
 
 
-def create_app(db: str, token: str | None = None) -> Any:
-    """The ASGI application over the database at ``db`` (a SQLite path or a URL)."""
+def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_SIZE) -> Any:
+    """The ASGI application over the database at ``db`` (a SQLite path or a URL); ``page_size`` rows a page."""
     from importlib import resources
 
     from starlette.applications import Starlette
@@ -108,7 +108,7 @@ def create_app(db: str, token: str | None = None) -> Any:
         if sort not in browse.SORTS:
             raise InputError(f"unknown sort {sort!r}: use one of {', '.join(browse.SORTS)}")
         return data.fleet(store(), filter_=filter_, search=request.query_params.get("q") or None, sort=sort,
-                          page=int_arg(request, "page", 1))
+                          page=int_arg(request, "page", 1), size=page_size)
 
     async def fleet_page(request: Request) -> Response:
         return page("fleet.html", title="mailguard: fleet", fleet=fleet_data(request),
@@ -153,10 +153,10 @@ def create_app(db: str, token: str | None = None) -> Any:
                         headers={"Content-Disposition": f'attachment; filename="{domain}-{scan_id}.json"'})
 
     async def runs_page(request: Request) -> Response:
-        return page("runs.html", title="mailguard: runs", r=data.runs(store(), page=int_arg(request, "page", 1)))
+        return page("runs.html", title="mailguard: runs", r=data.runs(store(), page=int_arg(request, "page", 1), size=page_size))
 
     async def runs_api(request: Request) -> Response:
-        return JSONResponse(data.runs(store(), page=int_arg(request, "page", 1)))
+        return JSONResponse(data.runs(store(), page=int_arg(request, "page", 1), size=page_size))
 
     async def openapi_json(_request: Request) -> Response:
         return JSONResponse(openapi())

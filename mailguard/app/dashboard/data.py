@@ -17,11 +17,12 @@ def _when(value: Any) -> str:
     return value.isoformat(timespec="seconds") if value is not None else ""
 
 
-def fleet(store: Store, *, filter_: str | None, search: str | None, sort: str, page: int) -> dict[str, Any]:
+def fleet(store: Store, *, filter_: str | None, search: str | None, sort: str, page: int,
+          size: int = PAGE_SIZE) -> dict[str, Any]:
     total, rows = browse.fleet(store, filter_=filter_, search=search, sort=sort,
-                               offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                               offset=(page - 1) * size, limit=size)
     return {
-        "total": total, "page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        "total": total, "page": page, "pages": max((total + size - 1) // size, 1),
         "filter": filter_, "q": search or "", "sort": sort,
         "domains": [{
             "domain": r.domain, "scan": r.scan_id, "run": r.run_id, "last_scan": _when(r.started),
@@ -64,10 +65,10 @@ def domain(store: Store, name: str) -> dict[str, Any] | None:
     return {"domain": name, "trend": _points([s["overall"] for s in scans]), "scans": list(reversed(scans))}
 
 
-def runs(store: Store, *, page: int) -> dict[str, Any]:
-    total, rows = browse.runs(store, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+def runs(store: Store, *, page: int, size: int = PAGE_SIZE) -> dict[str, Any]:
+    total, rows = browse.runs(store, offset=(page - 1) * size, limit=size)
     return {
-        "total": total, "page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        "total": total, "page": page, "pages": max((total + size - 1) // size, 1),
         "runs": [{
             "id": r.id, "engine": r.engine, "started": _when(r.started), "finished": _when(r.finished) or None,
             "domains": r.total, "done": r.done, "not_scannable": r.failed,

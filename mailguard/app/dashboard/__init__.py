@@ -153,7 +153,8 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
                         headers={"Content-Disposition": f'attachment; filename="{domain}-{scan_id}.json"'})
 
     async def runs_page(request: Request) -> Response:
-        return page("runs.html", title="mailguard: runs", r=data.runs(store(), page=int_arg(request, "page", 1), size=page_size))
+        found = data.runs(store(), page=int_arg(request, "page", 1), size=page_size)
+        return page("runs.html", title="mailguard: runs", r=found)
 
     async def runs_api(request: Request) -> Response:
         return JSONResponse(data.runs(store(), page=int_arg(request, "page", 1), size=page_size))

@@ -235,7 +235,10 @@ def serve(db: str, host: str, port: int, token: str | None) -> None:
     import uvicorn
 
     check_bind(host, token)
-    open_readonly(db).close()  # a clear error now, not at the first request
+    try:
+        open_readonly(db).close()
+    except MailguardError as exc:  # served anyway: each page says why until the database can be read
+        log.warning("mailguard serve: %s", exc)
     uvicorn.run(create_app(db, token), host=host, port=port, log_level="info")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from .._version import __version__
-from . import fleet, reports, scan, tools
+from . import fleet, reports, scan, serve, tools
 from .errors import EXIT_CODES_HELP, Group
 
 
@@ -18,7 +18,7 @@ def main() -> None:
 
 for command in (scan.scan, tools.spf_command, tools.promises_command, tools.dkim, fleet.worker, fleet.history,
                 fleet.fleet_summary, scan.list_measures, scan.demo, reports.keygen, reports.verify, reports.diff,
-                scan.lab_server):
+                scan.lab_server, serve.serve):
     main.add_command(command)
 
 

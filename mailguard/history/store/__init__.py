@@ -99,6 +99,60 @@ def open_store(value: str) -> Store:
     return Store(engine)
 
 
+class SchemaTooOld(StoreError):
+    """The database was written by an older mailguard; only a scan of this version upgrades it."""
+
+
+def open_readonly(value: str) -> Store:
+    """Connect to an existing database for reading only: never created, never migrated.
+
+    SQLite is opened with ``mode=ro``; PostgreSQL sessions are read-only transactions. A database
+    whose schema is not this version's newest raises :class:`SchemaTooOld`; a missing SQLite file,
+    an empty database or an unreachable server raise :class:`StoreError`.
+    """
+    if "://" in value and value.split("://", 1)[0].split("+", 1)[0].lower() not in _SCHEMES:
+        raise InputError(f"unsupported database URL {value.split('://', 1)[0]}://...: give a SQLite path "
+                         "or a postgresql:// URL")
+    url = database_url(value)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise InputError(f"bad database URL {value!r}: {exc}") from exc
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            path = parsed.database or ""
+            if not path or path == ":memory:" or not Path(path).is_file():
+                raise StoreError(f"database {shown}: no such file")
+            engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", connect_args={"timeout": 10})
+        else:
+            engine = create_engine(url, pool_pre_ping=True, connect_args={
+                "connect_timeout": 5, "options": "-c default_transaction_read_only=on"})
+    except ImportError as exc:
+        raise InputError(f"{parsed.get_backend_name()} needs its driver ({exc.name}): "
+                         "pip install 'mailguard[fleet]'") from exc
+    except (SQLAlchemyError, ValueError) as exc:
+        raise InputError(f"bad database URL {shown}: {_short(exc)}") from exc
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"database {shown}: {_short(exc)}") from exc
+    if current is None:
+        engine.dispose()
+        raise StoreError(f"database {shown} holds no mailguard results yet (record some with `mailguard scan "
+                         "... --db`)")
+    if current != head:
+        engine.dispose()
+        raise SchemaTooOld(f"database {shown} was written by an older mailguard (schema {current}, this version "
+                           f"reads {head}); upgrade it with a scan of this version (`mailguard scan ... --db`)")
+    return Store(engine)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL: readers (the submitter, `history`) never block the workers' writes.
     cursor = dbapi_connection.cursor()
@@ -338,4 +392,5 @@ class Store:
         return Run(**row._mapping) if row else None
 
 
-__all__ = ["DEFAULT_DB", "ScanRow", "Store", "database_url", "new_run_id", "open_store"]
+__all__ = ["DEFAULT_DB", "ScanRow", "SchemaTooOld", "Store", "database_url", "new_run_id", "open_readonly",
+           "open_store"]

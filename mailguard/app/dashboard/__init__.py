@@ -1,0 +1,245 @@
+"""``mailguard serve``: a read-only web view of the results database (Starlette, Jinja2, uvicorn).
+
+Every page is rendered on the server and works without JavaScript; none is sent. Every remote
+string reaches the page through an autoescaping template; each response carries a strict
+Content-Security-Policy. The database is opened read-only and never migrated: no endpoint writes.
+Starlette and uvicorn load only here, when ``serve`` runs (``pip install 'mailguard[dashboard]'``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import re
+import threading
+from typing import Any
+
+import jinja2
+
+from ...core.errors import InputError, MailguardError
+from ...history.store import Store, browse, open_readonly
+from . import data
+from .openapi import openapi
+
+log = logging.getLogger("mailguard.serve")
+
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
+       "frame-ancestors 'none'")
+COOKIE = "mailguard_token"
+LOOPBACK_NAMES = ("localhost",)
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """Only loopback may be served without an access token."""
+    if not is_loopback(host) and not token:
+        raise InputError(f"refusing to listen on {host} without an access token: anyone who can reach it "
+                         "would read every result. Give --token (or MAILGUARD_TOKEN), or keep the default "
+                         "--host 127.0.0.1")
+
+
+def _templates() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("mailguard.app.dashboard", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    return env
+
+
+def _style_hashes(html: str) -> str:
+    """CSP hashes of the report's own inline style sheets (the report is one self-contained file)."""
+    return " ".join("'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+                    for body in re.findall(r"<style>(.*?)</style>", html, flags=re.S))
+
+
+def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_SIZE) -> Any:
+    """The ASGI application over the database at ``db`` (a SQLite path or a URL); ``page_size`` rows a page."""
+    from importlib import resources
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+    from starlette.routing import Route
+
+    from ...render import html as render_html
+    from ...render import json as render_json
+
+    env = _templates()
+    css = resources.files("mailguard.app.dashboard").joinpath("static/dashboard.css").read_text("utf-8")
+    opened: list[Store] = []
+    lock = threading.Lock()
+
+    def store() -> Store:
+        with lock:
+            if not opened:
+                opened.append(open_readonly(db))
+            return opened[0]
+
+    def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return HTMLResponse(env.get_template(name).render(**context), status_code=status)
+
+    def problem(request: Request, status: int, message: str) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message}, status_code=status)
+        return page("error.html", status, title="mailguard", message=message)
+
+    def int_arg(request: Request, name: str, default: int) -> int:
+        try:
+            return max(int(request.query_params.get(name, default)), 1)
+        except ValueError:
+            return default
+
+    def fleet_data(request: Request) -> dict[str, Any]:
+        filter_ = request.query_params.get("filter") or None
+        sort = request.query_params.get("sort") or "domain"
+        if filter_ not in (None, *browse.FILTERS):
+            raise InputError(f"unknown filter {filter_!r}: use one of {', '.join(browse.FILTERS)}")
+        if sort not in browse.SORTS:
+            raise InputError(f"unknown sort {sort!r}: use one of {', '.join(browse.SORTS)}")
+        return data.fleet(store(), filter_=filter_, search=request.query_params.get("q") or None, sort=sort,
+                          page=int_arg(request, "page", 1), size=page_size)
+
+    async def fleet_page(request: Request) -> Response:
+        return page("fleet.html", title="mailguard: fleet", fleet=fleet_data(request),
+                    filters=browse.FILTERS, sorts=browse.SORTS)
+
+    async def fleet_api(request: Request) -> Response:
+        return JSONResponse(fleet_data(request))
+
+    def domain_data(request: Request) -> dict[str, Any]:
+        name = request.path_params["name"].strip().lower()
+        found = data.domain(store(), name)
+        if found is None:
+            raise LookupError(f"no scans recorded for {name}")
+        return found
+
+    async def domain_page(request: Request) -> Response:
+        found = domain_data(request)
+        return page("domain.html", title=f"mailguard: {found['domain']}", d=found)
+
+    async def domain_api(request: Request) -> Response:
+        return JSONResponse(domain_data(request))
+
+    def scan_document(request: Request) -> tuple[int, str, dict[str, Any]]:
+        scan_id = request.path_params["id"]
+        found = browse.scan(store(), scan_id)
+        if found is None:
+            raise LookupError(f"no scan {scan_id}")
+        return scan_id, found[0], found[1]
+
+    async def scan_page(request: Request) -> Response:
+        _id, _domain, doc = scan_document(request)
+        lang = "nl" if request.query_params.get("lang") == "nl" else "en"
+        body = render_html.render(render_json.load(doc), lang=lang)
+        response = HTMLResponse(body)
+        response.headers["Content-Security-Policy"] = CSP.replace(
+            "style-src 'self'", f"style-src 'self' {_style_hashes(body)}")
+        return response
+
+    async def scan_json(request: Request) -> Response:
+        scan_id, domain, doc = scan_document(request)
+        return Response(json.dumps(doc, indent=2, ensure_ascii=False), media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="{domain}-{scan_id}.json"'})
+
+    async def runs_page(request: Request) -> Response:
+        found = data.runs(store(), page=int_arg(request, "page", 1), size=page_size)
+        return page("runs.html", title="mailguard: runs", r=found)
+
+    async def runs_api(request: Request) -> Response:
+        return JSONResponse(data.runs(store(), page=int_arg(request, "page", 1), size=page_size))
+
+    async def openapi_json(_request: Request) -> Response:
+        return JSONResponse(openapi())
+
+    async def stylesheet(_request: Request) -> Response:
+        return Response(css, media_type="text/css")
+
+    routes = [
+        Route("/", fleet_page), Route("/domain/{name}", domain_page), Route("/scan/{id:int}", scan_page),
+        Route("/scan/{id:int}.json", scan_json), Route("/runs", runs_page),
+        Route("/api/fleet", fleet_api), Route("/api/domain/{name}", domain_api),
+        Route("/api/scan/{id:int}", scan_json), Route("/api/runs", runs_api),
+        Route("/api/openapi.json", openapi_json), Route("/static/dashboard.css", stylesheet),
+    ]
+
+    class Guard:
+        """Token check, error pages, security headers; GET and HEAD only."""
+
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                await self.app(scope, receive, send)
+                return
+            request = Request(scope, receive)
+            response = await self.respond(request, scope, receive)
+            await response(scope, receive, send)
+
+        async def respond(self, request: Request, scope: Any, receive: Any) -> Response:
+            if request.method not in ("GET", "HEAD"):
+                return secure(PlainTextResponse("read-only: only GET\n", status_code=405, headers={"Allow": "GET"}))
+            if token:
+                given = request.query_params.get("token")
+                if given is not None and hmac.compare_digest(given.encode(), token.encode()):
+                    redirect = RedirectResponse(request.url.remove_query_params("token"), status_code=303)
+                    redirect.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+                    return secure(redirect)
+                offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip() \
+                    or request.cookies.get(COOKIE, "")
+                if not hmac.compare_digest(offered.encode(), token.encode()):
+                    return secure(problem(request, 401, "an access token is needed: open this address with "
+                                                        "?token=... or send Authorization: Bearer ..."))
+            try:
+                return secure(await dispatch(request, scope, receive))
+            except LookupError as exc:
+                return secure(problem(request, 404, str(exc.args[0])))
+            except InputError as exc:
+                return secure(problem(request, 400, str(exc)))
+            except MailguardError as exc:
+                log.error("mailguard serve: %s", exc)
+                return secure(problem(request, 503, str(exc)))
+
+    async def dispatch(request: Request, scope: Any, receive: Any) -> Response:
+        from starlette.routing import Match
+
+        for route in routes:
+            match, child = route.matches(scope)
+            if match == Match.FULL:
+                return await route.endpoint(Request({**scope, **child}, receive))  # type: ignore[no-any-return]
+        raise LookupError(f"no page {request.url.path}")
+
+    def secure(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return Guard(Starlette(routes=[]))  # Starlette answers the lifespan messages
+
+
+def serve(db: str, host: str, port: int, token: str | None) -> None:
+    """Check the database and the address, then serve until interrupted."""
+    import uvicorn
+
+    check_bind(host, token)
+    try:
+        open_readonly(db).close()
+    except MailguardError as exc:  # served anyway: each page says why until the database can be read
+        log.warning("mailguard serve: %s", exc)
+    uvicorn.run(create_app(db, token), host=host, port=port, log_level="info")
+
+
+__all__ = ["CSP", "check_bind", "create_app", "serve"]

@@ -1,0 +1,77 @@
+"""What the dashboard's pages and its JSON API show, as plain data: the HTML templates and the
+API render the same dictionaries, so the two never disagree."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ...history.compare import compare
+from ...history.store import Store, browse
+
+PAGE_SIZE = 50
+HISTORY_LIMIT = 60
+
+
+def _when(value: Any) -> str:
+    return value.isoformat(timespec="seconds") if value is not None else ""
+
+
+def fleet(store: Store, *, filter_: str | None, search: str | None, sort: str, page: int,
+          size: int = PAGE_SIZE) -> dict[str, Any]:
+    total, rows = browse.fleet(store, filter_=filter_, search=search, sort=sort,
+                               offset=(page - 1) * size, limit=size)
+    return {
+        "total": total, "page": page, "pages": max((total + size - 1) // size, 1),
+        "filter": filter_, "q": search or "", "sort": sort,
+        "domains": [{
+            "domain": r.domain, "scan": r.scan_id, "run": r.run_id, "last_scan": _when(r.started),
+            "error": r.error, "overall": r.overall,
+            "coverage": {"tested": r.tested, "checks": r.checks} if r.checks is not None else None,
+            "promises_not_upheld": r.not_upheld, "worse": r.worse,
+        } for r in rows],
+    }
+
+
+def _points(scores: Sequence[int | None], width: int = 600, height: int = 120) -> str:
+    """The polyline of the overall score over time (0-100, oldest left), in SVG user units."""
+    known = [(i, s) for i, s in enumerate(scores) if s is not None]
+    if not known:
+        return ""
+    step = width / max(len(scores) - 1, 1)
+    return " ".join(f"{i * step:.1f},{height - s * height / 100:.1f}" for i, s in known)
+
+
+def domain(store: Store, name: str) -> dict[str, Any] | None:
+    """The domain's scans, newest first, each with its verdicts and what changed since the one before."""
+    history = store.history(name, HISTORY_LIMIT)
+    if not history:
+        return None
+    scans: list[dict[str, Any]] = []
+    before: Mapping[str, Any] | None = None
+    for row, doc in history:
+        comparison = compare(before, doc) if before is not None else None
+        scans.append({
+            "id": row.id, "run": row.run_id, "started": _when(row.started), "error": row.error,
+            "overall": row.scores.get("overall"), "coverage": (doc.get("coverage") or {}).get("overall"),
+            "statuses": dict(row.statuses),
+            "promises": [{"kind": kind, "verdict": verdict} for kind, verdict in row.promises],
+            "worse": comparison.worse if comparison else None,
+            "changes": None if comparison is None else [
+                {"code": c.code, "direction": c.direction, "subject": c.subject, "text": c.text}
+                for c in comparison.changes],
+        })
+        before = doc
+    return {"domain": name, "trend": _points([s["overall"] for s in scans]), "scans": list(reversed(scans))}
+
+
+def runs(store: Store, *, page: int, size: int = PAGE_SIZE) -> dict[str, Any]:
+    total, rows = browse.runs(store, offset=(page - 1) * size, limit=size)
+    return {
+        "total": total, "page": page, "pages": max((total + size - 1) // size, 1),
+        "runs": [{
+            "id": r.id, "engine": r.engine, "started": _when(r.started), "finished": _when(r.finished) or None,
+            "domains": r.total, "done": r.done, "not_scannable": r.failed,
+            "seconds": round((r.finished - r.started).total_seconds(), 1) if r.finished else None,
+        } for r in rows],
+    }

@@ -1,0 +1,107 @@
+"""Read-only queries behind ``mailguard serve``: the fleet (each domain's newest scan), one scan,
+the runs. They read the compact columns and, for a page of rows, two small paths of the document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, Text, cast, func, select
+
+from . import Store
+from .models import Run, Scan
+
+NOT_UPHELD = "not upheld"
+FILTERS = ("not-upheld", "unscannable")
+SORTS = ("domain", "-domain", "last", "-last", "score", "-score")
+
+
+@dataclass(frozen=True)
+class FleetRow:
+    """A domain and its newest scan."""
+
+    scan_id: int
+    domain: str
+    run_id: str
+    started: datetime
+    error: str | None
+    overall: int | None
+    tested: int | None
+    checks: int | None
+    not_upheld: int
+    worse: bool | None
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: str
+    engine: str
+    started: datetime
+    finished: datetime | None
+    total: int
+    done: int
+    failed: int
+
+
+def _newest() -> Any:
+    return select(func.max(Scan.id).label("id")).group_by(Scan.domain).subquery()
+
+
+def _filtered(query: Select[Any], filter_: str | None, search: str | None) -> Select[Any]:
+    if filter_ == "not-upheld":
+        query = query.where(cast(Scan.promises, Text).like(f'%"{NOT_UPHELD}"%'))
+    elif filter_ == "unscannable":
+        query = query.where(Scan.error.is_not(None))
+    if search:
+        query = query.where(Scan.domain.contains(search.strip().lower(), autoescape=True))
+    return query
+
+
+def fleet(store: Store, *, filter_: str | None = None, search: str | None = None, sort: str = "domain",
+          offset: int = 0, limit: int = 50) -> tuple[int, list[FleetRow]]:
+    """(domains matching, one page of them): each domain's newest scan, filtered, searched, sorted."""
+    newest = _newest()
+    overall = Scan.scores["overall"].as_integer()
+    base = _filtered(select(Scan.id).join(newest, Scan.id == newest.c.id), filter_, search)
+    order = {"domain": Scan.domain, "last": Scan.started, "score": overall}[sort.lstrip("-")]
+    ordering = [order.desc() if sort.startswith("-") else order.asc(), Scan.domain.asc()]
+    page = _filtered(select(Scan.id, Scan.domain, Scan.run_id, Scan.started, Scan.error, overall,
+                            Scan.document["coverage"]["overall"]["tested"].as_integer(),
+                            Scan.document["coverage"]["overall"]["checks"].as_integer(),
+                            Scan.promises, Scan.worse).join(newest, Scan.id == newest.c.id), filter_, search)
+    with store.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+        rows = conn.execute(page.order_by(*ordering).offset(offset).limit(limit)).all()
+    return total, [FleetRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
+                            sum(1 for _kind, verdict in (r[8] or []) if verdict == NOT_UPHELD), r[9])
+                   for r in rows]
+
+
+def scan(store: Store, scan_id: int) -> tuple[str, dict[str, Any]] | None:
+    """(domain, document) of one scan."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(Scan.domain, Scan.document).where(Scan.id == scan_id)).first()
+    return (row[0], row[1]) if row else None
+
+
+def scan_ids(store: Store, domain: str, limit: int) -> list[int]:
+    """The domain's newest ``limit`` scan ids, oldest first."""
+    with store.engine.connect() as conn:
+        ids = conn.execute(select(Scan.id).where(Scan.domain == domain)
+                           .order_by(Scan.started.desc(), Scan.id.desc()).limit(limit)).scalars().all()
+    return list(reversed(ids))
+
+
+def runs(store: Store, *, offset: int = 0, limit: int = 50) -> tuple[int, list[RunRow]]:
+    """Runs, newest first, with how many domains each recorded and how many could not be scanned."""
+    counts = (select(Scan.run_id, func.count().label("done"),
+                     func.count(Scan.error).label("failed")).group_by(Scan.run_id).subquery())
+    query = (select(Run.id, Run.engine, Run.started, Run.finished, Run.total,
+                    func.coalesce(counts.c.done, 0), func.coalesce(counts.c.failed, 0))
+             .outerjoin(counts, counts.c.run_id == Run.id)
+             .order_by(Run.started.desc(), Run.id.desc()).offset(offset).limit(limit))
+    with store.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(Run)).scalar_one()
+        rows = conn.execute(query).all()
+    return total, [RunRow(*r) for r in rows]

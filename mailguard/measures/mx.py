@@ -47,6 +47,11 @@ MESSAGES = {
     "MX-HOST-CNAME": Message("{host} is an alias (CNAME to {target}); an MX must name a host directly",
                              "{host} is een alias (CNAME naar {target}); een MX moet direct naar een host wijzen",
                              "RFC 2181 §10.3"),
+    "MX-HOST-CNAME-LOOP": Message("{host} is an alias whose CNAME chain loops or never ends: mail to it "
+                                  "cannot be delivered",
+                                  "{host} is een alias waarvan de CNAME-keten rondloopt of niet eindigt: mail "
+                                  "ernaartoe kan niet worden afgeleverd",
+                                  "RFC 5321 §5.1, RFC 2181 §10.3"),
     "MX-HOST-IP-LITERAL": Message("{host} is an IP address written as a name; an MX must name a host",
                                   "{host} is een IP-adres geschreven als naam; een MX moet een hostnaam zijn",
                                   "RFC 7505 §2, RFC 5321 §5.1"),
@@ -93,6 +98,11 @@ async def host_addresses(net: Net, host: str) -> tuple[DnsAnswer, DnsAnswer]:
     """The A and AAAA answers of a host, asked concurrently."""
     a, aaaa = await net.dns.query_many([(host, "A"), (host, "AAAA")])
     return a, aaaa
+
+
+def _loops(answer: DnsAnswer) -> bool:
+    """The resolver's answer is a CNAME chain that loops or never ends (dnspython: chain too long)."""
+    return answer.failed and "CNAME chain is too long" in (answer.error or "")
 
 
 def addresses_of(*answers: DnsAnswer) -> list[str]:
@@ -149,6 +159,9 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
         if addresses:
             findings.append(finding("MX-HOST-RESOLVES", "MX host address", Verdict.PASS, evidence=found,
                                     subject=host.host, host=host.host, addresses=", ".join(addresses)))
+        elif _loops(a) or _loops(aaaa):
+            findings.append(finding("MX-HOST-CNAME-LOOP", "MX host name", Verdict.FAIL, evidence=found,
+                                    subject=host.host, host=host.host))
         elif a.failed and aaaa.failed:
             findings.append(finding("MX-HOST-UNTESTED", "MX host address", Verdict.NOT_TESTED, evidence=found,
                                     subject=host.host, host=host.host, status=a.status))

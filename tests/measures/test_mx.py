@@ -63,3 +63,25 @@ def test_host_lookup_timeout_is_not_tested_never_fail(mxlab):
     result = run_measure(mx, "dead.mxcases.test", mxlab.config(timeout=0.3))
     assert codes(result)["MX-HOST-UNTESTED"] == "not tested"
     assert result.status.value == "not tested"
+
+
+LOOPING_MX = """$TTL 300
+@    IN SOA ns1.loopmx.test. hostmaster.loopmx.test. 1 7200 3600 1209600 300
+@    IN NS  ns1.loopmx.test.
+ns1  IN A   127.0.0.53
+@    IN MX  10 a.loopmx.test.
+a    IN CNAME b.loopmx.test.
+b    IN CNAME a.loopmx.test.
+"""
+
+
+def test_an_mx_target_whose_alias_loops_is_a_failure_of_the_mx_check_not_untested():
+    from mailguard.lab import Lab
+    from mailguard.lab.dns_server import load_zone_text
+    from mailguard.measures import mx as mx_measure
+    from tests.conftest import run_measure
+
+    with Lab(extra_zones=[load_zone_text("loopmx.test", LOOPING_MX)]) as lab:
+        result = run_measure(mx_measure, "loopmx.test", lab.config())
+    codes = {f.code: f.verdict.value for f in result.findings}
+    assert codes.get("MX-HOST-CNAME-LOOP") == "fail" and "MX-HOST-UNTESTED" not in codes

@@ -162,9 +162,10 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
         elif _loops(a) or _loops(aaaa):
             findings.append(finding("MX-HOST-CNAME-LOOP", "MX host name", Verdict.FAIL, evidence=found,
                                     subject=host.host, host=host.host))
-        elif a.failed and aaaa.failed:
+        elif a.failed or aaaa.failed:  # absence only from NXDOMAIN/NODATA, never beside a failed lookup
+            status = a.status if a.failed else aaaa.status
             findings.append(finding("MX-HOST-UNTESTED", "MX host address", Verdict.NOT_TESTED, evidence=found,
-                                    subject=host.host, host=host.host, status=a.status))
+                                    subject=host.host, host=host.host, status=status))
         else:
             findings.append(finding("MX-HOST-NO-ADDRESS", "MX host address", Verdict.FAIL, evidence=found,
                                     subject=host.host, host=host.host))

@@ -85,3 +85,25 @@ def test_an_mx_target_whose_alias_loops_is_a_failure_of_the_mx_check_not_unteste
         result = run_measure(mx_measure, "loopmx.test", lab.config())
     codes = {f.code: f.verdict.value for f in result.findings}
     assert codes.get("MX-HOST-CNAME-LOOP") == "fail" and "MX-HOST-UNTESTED" not in codes
+
+
+USES_BOGUS = """$TTL 300
+@    IN SOA ns1.usesbogus.test. hostmaster.usesbogus.test. 1 7200 3600 1209600 300
+@    IN NS  ns1.usesbogus.test.
+ns1  IN A   127.0.0.53
+@    IN MX  10 mail.bogus.test.
+"""
+
+
+def test_an_mx_host_whose_a_lookup_servfails_beside_an_empty_aaaa_is_not_tested_never_absent():
+    # mail.bogus.test's A RRset is bogus: the validating resolver answers SERVFAIL, its AAAA is
+    # NODATA. That is no proof the host has no address.
+    from mailguard.lab import Lab
+    from mailguard.lab.dns_server import load_zone_text
+    from mailguard.measures import mx as mx_measure
+    from tests.conftest import run_measure
+
+    with Lab(extra_zones=[load_zone_text("usesbogus.test", USES_BOGUS)]) as lab:
+        result = run_measure(mx_measure, "usesbogus.test", lab.config())
+    codes = {f.code: f.verdict.value for f in result.findings}
+    assert codes.get("MX-HOST-UNTESTED") == "not tested" and "MX-HOST-NO-ADDRESS" not in codes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailguard.core import messages
+from mailguard.core import i18n, messages
 from mailguard.core.messages import Message
 from mailguard.core.model import (
     Area,
@@ -17,39 +17,25 @@ from mailguard.core.model import (
 )
 from mailguard.measures.score import scores
 
-messages.register(
-    {
-        "TEST-DMARC-NONE": Message(
-            "DMARC policy is p=none: forged mail is delivered",
-            "DMARC-beleid is p=none: vervalste mail wordt afgeleverd",
-            "RFC 7489 §6.3",
-        ),
-        "TEST-DMARC-RUA": Message(
-            "aggregate reports go to {rua}", "verzamelrapporten gaan naar {rua}", "RFC 7489 §7.2"
-        ),
-        "TEST-HTTPS-OK": Message(
-            "{url} redirects to https", "{url} stuurt door naar https", "RFC 9110 §15.4"
-        ),
-        "TEST-CERT-OK": Message(
-            "certificate valid for {days} more days", "certificaat nog {days} dagen geldig"
-        ),
-        "TEST-STARTTLS-UNTESTED": Message(
-            "port 25 unreachable from here: not tested", "poort 25 vanaf hier onbereikbaar: niet getest"
-        ),
-        "TEST-PROMISE-DMARC-WEAK": Message(
-            "DMARC is published with p=none: it does not stop others from sending mail in your name",
-            "DMARC staat op p=none: dat houdt anderen niet tegen om mail uit uw naam te sturen",
-        ),
-        "TEST-PROMISE-HTTPS-OK": Message(
-            "every web host redirects to https with a valid certificate",
-            "elke webhost stuurt door naar https met een geldig certificaat",
-        ),
-        "TEST-PROMISE-2FA": Message(
-            "two-factor authentication cannot be observed from outside",
-            "tweestapsverificatie is van buitenaf niet waar te nemen",
-        ),
-    }
-)
+# The fixture's own codes: English in the table, Dutch added to the catalog as an extension would.
+_CODES = {  # code: (English, Dutch, reference)
+    "TEST-DMARC-NONE": ("DMARC policy is p=none: forged mail is delivered",
+                        "DMARC-beleid is p=none: vervalste mail wordt afgeleverd", "RFC 7489 §6.3"),
+    "TEST-DMARC-RUA": ("aggregate reports go to {rua}", "verzamelrapporten gaan naar {rua}", "RFC 7489 §7.2"),
+    "TEST-HTTPS-OK": ("{url} redirects to https", "{url} stuurt door naar https", "RFC 9110 §15.4"),
+    "TEST-CERT-OK": ("certificate valid for {days} more days", "certificaat nog {days} dagen geldig", ""),
+    "TEST-STARTTLS-UNTESTED": ("port 25 unreachable from here: not tested",
+                               "poort 25 vanaf hier onbereikbaar: niet getest", ""),
+    "TEST-PROMISE-DMARC-WEAK": (
+        "DMARC is published with p=none: it does not stop others from sending mail in your name",
+        "DMARC staat op p=none: dat houdt anderen niet tegen om mail uit uw naam te sturen", ""),
+    "TEST-PROMISE-HTTPS-OK": ("every web host redirects to https with a valid certificate",
+                              "elke webhost stuurt door naar https met een geldig certificaat", ""),
+    "TEST-PROMISE-2FA": ("two-factor authentication cannot be observed from outside",
+                         "tweestapsverificatie is van buitenaf niet waar te nemen", ""),
+}
+messages.register({code: Message(en, rfc) for code, (en, _nl, rfc) in _CODES.items()})
+i18n.add_translations("nl", {en: nl for en, nl, _rfc in _CODES.values()})
 
 DMARC_DNS = Evidence(
     "dns",

@@ -35,10 +35,8 @@ from .statements import DEFAULT_BUDGET_S, read_statement
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    "SCAN-DEADLINE": Message("not finished within the scan deadline of {deadline:g} s",
-                             "niet klaar binnen de scantijd van {deadline:g} s"),
-    "SCAN-INTERNAL-ERROR": Message("mailguard could not evaluate this measure: {error}",
-                                   "mailguard kon deze maatregel niet beoordelen: {error}"),
+    "SCAN-DEADLINE": Message("not finished within the scan deadline of {deadline:g} s"),
+    "SCAN-INTERNAL-ERROR": Message("mailguard could not evaluate this measure: {error}"),
 }
 messages.register(MESSAGES)
 

@@ -1,4 +1,5 @@
-"""The one table of finding codes: English and Dutch prose, and the reference each rests on.
+"""The one table of finding codes: their English prose (the msgids of the Dutch gettext catalog), and
+the reference each rests on.
 
 Each measure module registers its own codes with :func:`register` at import time, so that a new
 measure adds its prose beside its logic while every renderer looks codes up in one place.
@@ -11,12 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .i18n import translate
+
 
 @dataclass(frozen=True)
 class Message:
+    """A message's English text (its gettext msgid: the Dutch is in the catalog, see
+    :mod:`mailguard.core.i18n`) and the reference it rests on."""
+
     en: str
-    nl: str
     rfc: str = ""
+
+    @property
+    def nl(self) -> str:
+        return translate(self.en, "nl")
 
 
 _TABLE: dict[str, Message] = {}

@@ -42,101 +42,84 @@ from ..core.messages import Message
 WORSE, BETTER, CHANGED = "worse", "better", "changed"
 
 MESSAGES = {
-    "CHANGE-NOT-COMPARABLE": Message("not compared: {why}", "niet vergeleken: {why}"),
+    "CHANGE-NOT-COMPARABLE": Message("not compared: {why}"),
     "CHANGE-DMARC-WEAKER": Message(
         "DMARC policy of {name} weakened: {old} -> {new}",
-        "DMARC-beleid van {name} verzwakt: {old} -> {new}",
         "RFC 7489 §6.3",
     ),
     "CHANGE-DMARC-STRONGER": Message(
         "DMARC policy of {name} strengthened: {old} -> {new}",
-        "DMARC-beleid van {name} versterkt: {old} -> {new}",
         "RFC 7489 §6.3",
     ),
     "CHANGE-DMARC-ADDED": Message(
         "DMARC record published at {name}: {new}",
-        "DMARC-record gepubliceerd op {name}: {new}",
         "RFC 7489 §6.1",
     ),
     "CHANGE-DMARC-REMOVED": Message(
         "DMARC record at {name} removed (was: {old})",
-        "DMARC-record op {name} verwijderd (was: {old})",
         "RFC 7489 §6.1",
     ),
     "CHANGE-DMARC-CHANGED": Message(
         "DMARC record at {name} changed: {old} -> {new}",
-        "DMARC-record op {name} gewijzigd: {old} -> {new}",
         "RFC 7489 §6.3",
     ),
     "CHANGE-SPF-WEAKER": Message(
         "SPF of {name} weakened ({old_all} -> {new_all}): {new}",
-        "SPF van {name} verzwakt ({old_all} -> {new_all}): {new}",
         "RFC 7208 §5.1",
     ),
     "CHANGE-SPF-STRONGER": Message(
         "SPF of {name} strengthened ({old_all} -> {new_all}): {new}",
-        "SPF van {name} versterkt ({old_all} -> {new_all}): {new}",
         "RFC 7208 §5.1",
     ),
     "CHANGE-SPF-ADDED": Message(
-        "SPF record published at {name}: {new}", "SPF-record gepubliceerd op {name}: {new}", "RFC 7208 §3"
+        "SPF record published at {name}: {new}", "RFC 7208 §3"
     ),
     "CHANGE-SPF-REMOVED": Message(
         "SPF record at {name} removed (was: {old})",
-        "SPF-record op {name} verwijderd (was: {old})",
         "RFC 7208 §3",
     ),
     "CHANGE-SPF-CHANGED": Message(
         "SPF record of {name} changed: {old} -> {new}",
-        "SPF-record van {name} gewijzigd: {old} -> {new}",
         "RFC 7208 §3",
     ),
     "CHANGE-MX-ADDED": Message(
         "MX host added for {name}: {host} (a new party receives mail: is it a named processor?)",
-        "MX-host toegevoegd voor {name}: {host} (een nieuwe partij ontvangt mail: is dat een genoemde verwerker?)",
         "RFC 5321 §5.1",
     ),
     "CHANGE-MX-REMOVED": Message(
-        "MX host removed for {name}: {host}", "MX-host verwijderd voor {name}: {host}", "RFC 5321 §5.1"
+        "MX host removed for {name}: {host}", "RFC 5321 §5.1"
     ),
     "CHANGE-RECORDS": Message(
         "{type} records of {name} changed: added {added}; removed {removed}",
-        "{type}-records van {name} gewijzigd: toegevoegd {added}; verwijderd {removed}",
     ),
     "CHANGE-CERT-REPLACED": Message(
         "certificate of {target} replaced: {old} -> {new}",
-        "certificaat van {target} vervangen: {old} -> {new}",
     ),
     "CHANGE-FINDING-WORSE": Message(
         "{measure}: {check} went from {old} to {new}: {reason}",
-        "{measure}: {check} ging van {old} naar {new}: {reason}",
     ),
     "CHANGE-FINDING-BETTER": Message(
         "{measure}: {check} went from {old} to {new}: {reason}",
-        "{measure}: {check} ging van {old} naar {new}: {reason}",
     ),
     "CHANGE-FINDING-UNTESTED": Message(
         "{measure}: {check} went from {old} to {new}: {reason}",
-        "{measure}: {check} ging van {old} naar {new}: {reason}",
     ),
     "CHANGE-FINDING-NEW": Message(
-        "{measure}: new {new} for {check}: {reason}", "{measure}: nieuw {new} bij {check}: {reason}"
+        "{measure}: new {new} for {check}: {reason}"
     ),
     "CHANGE-FINDING-GONE": Message(
-        "{measure}: {check} ({old}) no longer found", "{measure}: {check} ({old}) niet meer gevonden"
+        "{measure}: {check} ({old}) no longer found"
     ),
     "CHANGE-PROMISE-WORSE": Message(
         "promise no longer {old}: now {new}: \u201c{sentence}\u201d",
-        "belofte niet meer {old}: nu {new}: \u201c{sentence}\u201d",
     ),
     "CHANGE-PROMISE-BETTER": Message(
         "promise now {new} (was {old}): \u201c{sentence}\u201d",
-        "belofte nu {new} (was {old}): \u201c{sentence}\u201d",
     ),
     "CHANGE-PROMISE-CHANGED": Message(
-        "promise {old} -> {new}: \u201c{sentence}\u201d", "belofte {old} -> {new}: \u201c{sentence}\u201d"
+        "promise {old} -> {new}: \u201c{sentence}\u201d"
     ),
-    "CHANGE-SCORE": Message("score {area}: {old} -> {new}", "score {area}: {old} -> {new}"),
+    "CHANGE-SCORE": Message("score {area}: {old} -> {new}"),
 }
 messages.register(MESSAGES)
 

@@ -59,66 +59,50 @@ NO_CHAIN, CHAIN_BROKEN, NAME_MISMATCH = "no-certificate", "chain-broken", "name-
 MESSAGES = {
     "DANE-MATCH": Message(
         "{where}: authenticated by TLSA {record} (matching the {what} it presents)",
-        "{where}: geauthenticeerd door TLSA {record} (passend bij het getoonde {what})",
         "RFC 7672 §3.1, RFC 7671 §5"),
     "DANE-MISMATCH": Message(
         "{where}: none of the {count} usable TLSA record(s) matches the presented chain: {details}; "
-        "DANE senders will not deliver here",
-        "{where}: geen van de {count} bruikbare TLSA-record(s) past bij de getoonde certificaten: "
-        "{details}; DANE-verzenders leveren hier niet af", "RFC 7672 §3.1, RFC 7671 §5"),
+        "DANE senders will not deliver here", "RFC 7672 §3.1, RFC 7671 §5"),
     "DANE-NO-STARTTLS": Message(
         "{where} publishes TLSA records but {problem}: DANE senders will not deliver here",
-        "{where} publiceert TLSA-records maar {problem}: DANE-verzenders leveren hier niet af",
         "RFC 7672 §2.2"),
     "DANE-PROBE-UNTESTED": Message(
         "{where}: the certificate could not be fetched ({status}: {error}): not tested",
-        "{where}: het certificaat kon niet worden opgehaald ({status}: {error}): niet getest",
         "RFC 7672 §3"),
     "DANE-TLSA-NONE": Message(
         "{host}: no TLSA records at {name} (the absence is DNSSEC-proven): DANE is not in use",
-        "{host}: geen TLSA-records op {name} (de afwezigheid is met DNSSEC bewezen): DANE is niet in gebruik",
         "RFC 7672 §2.2.3"),
     "DANE-TLSA-INSECURE": Message(
         "{host}: TLSA records at {name} are in an unsigned zone ({insecure_at}): not usable, senders "
-        "ignore them", "{host}: TLSA-records op {name} staan in een niet-ondertekende zone "
-        "({insecure_at}): onbruikbaar, verzenders negeren ze", "RFC 7672 §2.2, RFC 6698 §4.1"),
+        "ignore them", "RFC 7672 §2.2, RFC 6698 §4.1"),
     "DANE-HOST-INSECURE": Message(
         "{host} is in an unsigned zone ({insecure_at}): DANE is impossible for it",
-        "{host} staat in een niet-ondertekende zone ({insecure_at}): DANE is er niet mogelijk",
         "RFC 7672 §2.2.2"),
     "DANE-TLSA-BOGUS": Message(
         "{host}: the {what} does not validate ({reason}): {detail}; DANE senders defer mail to it",
-        "{host}: de {what} valideert niet ({reason}): {detail}; DANE-verzenders stellen mail uit",
         "RFC 7672 §2.2"),
     "DANE-TLSA-UNTESTED": Message(
-        "{host}: the {what} could not be validated: {detail}",
-        "{host}: de {what} kon niet worden gevalideerd: {detail}", "RFC 7672 §2.2"),
+        "{host}: the {what} could not be validated: {detail}", "RFC 7672 §2.2"),
     "DANE-TLSA-PKIX": Message(
-        "{host}: TLSA {record} has usage {usage}, which SMTP senders do not use",
-        "{host}: TLSA {record} heeft gebruik {usage}, dat SMTP-verzenders niet gebruiken", "RFC 7672 §3.1.3"),
+        "{host}: TLSA {record} has usage {usage}, which SMTP senders do not use", "RFC 7672 §3.1.3"),
     "DANE-TLSA-MALFORMED": Message(
-        "{host}: TLSA {record} is unusable: {why}", "{host}: TLSA {record} is onbruikbaar: {why}",
+        "{host}: TLSA {record} is unusable: {why}",
         "RFC 7671 §4, RFC 6698 §2.1"),
     "DANE-TLSA-UNUSABLE": Message(
         "{host}: TLSA records exist, but none is usable for SMTP: senders require TLS without "
-        "authenticating it", "{host}: er zijn TLSA-records, maar geen enkele is bruikbaar voor SMTP: "
-        "verzenders eisen TLS zonder het te controleren", "RFC 7672 §2.2, §3.1"),
+        "authenticating it", "RFC 7672 §2.2, §3.1"),
     "DANE-MX-INSECURE": Message(
         "the MX records of {domain} are not DNSSEC-validated ({detail}): senders cannot use DANE for it",
-        "de MX-records van {domain} zijn niet met DNSSEC gevalideerd ({detail}): verzenders kunnen er "
-        "geen DANE voor gebruiken", "RFC 7672 §2.2.1"),
+        "RFC 7672 §2.2.1"),
     "DANE-MX-BOGUS": Message(
         "the MX records of {domain} are bogus ({reason}): DANE senders defer mail to it",
-        "de MX-records van {domain} zijn ongeldig ondertekend ({reason}): DANE-verzenders stellen mail uit",
         "RFC 7672 §2.2.1"),
     "DANE-MX-UNTESTED": Message(
-        "the MX records of {domain} could not be validated ({detail}): not tested",
-        "de MX-records van {domain} konden niet worden gevalideerd ({detail}): niet getest", "RFC 7672 §2.2.1"),
-    "DANE-NO-MX": Message("no MX hosts to check ({why})", "geen MX-hosts om te controleren ({why})",
+        "the MX records of {domain} could not be validated ({detail}): not tested", "RFC 7672 §2.2.1"),
+    "DANE-NO-MX": Message("no MX hosts to check ({why})",
                           "RFC 7672 §2.2.1"),
     "DANE-ANCHOR-UNUSABLE": Message(
-        "the DNSSEC trust anchor could not be used ({error}): not tested",
-        "het DNSSEC-vertrouwensanker is onbruikbaar ({error}): niet getest", "RFC 4033 §5"),
+        "the DNSSEC trust anchor could not be used ({error}): not tested", "RFC 4033 §5"),
 }
 messages.register(MESSAGES)
 

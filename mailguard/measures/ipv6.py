@@ -47,66 +47,50 @@ MAX_ZONE_WALK = 10  # ancestors asked for NS when the domain is not a zone apex
 
 # Roles: (code part, English, Dutch, reference).
 ROLES = {
-    "NS": ("name server", "naamserver", "RFC 3901 §3, RFC 6540"),
-    "MX": ("mail server", "mailserver", "RFC 3974, RFC 6540"),
-    "WEB": ("web server", "webserver", "RFC 6540"),
+    "NS": ("name server", "RFC 3901 §3, RFC 6540"),
+    "MX": ("mail server", "RFC 3974, RFC 6540"),
+    "WEB": ("web server", "RFC 6540"),
 }
 
 
-def _role_messages(role: str, en: str, nl: str, rfc: str) -> dict[str, Message]:
+def _role_messages(role: str, en: str, rfc: str) -> dict[str, Message]:
     return {
-        f"IPV6-{role}-AAAA": Message(f"{en} {{host}} has IPv6 address(es): {{addresses}}",
-                                     f"{nl} {{host}} heeft IPv6-adres(sen): {{addresses}}", rfc),
-        f"IPV6-{role}-NO-AAAA": Message(f"{en} {{host}} has no AAAA record: it cannot be reached over IPv6",
-                                        f"{nl} {{host}} heeft geen AAAA-record: niet bereikbaar via IPv6", rfc),
+        f"IPV6-{role}-AAAA": Message(f"{en} {{host}} has IPv6 address(es): {{addresses}}", rfc),
+        f"IPV6-{role}-NO-AAAA": Message(f"{en} {{host}} has no AAAA record: it cannot be reached over IPv6", rfc),
         f"IPV6-{role}-LOOKUP-FAILED": Message(
-            f"the AAAA record of {en} {{host}} could not be looked up ({{status}}): not tested",
-            f"het AAAA-record van {nl} {{host}} kon niet worden opgevraagd ({{status}}): niet getest", rfc),
-        f"IPV6-{role}-REACHABLE": Message(f"{en} {{host}} answers over IPv6 at {{where}} ({{detail}})",
-                                          f"{nl} {{host}} antwoordt via IPv6 op {{where}} ({{detail}})", rfc),
+            f"the AAAA record of {en} {{host}} could not be looked up ({{status}}): not tested", rfc),
+        f"IPV6-{role}-REACHABLE": Message(f"{en} {{host}} answers over IPv6 at {{where}} ({{detail}})", rfc),
         f"IPV6-{role}-UNREACHABLE": Message(
             f"{en} {{host}} does not answer over IPv6 at {{where}} ({{error}}), "
-            "while it does over IPv4 at {v4}",
-            f"{nl} {{host}} antwoordt niet via IPv6 op {{where}} ({{error}}), "
-            "terwijl die via IPv4 op {v4} wel antwoordt", rfc),
+            "while it does over IPv4 at {v4}", rfc),
         f"IPV6-{role}-UNTESTED": Message(
             f"{en} {{host}} did not answer at {{where}} ({{error}}), nor over IPv4: not tested from here",
-            f"{nl} {{host}} antwoordde niet op {{where}} ({{error}}), ook niet via IPv4: niet getest van hieruit",
             rfc),
         f"IPV6-{role}-NO-ROUTE": Message(
-            f"no IPv6 from here ({{reason}}): {en} {{host}} at {{address}} not tested",
-            f"geen IPv6 vanaf hier ({{reason}}): {nl} {{host}} op {{address}} niet getest", rfc),
+            f"no IPv6 from here ({{reason}}): {en} {{host}} at {{address}} not tested", rfc),
     }
 
 
 MESSAGES: dict[str, Message] = {
-    **{code: m for role, (en, nl, rfc) in ROLES.items() for code, m in _role_messages(role, en, nl, rfc).items()},
+    **{code: m for role, (en, rfc) in ROLES.items() for code, m in _role_messages(role, en, rfc).items()},
     "IPV6-NS-NONE": Message("the name servers of {domain} could not be found ({status}): not tested",
-                            "de naamservers van {domain} konden niet worden gevonden ({status}): niet getest",
                             "RFC 3901 §3"),
-    "IPV6-MX-NONE": Message("no mail servers to check ({reason})", "geen mailservers om te controleren ({reason})",
+    "IPV6-MX-NONE": Message("no mail servers to check ({reason})",
                             "RFC 5321 §5.1"),
     "IPV6-MX-LOOKUP-FAILED-ALL": Message("the MX records could not be looked up ({status}): not tested",
-                                         "de MX-records konden niet worden opgevraagd ({status}): niet getest",
                                          "RFC 5321 §5.1"),
     "IPV6-WEB-NONE": Message("no web server to check: neither {domain} nor www.{domain} has an address",
-                             "geen webserver om te controleren: {domain} en www.{domain} hebben geen adres",
                              "RFC 6540"),
     "IPV6-WEB-SAME": Message(
         "{host}: the same page over IPv4 ({v4}) and IPv6 ({v6}): status {http_code}, SHA-256 {digest}",
-        "{host}: dezelfde pagina via IPv4 ({v4}) en IPv6 ({v6}): status {http_code}, SHA-256 {digest}",
         "RFC 6540"),
     "IPV6-WEB-DIFFERENT-STATUS": Message(
         "{host}: a different answer over IPv6 ({v6}: {code6}) than over IPv4 ({v4}: {code4})",
-        "{host}: een ander antwoord via IPv6 ({v6}: {code6}) dan via IPv4 ({v4}: {code4})",
         "RFC 6540"),
     "IPV6-WEB-DIFFERENT-CONTENT": Message(
         "{host}: status {http_code} over both, but different content over IPv4 ({v4}: {size4} bytes, SHA-256 "
         "{digest4}) and IPv6 ({v6}: {size6} bytes, SHA-256 {digest6}); pages that change on every "
         "request differ this way too",
-        "{host}: status {http_code} via beide, maar andere inhoud via IPv4 ({v4}: {size4} bytes, SHA-256 "
-        "{digest4}) en IPv6 ({v6}: {size6} bytes, SHA-256 {digest6}); pagina's die bij elk verzoek "
-        "veranderen verschillen ook zo",
         "RFC 6540"),
 }
 messages.register(MESSAGES)
@@ -114,19 +98,13 @@ messages.register(MESSAGES)
 messages.register_advice({
     "IPV6-NS-": Message(
         "Ask your DNS provider to give every name server an IPv6 address (AAAA) that answers, so the "
-        "domain can be found from IPv6-only networks.",
-        "Vraag uw DNS-provider om elke naamserver een IPv6-adres (AAAA) te geven dat antwoordt, zodat "
-        "het domein ook vanaf netwerken met alleen IPv6 te vinden is."),
+        "domain can be found from IPv6-only networks."),
     "IPV6-MX-": Message(
         "Ask your mail provider to make every mail server reachable over IPv6 (an AAAA record and "
-        "port 25 open over IPv6).",
-        "Vraag uw mailprovider om elke mailserver via IPv6 bereikbaar te maken (een AAAA-record en "
-        "poort 25 open via IPv6)."),
+        "port 25 open over IPv6)."),
     "IPV6-WEB-": Message(
         "Ask your hosting provider to serve the website over IPv6 as well (an AAAA record for the "
-        "domain and www), with the same content as over IPv4.",
-        "Vraag uw hostingprovider om de website ook via IPv6 aan te bieden (een AAAA-record voor het "
-        "domein en www), met dezelfde inhoud als via IPv4."),
+        "domain and www), with the same content as over IPv4."),
 })
 
 

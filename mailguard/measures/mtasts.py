@@ -40,124 +40,99 @@ MIN_SENSIBLE_MAX_AGE = 86400  # below a day, the policy protects little between 
 MESSAGES = {
     "MTASTS-NONE": Message(
         "no MTA-STS record: senders cannot insist on TLS for this domain by MTA-STS",
-        "geen MTA-STS-record: verzenders kunnen via MTA-STS geen TLS afdwingen",
         "RFC 8461 §3.1",
     ),
     "MTASTS-NULL-MX": Message(
         "null MX: the domain receives no mail; MTA-STS is not needed",
-        "null-MX: het domein ontvangt geen mail; MTA-STS is niet nodig",
         "RFC 7505",
     ),
     "MTASTS-RECORD": Message(
         "MTA-STS record id={id}",
-        "MTA-STS-record id={id}",
         "RFC 8461 §3.1",
     ),
     "MTASTS-RECORD-MULTIPLE": Message(
         "{count} MTA-STS records: senders treat that as no policy",
-        "{count} MTA-STS-records: verzenders behandelen dat als geen beleid",
         "RFC 8461 §3.1",
     ),
     "MTASTS-RECORD-INVALID": Message(
         "MTA-STS record is invalid ({error}): senders treat it as no policy",
-        "MTA-STS-record is ongeldig ({error}): verzenders behandelen dat als geen beleid",
         "RFC 8461 §3.1",
     ),
     "MTASTS-RECORD-MISSING": Message(
         "a policy is served at {url} but no _mta-sts TXT record announces it",
-        "op {url} staat een beleid maar geen _mta-sts-TXT-record kondigt het aan",
         "RFC 8461 §3.1",
     ),
     "MTASTS-LOOKUP-FAILED": Message(
         "{name} lookup failed ({status}): not tested",
-        "opvraging van {name} mislukt ({status}): niet getest",
         "RFC 8461 §3.1",
     ),
     "MTASTS-POLICY-FETCHED": Message(
         "policy fetched from {url}",
-        "beleid opgehaald van {url}",
         "RFC 8461 §3.3",
     ),
     "MTASTS-POLICY-UNREACHABLE": Message(
         "the policy could not be fetched from {url} ({status}: {error})",
-        "het beleid kon niet worden opgehaald van {url} ({status}: {error})",
         "RFC 8461 §3.3",
     ),
     "MTASTS-POLICY-UNTESTED": Message(
         "the policy fetch did not finish ({status}): not tested",
-        "het ophalen van het beleid werd niet afgerond ({status}): niet getest",
         "RFC 8461 §3.3",
     ),
     "MTASTS-POLICY-CERT": Message(
         "the policy host's certificate does not validate ({error}); senders reject the policy",
-        "het certificaat van de beleidshost is niet geldig ({error}); verzenders verwerpen het beleid",
         "RFC 8461 §3.3",
     ),
     "MTASTS-POLICY-REDIRECT": Message(
         "the policy URL redirects ({http_status} to {location}); senders must not follow redirects",
-        "de beleids-URL verwijst door ({http_status} naar {location}); verzenders mogen dat niet volgen",
         "RFC 8461 §3.3",
     ),
     "MTASTS-POLICY-STATUS": Message(
         "the policy URL answers {http_status}, not 200",
-        "de beleids-URL antwoordt {http_status}, niet 200",
         "RFC 8461 §3.3",
     ),
     "MTASTS-POLICY-TOO-LARGE": Message(
         "the policy is larger than {limit} bytes; senders may refuse it",
-        "het beleid is groter dan {limit} bytes; verzenders mogen het weigeren",
         "RFC 8461 §3.3",
     ),
     "MTASTS-POLICY-MEDIA-TYPE": Message(
         "the policy is served as {media_type!r}, not text/plain",
-        "het beleid wordt geleverd als {media_type!r}, niet als text/plain",
         "RFC 8461 §3.2",
     ),
     "MTASTS-POLICY-INVALID": Message(
         "the policy is invalid ({error})",
-        "het beleid is ongeldig ({error})",
         "RFC 8461 §3.2",
     ),
     "MTASTS-MODE-ENFORCE": Message(
         "mode enforce: senders refuse to deliver without valid TLS",
-        "modus enforce: verzenders leveren niet af zonder geldige TLS",
         "RFC 8461 §5",
     ),
     "MTASTS-MODE-TESTING": Message(
         "mode testing: failures are only reported, mail is still delivered insecurely",
-        "modus testing: fouten worden alleen gemeld, mail wordt nog steeds onveilig afgeleverd",
         "RFC 8461 §5",
     ),
     "MTASTS-MODE-NONE": Message(
         "mode none: the policy is withdrawn",
-        "modus none: het beleid is ingetrokken",
         "RFC 8461 §5",
     ),
     "MTASTS-MAX-AGE-OK": Message(
         "max_age {max_age} s ({days} days)",
-        "max_age {max_age} s ({days} dagen)",
         "RFC 8461 §3.2",
     ),
     "MTASTS-MAX-AGE-SHORT": Message(
         "max_age {max_age} s is less than a day: senders soon forget the policy",
-        "max_age {max_age} s is minder dan een dag: verzenders vergeten het beleid snel",
         "RFC 8461 §3.2",
     ),
     "MTASTS-MX-MATCH": Message(
         "every MX host matches the policy: {hosts}",
-        "elke MX-host past bij het beleid: {hosts}",
         "RFC 8461 §4.1",
     ),
     "MTASTS-MX-MISMATCH": Message(
         "MX host {host} matches no mx pattern of the policy ({patterns}); enforcing senders will not "
         "deliver to it",
-        "MX-host {host} past bij geen mx-patroon van het beleid ({patterns}); afdwingende verzenders "
-        "leveren er niet aan af",
         "RFC 8461 §4.1",
     ),
     "MTASTS-MX-UNTESTED": Message(
         "MX hosts could not be looked up ({status}): matching not tested",
-        "MX-hosts konden niet worden opgevraagd ({status}): vergelijking niet getest",
         "RFC 8461 §4.1",
     ),
 }

@@ -23,37 +23,26 @@ TITLE = "MX"
 AREA = Area.MAIL_AUTH
 
 MESSAGES = {
-    "MX-PRESENT": Message("{count} MX record(s): {hosts}", "{count} MX-record(s): {hosts}", "RFC 5321 §5.1"),
+    "MX-PRESENT": Message("{count} MX record(s): {hosts}", "RFC 5321 §5.1"),
     "MX-NONE": Message("no MX records: mail is delivered to the domain's A/AAAA address, if any",
-                       "geen MX-records: mail gaat naar het A/AAAA-adres van het domein, als dat er is",
                        "RFC 5321 §5.1"),
     "MX-NULL": Message("null MX: the domain accepts no mail; SPF should be -all and DMARC p=reject",
-                       "null-MX: het domein ontvangt geen mail; SPF hoort -all en DMARC p=reject te zijn",
                        "RFC 7505 §3"),
-    "MX-NULL-MIXED": Message("null MX published beside other MX records: invalid",
-                             "null-MX staat naast andere MX-records: ongeldig", "RFC 7505 §3"),
-    "MX-LOOKUP-FAILED": Message("MX lookup failed ({status}): not tested",
-                                "MX-opvraging mislukt ({status}): niet getest", "RFC 5321 §5.1"),
-    "MX-DOMAIN-MISSING": Message("the domain does not exist (NXDOMAIN)",
-                                 "het domein bestaat niet (NXDOMAIN)", "RFC 8020"),
-    "MX-HOST-RESOLVES": Message("{host} resolves to {addresses}", "{host} verwijst naar {addresses}",
+    "MX-NULL-MIXED": Message("null MX published beside other MX records: invalid", "RFC 7505 §3"),
+    "MX-LOOKUP-FAILED": Message("MX lookup failed ({status}): not tested", "RFC 5321 §5.1"),
+    "MX-DOMAIN-MISSING": Message("the domain does not exist (NXDOMAIN)", "RFC 8020"),
+    "MX-HOST-RESOLVES": Message("{host} resolves to {addresses}",
                                 "RFC 5321 §5.1"),
     "MX-HOST-NO-ADDRESS": Message("{host} has no A or AAAA record: mail to it cannot be delivered",
-                                  "{host} heeft geen A- of AAAA-record: mail ernaartoe komt niet aan",
                                   "RFC 5321 §5.1"),
     "MX-HOST-UNTESTED": Message("addresses of {host} could not be looked up ({status})",
-                                "adressen van {host} konden niet worden opgevraagd ({status})",
                                 "RFC 5321 §5.1"),
     "MX-HOST-CNAME": Message("{host} is an alias (CNAME to {target}); an MX must name a host directly",
-                             "{host} is een alias (CNAME naar {target}); een MX moet direct naar een host wijzen",
                              "RFC 2181 §10.3"),
     "MX-HOST-CNAME-LOOP": Message("{host} is an alias whose CNAME chain loops or never ends: mail to it "
                                   "cannot be delivered",
-                                  "{host} is een alias waarvan de CNAME-keten rondloopt of niet eindigt: mail "
-                                  "ernaartoe kan niet worden afgeleverd",
                                   "RFC 5321 §5.1, RFC 2181 §10.3"),
     "MX-HOST-IP-LITERAL": Message("{host} is an IP address written as a name; an MX must name a host",
-                                  "{host} is een IP-adres geschreven als naam; een MX moet een hostnaam zijn",
                                   "RFC 7505 §2, RFC 5321 §5.1"),
 }
 messages.register(MESSAGES)

@@ -41,83 +41,67 @@ AREA = Area.MAIL_TRANSPORT
 MESSAGES = {
     "STARTTLS-MX-FAILED": Message(
         "MX lookup failed ({status}): STARTTLS not tested",
-        "MX-opvraging mislukt ({status}): STARTTLS niet getest",
         "RFC 5321 §5.1",
     ),
     "STARTTLS-NO-MX": Message(
         "no MX records: no mail server to test",
-        "geen MX-records: geen mailserver om te testen",
         "RFC 5321 §5.1",
     ),
     "STARTTLS-NULL-MX": Message(
         "null MX: the domain receives no mail, nothing to test",
-        "null-MX: het domein ontvangt geen mail, niets te testen",
         "RFC 7505",
     ),
     "STARTTLS-NO-ADDRESS": Message(
         "{host} has no usable address: STARTTLS not tested",
-        "{host} heeft geen bruikbaar adres: STARTTLS niet getest",
         "RFC 5321 §5.1",
     ),
     "STARTTLS-UNREACHABLE": Message(
         "not tested: port {port} unreachable from here ({error})",
-        "niet getest: poort {port} is hiervandaan niet bereikbaar ({error})",
         "RFC 5321 §3.1",
     ),
     "STARTTLS-NO-BANNER": Message(
         "not tested: no SMTP greeting within {timeout:g} s",
-        "niet getest: geen SMTP-begroeting binnen {timeout:g} s",
         "RFC 5321 §4.5.3.2.1",
     ),
     "STARTTLS-STALLED": Message(
         "not tested: the server stopped answering during {stage} ({error})",
-        "niet getest: de server antwoordde niet meer tijdens {stage} ({error})",
         "RFC 5321 §4.5.3.2",
     ),
     "STARTTLS-SESSION-REFUSED": Message(
         "not tested: the server refused the session ({error})",
-        "niet getest: de server weigerde de sessie ({error})",
         "RFC 5321 §3.1",
     ),
     "STARTTLS-CLOSED": Message(
         "not tested: the server closed the connection during {stage}",
-        "niet getest: de server verbrak de verbinding tijdens {stage}",
         "RFC 5321 §3.8",
     ),
     "STARTTLS-NOT-SMTP": Message(
         "the server does not answer in SMTP: {error}",
-        "de server antwoordt niet in SMTP: {error}",
         "RFC 5321 §4.2",
     ),
-    "STARTTLS-BANNER": Message("greets with: {banner}", "begroet met: {banner}", "RFC 5321 §4.3.1"),
+    "STARTTLS-BANNER": Message("greets with: {banner}", "RFC 5321 §4.3.1"),
     "STARTTLS-WORKS": Message(
         "STARTTLS offered and working ({version})",
-        "STARTTLS aangeboden en werkend ({version})",
         "RFC 3207 §4",
     ),
     "STARTTLS-NOT-OFFERED": Message(
         "STARTTLS not offered: mail to this server travels unencrypted",
-        "STARTTLS niet aangeboden: mail naar deze server gaat onversleuteld",
         "RFC 3207 §4",
     ),
     "STARTTLS-COMMAND-REFUSED": Message(
         "STARTTLS offered, but the command was refused: {reply}",
-        "STARTTLS aangeboden, maar het commando werd geweigerd: {reply}",
         "RFC 3207 §4",
     ),
     "STARTTLS-HANDSHAKE-FAILED": Message(
         "STARTTLS offered, but the TLS handshake failed: {error}",
-        "STARTTLS aangeboden, maar de TLS-handshake mislukte: {error}",
         "RFC 3207 §4.1",
     ),
     "STARTTLS-HANDSHAKE-STALLED": Message(
         "not tested: STARTTLS offered, but the TLS handshake did not finish ({error})",
-        "niet getest: STARTTLS aangeboden, maar de TLS-handshake werd niet afgerond ({error})",
         "RFC 3207 §4",
     ),
     "STARTTLS-PLAINTEXT-AFTER-REPLY": Message(
         "the server sent plaintext after its STARTTLS reply, before TLS began",
-        "de server stuurde onversleutelde tekst na zijn STARTTLS-antwoord, vóór TLS begon",
         "RFC 3207 §5",
     ),
 }

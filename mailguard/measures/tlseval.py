@@ -198,145 +198,110 @@ def _weakest(*levels: str) -> str:
 
 # -- the message table ---------------------------------------------------------------------------
 
-_LEVEL_WORDS = {
-    GOOD: ("good", "goed"),
-    SUFFICIENT: ("sufficient", "voldoende"),
-    PHASE_OUT: ("phase out", "uit te faseren"),
-    INSUFFICIENT: ("insufficient", "onvoldoende"),
-}
+_LEVEL_WORDS = {GOOD: "good", SUFFICIENT: "sufficient", PHASE_OUT: "phase out", INSUFFICIENT: "insufficient"}
 
 
 def _code(prefix: str, level: str) -> str:
     return f"{prefix}-{level.upper().replace(' ', '-')}"
 
 
-def _rated(prefix: str, en: str, nl: str, rfc: str) -> dict[str, Message]:
-    """One code per rating, e.g. TLS-VERSION-GOOD ... TLS-VERSION-INSUFFICIENT."""
-    return {
-        _code(prefix, level): Message(f"{en}: {words[0]} ({NCSC})", f"{nl}: {words[1]} ({NCSC})", rfc)
-        for level, words in _LEVEL_WORDS.items()
-    }
+def _rated(prefix: str, en: str, rfc: str) -> dict[str, Message]:
+    """One code per rating, e.g. TLS-VERSION-GOOD ... TLS-VERSION-INSUFFICIENT (Dutch: the catalog)."""
+    return {_code(prefix, level): Message(f"{en}: {word} ({NCSC})", rfc) for level, word in _LEVEL_WORDS.items()}
 
 
 MESSAGES: dict[str, Message] = {
-    **_rated("TLS-VERSION", "negotiated {version}", "onderhandeld: {version}", "RFC 8446, RFC 8996"),
-    **_rated("TLS-CIPHER", "cipher suite {cipher}", "cipher suite {cipher}", "RFC 9325 §4.2"),
-    **_rated(
-        "TLS-GROUP", "key exchange group {group}", "sleuteluitwisselingsgroep {group}", "RFC 8446 §4.2.7"
-    ),
-    **_rated("TLS-CERT-KEY", "certificate key {key}", "certificaatsleutel {key}", "RFC 5280 §4.1.2.7"),
-    **_rated(
-        "TLS-CERT-SIGNATURE",
-        "certificate signed with {algorithm}",
-        "certificaat ondertekend met {algorithm}",
-        "RFC 5280 §4.1.1.2",
-    ),
+    **_rated("TLS-VERSION", "negotiated {version}", "RFC 8446, RFC 8996"),
+    **_rated("TLS-CIPHER", "cipher suite {cipher}", "RFC 9325 §4.2"),
+    **_rated("TLS-GROUP", "key exchange group {group}", "RFC 8446 §4.2.7"),
+    **_rated("TLS-CERT-KEY", "certificate key {key}", "RFC 5280 §4.1.2.7"),
+    **_rated("TLS-CERT-SIGNATURE", "certificate signed with {algorithm}", "RFC 5280 §4.1.1.2"),
     "TLS-HANDSHAKE-FAILED": Message(
         "TLS handshake with {where} failed: {error}",
-        "TLS-handshake met {where} mislukt: {error}",
         "RFC 8446 §4",
     ),
     "TLS-HANDSHAKE-TIMEOUT": Message(
         "TLS handshake with {where} did not finish in time ({error}): not tested",
-        "TLS-handshake met {where} niet op tijd klaar ({error}): niet getest",
         "RFC 8446 §4",
     ),
     "TLS-UNREACHABLE": Message(
         "no connection to {where} ({error}): not tested",
-        "geen verbinding met {where} ({error}): niet getest",
         "RFC 9293",
     ),
     "TLS-CANNOT-TEST": Message(
-        "cannot be tested from here: {error}", "kan hiervandaan niet worden getest: {error}"
+        "cannot be tested from here: {error}"
     ),
     "TLS-OLD-VERSION-ACCEPTED": Message(
         "{version} is still accepted: insufficient, switch it off ({ncsc})",
-        "{version} wordt nog geaccepteerd: onvoldoende, zet het uit ({ncsc})",
         "RFC 8996 §2-3",
     ),
     "TLS-OLD-VERSIONS-REFUSED": Message(
-        "TLS 1.1 and older are refused", "TLS 1.1 en ouder worden geweigerd", "RFC 8996"
+        "TLS 1.1 and older are refused", "RFC 8996"
     ),
     "TLS-VERSION-UNTESTABLE": Message(
         "whether {version} is accepted cannot be tested from here: {reason}",
-        "of {version} wordt geaccepteerd kan hiervandaan niet worden getest: {reason}",
         "RFC 8996",
     ),
     "TLS-VERSION-PROBE-FAILED": Message(
         "whether {version} is accepted could not be observed: {reason}",
-        "of {version} wordt geaccepteerd kon niet worden waargenomen: {reason}",
         "RFC 8996",
     ),
     "TLS-NO-TLS13": Message(
         "TLS 1.3 is not offered; TLS 1.2 is sufficient, TLS 1.3 is good ({ncsc})",
-        "TLS 1.3 wordt niet aangeboden; TLS 1.2 is voldoende, TLS 1.3 is goed ({ncsc})",
         "RFC 8446",
     ),
     "TLS-WEAK-SUITES-ACCEPTED": Message(
         "accepts {category} cipher suites when offered only those (chose {cipher} with {version})",
-        "accepteert versleutelingsmethoden die {category_nl} zijn als alleen die worden aangeboden "
-        "(koos {cipher} met {version})",
         "RFC 9325 §4.1",
     ),
     "TLS-WEAK-SUITES-REFUSED": Message(
-        "refuses {category} cipher suites", "weigert cipher suites die {category_nl} zijn", "RFC 9325 §4.1"
+        "refuses {category} cipher suites", "RFC 9325 §4.1"
     ),
     "TLS-SUITES-UNTESTABLE": Message(
         "whether {category} cipher suites are accepted cannot be tested here: {reason}",
-        "of cipher suites die {category_nl} zijn worden geaccepteerd is hier niet te testen: {reason}",
     ),
-    "TLS-CERT-MISSING": Message("no certificate presented", "geen certificaat aangeboden", "RFC 8446 §4.4.2"),
+    "TLS-CERT-MISSING": Message("no certificate presented", "RFC 8446 §4.4.2"),
     "TLS-CERT-UNPARSEABLE": Message(
-        "the certificate cannot be read: {error}", "het certificaat is onleesbaar: {error}", "RFC 5280 §4.1"
+        "the certificate cannot be read: {error}", "RFC 5280 §4.1"
     ),
     "TLS-CERT-TRUSTED": Message(
         "certificate chain leads to a trusted root ({root})",
-        "certificaatketen leidt naar een vertrouwde root ({root})",
         "RFC 5280 §6",
     ),
     "TLS-CERT-UNTRUSTED": Message(
         "certificate chain does not lead to a trusted root: {reason}",
-        "certificaatketen leidt niet naar een vertrouwde root: {reason}",
         "RFC 5280 §6",
     ),
     "TLS-CERT-SELF-SIGNED": Message(
         "self-signed certificate ({name}): no trusted CA vouches for it",
-        "zelfondertekend certificaat ({name}): geen vertrouwde CA staat ervoor in",
         "RFC 5280 §6.1",
     ),
     "TLS-CERT-PROFILE": Message(
         "the certificate bends the CA/Browser Forum profile (mail servers and browsers still accept it): "
         "{issue}",
-        "het certificaat wijkt af van het CA/Browser Forum-profiel (mailservers en browsers accepteren het "
-        "nog): {issue}",
         "RFC 5280 §4.2",
     ),
     "TLS-CERT-NAME-MATCH": Message(
-        "certificate is valid for {host}", "certificaat is geldig voor {host}", "RFC 6125 §6.4"
+        "certificate is valid for {host}", "RFC 6125 §6.4"
     ),
     "TLS-CERT-NAME-MISMATCH": Message(
         "certificate is not valid for {host}: it names {names}",
-        "certificaat is niet geldig voor {host}: het noemt {names}",
         "RFC 6125 §6.4",
     ),
     "TLS-CERT-EXPIRY-OK": Message(
         "certificate valid until {not_after} ({days} days)",
-        "certificaat geldig tot {not_after} ({days} dagen)",
         "RFC 5280 §4.1.2.5",
     ),
     "TLS-CERT-EXPIRES-SOON": Message(
         "certificate expires on {not_after}, in {days} days: renew it",
-        "certificaat verloopt op {not_after}, over {days} dagen: vernieuw het",
         "RFC 5280 §4.1.2.5",
     ),
     "TLS-CERT-EXPIRED": Message(
         "certificate expired on {not_after} ({days_ago} days ago)",
-        "certificaat verlopen op {not_after} ({days_ago} dagen geleden)",
         "RFC 5280 §4.1.2.5",
     ),
     "TLS-CERT-NOT-YET-VALID": Message(
         "certificate not valid before {not_before}",
-        "certificaat pas geldig vanaf {not_before}",
         "RFC 5280 §4.1.2.5",
     ),
 }

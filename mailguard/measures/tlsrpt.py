@@ -30,32 +30,26 @@ AREA = Area.MAIL_TRANSPORT
 MESSAGES = {
     "TLSRPT-NONE": Message(
         "no TLS-RPT record: senders do not report TLS failures to this domain",
-        "geen TLS-RPT-record: verzenders melden TLS-fouten niet aan dit domein",
         "RFC 8460 §3",
     ),
     "TLSRPT-RECORD": Message(
         "TLS-RPT reports go to {rua}",
-        "TLS-RPT-rapporten gaan naar {rua}",
         "RFC 8460 §3",
     ),
     "TLSRPT-MULTIPLE": Message(
         "{count} TLS-RPT records: senders send no reports",
-        "{count} TLS-RPT-records: verzenders sturen geen rapporten",
         "RFC 8460 §3",
     ),
     "TLSRPT-INVALID": Message(
         "TLS-RPT record is invalid ({error}): senders send no reports",
-        "TLS-RPT-record is ongeldig ({error}): verzenders sturen geen rapporten",
         "RFC 8460 §3",
     ),
     "TLSRPT-BAD-URI": Message(
         "rua URI {uri!r} is not a usable mailto: or https: URI ({why})",
-        "rua-URI {uri!r} is geen bruikbare mailto:- of https:-URI ({why})",
         "RFC 8460 §3.1.1",
     ),
     "TLSRPT-LOOKUP-FAILED": Message(
         "{name} lookup failed ({status}): not tested",
-        "opvraging van {name} mislukt ({status}): niet getest",
         "RFC 8460 §3",
     ),
 }

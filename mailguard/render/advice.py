@@ -30,104 +30,75 @@ RECOMMENDATIONS: dict[str, Message] = {
     "MX-NONE": _R(
         "The domain has no MX record. If it should receive mail, ask your provider to publish "
         "MX records; if it should not, publish a null MX (RFC 7505).",
-        "Het domein heeft geen MX-record. Moet het mail ontvangen, vraag uw provider dan "
-        "MX-records te publiceren; zo niet, publiceer dan een null-MX (RFC 7505).",
     ),
     "MX-NULL-MIXED": _R(
         "Remove either the null MX or the other MX records: together they are invalid.",
-        "Verwijder óf de null-MX óf de andere MX-records: samen zijn ze ongeldig.",
     ),
     "MX-HOST-": _R(
         "Ask your mail provider to make every MX host name resolve to an address directly.",
-        "Vraag uw mailprovider om elke MX-hostnaam direct naar een adres te laten verwijzen.",
     ),
     "MX-DOMAIN-MISSING": _R(
         "The domain does not exist in DNS. Check the name in the statement.",
-        "Het domein bestaat niet in de DNS. Controleer de naam in de verklaring.",
     ),
     # Mail authentication (prefixes: the measures land their exact codes)
     "SPF-": _R(
         "Ask your mail administrator to correct the SPF record so that it lists every service "
         "that sends mail in your name and ends in -all.",
-        "Vraag uw mailbeheerder het SPF-record te corrigeren, zodat het elke dienst noemt die "
-        "namens u mailt en eindigt op -all.",
     ),
     "DKIM-": _R(
         "Ask every service that sends mail in your name (your mail provider, invoicing, "
         "newsletters) to sign it with DKIM, with keys of at least 2048 bits.",
-        "Vraag elke dienst die namens u mailt (mailprovider, facturatie, nieuwsbrieven) om die "
-        "mail met DKIM te ondertekenen, met sleutels van minstens 2048 bits.",
     ),
     "DMARC-": _R(
         "Ask your mail administrator to publish a DMARC policy of p=reject (or at least "
         "p=quarantine) once reports show that all your own mail passes SPF or DKIM.",
-        "Vraag uw mailbeheerder een DMARC-beleid p=reject (of ten minste p=quarantine) te "
-        "publiceren zodra de rapporten laten zien dat al uw eigen mail SPF of DKIM haalt.",
     ),
     # Mail transport
     "STARTTLS-": _R(
         "Ask your mail provider to offer STARTTLS with a valid certificate on every MX host.",
-        "Vraag uw mailprovider STARTTLS met een geldig certificaat aan te bieden op elke MX-host.",
     ),
     "MTASTS-": _R(
         "Ask your mail provider to publish an MTA-STS policy in enforce mode, so that senders "
         "insist on encryption.",
-        "Vraag uw mailprovider een MTA-STS-beleid in enforce-modus te publiceren, zodat "
-        "verzenders versleuteling afdwingen.",
     ),
     "TLSRPT-": _R(
         "Publish a TLS-RPT record so that you receive reports of failed encrypted delivery.",
-        "Publiceer een TLS-RPT-record, zodat u meldingen krijgt van mislukte versleutelde aflevering.",
     ),
     "DANE-": _R(
         "Ask your mail provider to publish correct TLSA records (DANE) for every MX host.",
-        "Vraag uw mailprovider correcte TLSA-records (DANE) te publiceren voor elke MX-host.",
     ),
     "DNSSEC-": _R(
         "Ask your DNS provider to sign the domain with DNSSEC and keep the signatures valid.",
-        "Vraag uw DNS-provider het domein met DNSSEC te ondertekenen en de handtekeningen geldig te houden.",
     ),
     # Website
     "HTTPS-": _R(
         "Ask your web host to serve every page over HTTPS with a valid certificate and to "
         "redirect http:// to https://.",
-        "Vraag uw webhoster elke pagina via HTTPS met een geldig certificaat aan te bieden en "
-        "http:// door te sturen naar https://.",
     ),
     "HSTS-": _R(
         "Ask your web host to send an HSTS header with a max-age of at least one year.",
-        "Vraag uw webhoster een HSTS-header mee te sturen met een max-age van minstens een jaar.",
     ),
     "CERT-": _R(
         "Ask your provider to replace the certificate before it expires, with one that names "
         "the host and is issued by a trusted authority.",
-        "Vraag uw provider het certificaat op tijd te vervangen door een dat de hostnaam noemt "
-        "en door een vertrouwde uitgever is uitgegeven.",
     ),
     "TLS-": _R(
         "Ask your provider to switch off old TLS versions and weak ciphers (NCSC-NL TLS guidelines).",
-        "Vraag uw provider oude TLS-versies en zwakke versleuteling uit te zetten "
-        "(NCSC-richtlijnen voor TLS).",
     ),
     "CAA-": _R(
         "Publish CAA records naming the certificate authorities you use.",
-        "Publiceer CAA-records met de certificaatuitgevers die u gebruikt.",
     ),
     "SECURITYTXT-": _R(
         "Publish a valid, current /.well-known/security.txt so that researchers can reach you.",
-        "Publiceer een geldige, actuele /.well-known/security.txt zodat onderzoekers u kunnen bereiken.",
     ),
 }
 
 GENERAL = _R(
     "{title}: {reason}. Ask the administrator of this service to fix it.",
-    "{title}: {reason}. Vraag de beheerder van deze dienst het te herstellen.",
 )
 PROMISE = _R(
     "The statement says \u201c{sentence}\u201d, but this is {verdict}: {reason}. Have the measure "
     "fixed, or change the sentence until it is.",
-    "De verklaring zegt \u201c{sentence}\u201d, maar dit is {verdict}: {reason}. Laat de maatregel "
-    "herstellen, of pas de zin aan totdat dat gebeurd is.",
 )
 
 # Measure name -> a sentence the evidence supports when the measure passed.
@@ -135,50 +106,36 @@ WORDING: dict[str, Message | None] = {
     "mx": None,
     "spf": _R(
         "We publish an SPF record that names the servers allowed to send e-mail in our name.",
-        "Wij publiceren een SPF-record dat de servers noemt die namens ons e-mail mogen versturen.",
     ),
     "dkim": _R(
         "E-mail we send is signed with DKIM, so receivers can check that it really comes from us.",
-        "De e-mail die wij versturen is ondertekend met DKIM, zodat ontvangers kunnen controleren "
-        "dat die echt van ons komt.",
     ),
     "dmarc": _R(
         "Our DMARC policy tells receivers what to do with e-mail that falsely uses our name.",
-        "Ons DMARC-beleid vertelt ontvangers wat ze moeten doen met e-mail die ten onrechte onze "
-        "naam gebruikt.",
     ),
     "dnssec": _R(
         "Our domain is signed with DNSSEC, so its DNS answers cannot be forged unnoticed.",
-        "Ons domein is ondertekend met DNSSEC, zodat de DNS-antwoorden niet ongemerkt te vervalsen zijn.",
     ),
     "starttls": _R(
         "Our mail servers encrypt e-mail in transit (STARTTLS) with a valid certificate.",
-        "Onze mailservers versleutelen e-mail onderweg (STARTTLS) met een geldig certificaat.",
     ),
     "mta-sts": _R(
         "With MTA-STS we ask senders to deliver e-mail to us only over an encrypted connection.",
-        "Met MTA-STS vragen wij verzenders e-mail alleen via een versleutelde verbinding af te leveren.",
     ),
     "dane": _R(
         "With DANE, senders can verify our mail servers' certificates through DNSSEC.",
-        "Met DANE kunnen verzenders de certificaten van onze mailservers via DNSSEC controleren.",
     ),
     "https": _R(
         "Our website is only available over an encrypted connection (https://) with a valid certificate.",
-        "Onze website is alleen bereikbaar via een versleutelde verbinding (https://) met een "
-        "geldig certificaat.",
     ),
     "hsts": _R(
         "Our website tells browsers to always use an encrypted connection (HSTS).",
-        "Onze website vertelt browsers altijd een versleutelde verbinding te gebruiken (HSTS).",
     ),
 }
-WORDING_GENERAL = _R("{title}: checked and in order.", "{title}: gecontroleerd en in orde.")
+WORDING_GENERAL = _R("{title}: checked and in order.")
 WORDING_INTRO = _R(
     "We protect your personal data and our communication with you with these technical measures, "
     "which we have checked from outside regularly:",
-    "Wij beschermen uw persoonsgegevens en onze communicatie met u met deze technische maatregelen, "
-    "die wij regelmatig van buitenaf laten controleren:",
 )
 
 
@@ -289,22 +246,13 @@ def supported(measures: Iterable[MeasureResult]) -> list[MeasureResult]:
 # this scan, never more (an SPF ~all is a soft fail, and the sentence says so).
 WORDING_PROMISE: dict[str, Message] = {
     "spf": _R("We publish an SPF record that names the servers allowed to send e-mail in our name; it "
-              "ends in {all} ({all_meaning}).",
-              "Wij publiceren een SPF-record dat de servers noemt die namens ons e-mail mogen versturen; het "
-              "eindigt op {all} ({all_meaning_nl})."),
-    "dmarc": _R("Our DMARC policy (p={policy}) tells receivers to {action} e-mail that falsely uses our name.",
-                "Ons DMARC-beleid (p={policy}) vraagt ontvangers e-mail die ten onrechte onze naam gebruikt "
-                "te {action_nl}."),
+              "ends in {all} ({all_meaning})."),
+    "dmarc": _R("Our DMARC policy (p={policy}) tells receivers to {action} e-mail that falsely uses our name."),
     "dkim": _R("E-mail we send is signed with DKIM (selector {selectors}), so receivers can check that it "
-               "really comes from us.",
-               "De e-mail die wij versturen is ondertekend met DKIM (selector {selectors}), zodat ontvangers "
-               "kunnen controleren dat die echt van ons komt."),
-    "mail-tls": _R("Our mail servers accept e-mail over an encrypted connection (STARTTLS, {version}).",
-                   "Onze mailservers nemen e-mail aan via een versleutelde verbinding (STARTTLS, {version})."),
+               "really comes from us."),
+    "mail-tls": _R("Our mail servers accept e-mail over an encrypted connection (STARTTLS, {version})."),
     "mta-sts": _R("With MTA-STS (mode {mode}) we ask senders to deliver e-mail to us only over an encrypted "
-                  "connection.",
-                  "Met MTA-STS (modus {mode}) vragen wij verzenders e-mail alleen via een versleutelde verbinding "
-                  "af te leveren."),
+                  "connection."),
     "dnssec": WORDING["dnssec"] or WORDING_GENERAL,
     "dane": WORDING["dane"] or WORDING_GENERAL,
     "https": WORDING["https"] or WORDING_GENERAL,

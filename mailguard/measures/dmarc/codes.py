@@ -45,182 +45,127 @@ MESSAGES = {
     # -- finding the record ----------------------------------------------------------------------
     "DMARC-LOOKUP-FAILED": _M(
         "the DMARC record at _dmarc.{domain} could not be looked up ({status}): not tested",
-        "het DMARC-record op _dmarc.{domain} kon niet worden opgevraagd ({status}): niet getest",
         "RFC 7489 §6.6.3, RFC 9989 §4.10.1"),
     "DMARC-WALK-INCOMPLETE": _M(
         "_dmarc.{name} could not be looked up ({status}): the DNS tree walk may have missed a record there",
-        "_dmarc.{name} kon niet worden opgevraagd ({status}): de DNS-boomwandeling kan daar een record "
-        "hebben gemist", f"{BIS} §4.10"),
+        f"{BIS} §4.10"),
     "DMARC-NO-RECORD": _M(
         "no DMARC record at _dmarc.{domain} nor above it ({searched}): receivers apply no DMARC, so "
         "anyone can send mail in this domain's name",
-        "geen DMARC-record op _dmarc.{domain} en ook niet erboven ({searched}): ontvangers passen geen "
-        "DMARC toe, dus iedereen kan mail versturen uit naam van dit domein",
         f"RFC 7489 §6.6.3, {BIS} §4.10.1"),
     "DMARC-NOT-DMARC": _M(
         "a TXT record at _dmarc.{name} is meant as DMARC but receivers ignore it: {error} "
         "(position {position}): \"{text}\"",
-        "een TXT-record op _dmarc.{name} is als DMARC bedoeld maar ontvangers negeren het: {error_nl} "
-        "(positie {position}): \"{text}\"",
         f"RFC 7489 §6.6.3, {BIS} §4.7"),
     "DMARC-MULTIPLE": _M(
         "{count} DMARC records at _dmarc.{name}: receivers discard them all",
-        "{count} DMARC-records op _dmarc.{name}: ontvangers negeren ze allemaal",
         f"RFC 7489 §6.6.3, {BIS} §4.10"),
-    "DMARC-RECORD": _M("DMARC record at _dmarc.{name}: {text}", "DMARC-record op _dmarc.{name}: {text}",
+    "DMARC-RECORD": _M("DMARC record at _dmarc.{name}: {text}",
                        "RFC 7489 §6.1"),
     "DMARC-INHERITED": _M(
         "no DMARC record of its own: inherited from its organizational domain {source} via {via}",
-        "geen eigen DMARC-record: geërfd van het organisatiedomein {source} via {via}",
         f"{BIS} §4.10.1, RFC 7489 §6.6.3"),
     "DMARC-INHERITED-PSD": _M(
         "no DMARC record of its own, nor at its organizational domain {org}: inherited from the public "
-        "suffix domain {source} (psd=y) via {via}",
-        "geen eigen DMARC-record, ook niet op het organisatiedomein {org}: geërfd van het "
-        "public-suffixdomein {source} (psd=y) via {via}", f"{BIS} §4.10.1"),
+        "suffix domain {source} (psd=y) via {via}", f"{BIS} §4.10.1"),
     # -- the record's syntax and tags --------------------------------------------------------------
     "DMARC-SYNTAX": _M(
-        "syntax error at position {position}: {error}; receivers skip the broken part",
-        "syntaxfout op positie {position}: {error_nl}; ontvangers slaan dat deel over", f"{BIS} §4.8"),
+        "syntax error at position {position}: {error}; receivers skip the broken part", f"{BIS} §4.8"),
     "DMARC-TAG-UNKNOWN": _M(
-        "unknown tag {tag}={value} (position {position}): receivers ignore it",
-        "onbekende tag {tag}={value} (positie {position}): ontvangers negeren hem", f"{BIS} §4.7"),
+        "unknown tag {tag}={value} (position {position}): receivers ignore it", f"{BIS} §4.7"),
     "DMARC-TAG-REMOVED": _M(
-        "{tag}={value} (position {position}) was removed in DMARCbis: only RFC 7489 receivers use it",
-        "{tag}={value} (positie {position}) is in DMARCbis geschrapt: alleen RFC 7489-ontvangers "
-        "gebruiken het", f"{BIS} §4.7"),
+        "{tag}={value} (position {position}) was removed in DMARCbis: only RFC 7489 receivers use it", f"{BIS} §4.7"),
     "DMARC-TAG-DUPLICATE": _M(
         "tag {tag}= appears again at position {position}: receivers may reject the whole record",
-        "tag {tag}= komt nogmaals voor op positie {position}: ontvangers kunnen het hele record afwijzen",
         "RFC 6376 §3.2"),
     "DMARC-TAG-INVALID": _M(
         "invalid value {tag}={value} at position {position}: {error}; receivers fall back to the default",
-        "ongeldige waarde {tag}={value} op positie {position}: {error_nl}; ontvangers vallen terug op de "
-        "standaardwaarde", f"{BIS} §4.8, RFC 7489 §6.3"),
+        f"{BIS} §4.8, RFC 7489 §6.3"),
     "DMARC-P-MISSING": _M(
         "no p= tag: DMARCbis receivers read the record as p=none, and RFC 7489 requires p=",
-        "geen p=-tag: DMARCbis-ontvangers lezen het record als p=none, en RFC 7489 vereist p=",
         f"{BIS} §4.7, RFC 7489 §6.3"),
     "DMARC-P-NOT-SECOND": _M(
         "p= (position {position}) does not directly follow v=DMARC1: RFC 7489 requires that order, "
-        "DMARCbis does not",
-        "p= (positie {position}) volgt niet direct op v=DMARC1: RFC 7489 vereist die volgorde, DMARCbis "
-        "niet", "RFC 7489 §6.3"),
-    "DMARC-FO-IGNORED": _M("fo={value} has no effect without ruf=",
-                           "fo={value} heeft geen effect zonder ruf=", f"{BIS} §4.7"),
+        "DMARCbis does not", "RFC 7489 §6.3"),
+    "DMARC-FO-IGNORED": _M("fo={value} has no effect without ruf=", f"{BIS} §4.7"),
     # -- the policy --------------------------------------------------------------------------------
     "DMARC-POLICY-REJECT": _M(
-        "{via} ({source}): mail that fails DMARC is rejected",
-        "{via} ({source}): mail die niet door DMARC komt wordt geweigerd", f"{BIS} §4.7"),
+        "{via} ({source}): mail that fails DMARC is rejected", f"{BIS} §4.7"),
     "DMARC-POLICY-QUARANTINE": _M(
         "{via} ({source}): mail that fails DMARC is treated as suspicious (spam folder); reject is "
-        "stronger",
-        "{via} ({source}): mail die niet door DMARC komt wordt als verdacht behandeld (spammap); "
-        "reject is strenger", f"{BIS} §4.7"),
+        "stronger", f"{BIS} §4.7"),
     "DMARC-POLICY-NONE": _M(
-        "{via} ({source}) is monitoring only: it stops no spoofing",
-        "{via} ({source}) is alleen monitoren: het houdt geen vervalste mail tegen", f"{BIS} §4.7"),
+        "{via} ({source}) is monitoring only: it stops no spoofing", f"{BIS} §4.7"),
     "DMARC-POLICY-FALLBACK": _M(
         "p=, sp= or np= is invalid and rua= is valid: receivers act as if p=none, which stops no spoofing",
-        "p=, sp= of np= is ongeldig en rua= is geldig: ontvangers doen alsof p=none, en dat houdt geen "
-        "vervalste mail tegen", f"{BIS} §4.10.1, RFC 7489 §6.6.3"),
+        f"{BIS} §4.10.1, RFC 7489 §6.6.3"),
     "DMARC-POLICY-UNUSABLE": _M(
         "p=, sp= or np= is invalid and there is no valid rua=: receivers apply no DMARC at all",
-        "p=, sp= of np= is ongeldig en er is geen geldige rua=: ontvangers passen helemaal geen DMARC toe",
         f"{BIS} §4.10.1, RFC 7489 §6.6.3"),
     "DMARC-SP-WEAKER": _M(
         "sp={sp} for subdomains is weaker than p={p}: subdomains are easier to spoof",
-        "sp={sp} voor subdomeinen is zwakker dan p={p}: subdomeinen zijn makkelijker te vervalsen",
         f"{BIS} §4.7"),
     "DMARC-NP-WEAKER": _M(
         "np={np} for non-existent subdomains is weaker than p={p}: made-up subdomains are easier to spoof",
-        "np={np} voor niet-bestaande subdomeinen is zwakker dan p={p}: verzonnen subdomeinen zijn "
-        "makkelijker te vervalsen", f"{BIS} §4.7"),
+        f"{BIS} §4.7"),
     "DMARC-SP-IGNORED": _M(
         "{tags} on {domain} have no effect: its subdomains take their policy from the organizational "
-        "domain {org}",
-        "{tags} op {domain} hebben geen effect: de subdomeinen krijgen hun beleid van het "
-        "organisatiedomein {org}", f"{BIS} §4.7"),
+        "domain {org}", f"{BIS} §4.7"),
     "DMARC-PCT": _M(
         "pct={pct}: RFC 7489 receivers apply {policy} to only {pct}% of failing mail (DMARCbis ignores pct)",
-        "pct={pct}: RFC 7489-ontvangers passen {policy} toe op slechts {pct}% van de afgekeurde mail "
-        "(DMARCbis negeert pct)", "RFC 7489 §6.3"),
+        "RFC 7489 §6.3"),
     "DMARC-TESTING": _M(
-        "t=y: testing mode, receivers apply {applied} instead of {policy}",
-        "t=y: testmodus, ontvangers passen {applied} toe in plaats van {policy}", f"{BIS} §4.7"),
+        "t=y: testing mode, receivers apply {applied} instead of {policy}", f"{BIS} §4.7"),
     "DMARC-ALIGNMENT": _M(
-        "alignment: adkim={adkim}, aspf={aspf} (r = relaxed, s = strict)",
-        "uitlijning: adkim={adkim}, aspf={aspf} (r = ruim, s = strikt)", f"{BIS} §4.4"),
+        "alignment: adkim={adkim}, aspf={aspf} (r = relaxed, s = strict)", f"{BIS} §4.4"),
     # -- reports -----------------------------------------------------------------------------------
     "DMARC-NO-RUA": _M(
-        "no valid rua=: no aggregate reports are sent, so nobody notices abuse of the domain",
-        "geen geldige rua=: er worden geen verzamelrapporten gestuurd, dus niemand merkt misbruik van "
-        "het domein op", f"{BIS} §4.7"),
+        "no valid rua=: no aggregate reports are sent, so nobody notices abuse of the domain", f"{BIS} §4.7"),
     "DMARC-NO-RUA-NULL-MX": _M(
         "no rua=: no reports, acceptable for a domain that sends no mail and rejects all mail in its name",
-        "geen rua=: geen rapporten, aanvaardbaar voor een domein dat geen mail verstuurt en alle mail "
-        "uit zijn naam weigert", f"{BIS} §4.7, RFC 7505"),
-    "DMARC-RUA": _M("aggregate reports (rua) go to {uris}", "verzamelrapporten (rua) gaan naar {uris}",
+        f"{BIS} §4.7, RFC 7505"),
+    "DMARC-RUA": _M("aggregate reports (rua) go to {uris}",
                     f"{BIS} §4.7"),
-    "DMARC-RUF": _M("failure reports (ruf) go to {uris}", "foutrapporten (ruf) gaan naar {uris}",
+    "DMARC-RUF": _M("failure reports (ruf) go to {uris}",
                     f"{BIS} §4.7"),
     "DMARC-URI-INVALID": _M(
         "invalid {tag} URI \"{uri}\" at position {position}: {error}; reports to it are lost",
-        "ongeldige {tag}-URI \"{uri}\" op positie {position}: {error_nl}; rapporten ernaartoe gaan verloren",
         f"{BIS} §4.6, §4.8"),
     "DMARC-URI-SCHEME": _M(
-        "{tag} URI {uri} uses {scheme}:, which receivers need not support (only mailto: is required)",
-        "{tag}-URI {uri} gebruikt {scheme}:, dat ontvangers niet hoeven te ondersteunen (alleen mailto: "
-        "is verplicht)", f"{BIS} §4.7"),
+        "{tag} URI {uri} uses {scheme}:, which receivers need not support (only mailto: is required)", f"{BIS} §4.7"),
     "DMARC-URI-SIZE": _M(
         "{tag} URI {uri} carries a size limit !{size}: obsolete in DMARCbis, reporters ignore it",
-        "{tag}-URI {uri} heeft een groottelimiet !{size}: verouderd in DMARCbis, rapporteurs negeren die",
         f"{BIS} §4.8, RFC 7489 §6.2"),
     "DMARC-REPORT-AUTHORIZED": _M(
         "{host} accepts {tag} reports for {policy_domain}: {query} has a v=DMARC1 record",
-        "{host} accepteert {tag}-rapporten voor {policy_domain}: {query} heeft een v=DMARC1-record",
         "RFC 7489 §7.1"),
     "DMARC-REPORT-UNAUTHORIZED": _M(
         "{host} has not agreed to receive reports for {policy_domain} (no v=DMARC1 record at {query}): "
-        "receivers send no {tag} reports there",
-        "{host} heeft niet ingestemd met rapporten voor {policy_domain} (geen v=DMARC1-record op "
-        "{query}): ontvangers sturen daar geen {tag}-rapporten heen", "RFC 7489 §7.1"),
+        "receivers send no {tag} reports there", "RFC 7489 §7.1"),
     "DMARC-REPORT-UNTESTED": _M(
         "whether {host} accepts reports for {policy_domain} could not be looked up at {query} ({status}): "
-        "not tested",
-        "of {host} rapporten voor {policy_domain} accepteert kon niet worden opgevraagd op {query} "
-        "({status}): niet getest", "RFC 7489 §7.1"),
+        "not tested", "RFC 7489 §7.1"),
     # -- expectations from other facts -------------------------------------------------------------
     "DMARC-NULL-MX-REJECT": _M(
         "null MX and p=reject: the domain sends no mail and mail in its name is refused",
-        "null-MX en p=reject: het domein verstuurt geen mail en mail uit zijn naam wordt geweigerd",
         "RFC 7505 §4, RFC 9989 §4.7"),
     "DMARC-NULL-MX-WEAK": _M(
         "null MX: the domain sends no mail, so its DMARC policy should be reject, not {policy}",
-        "null-MX: het domein verstuurt geen mail, dus het DMARC-beleid hoort reject te zijn, niet {policy}",
         "RFC 7505 §4, RFC 9989 §4.7"),
     "DMARC-METHODS-DIFFER": _M(
         "receivers disagree: DMARCbis receivers (DNS tree walk) apply {bis_policy} from {bis_source}; "
         "RFC 7489 receivers (Public Suffix List) apply {rfc_policy} from {rfc_source}",
-        "ontvangers verschillen: DMARCbis-ontvangers (DNS-boomwandeling) passen {bis_policy} toe van "
-        "{bis_source}; RFC 7489-ontvangers (Public Suffix List) {rfc_policy} van {rfc_source}",
         f"{BIS} §4.10, RFC 7489 §6.6.3"),
     "DMARC-METHODS-DIFFER-BIS-ONLY": _M(
         "receivers disagree: DMARCbis receivers (DNS tree walk) apply {bis_policy} from {bis_source}; "
         "RFC 7489 receivers (Public Suffix List) find no usable DMARC policy and apply none at all",
-        "ontvangers verschillen: DMARCbis-ontvangers (DNS-boomwandeling) passen {bis_policy} toe van "
-        "{bis_source}; RFC 7489-ontvangers (Public Suffix List) vinden geen bruikbaar DMARC-beleid en "
-        "passen helemaal niets toe", f"{BIS} §4.10, RFC 7489 §6.6.3"),
+        f"{BIS} §4.10, RFC 7489 §6.6.3"),
     "DMARC-METHODS-DIFFER-RFC-ONLY": _M(
         "receivers disagree: DMARCbis receivers (DNS tree walk) find no usable DMARC policy; RFC 7489 "
         "receivers (Public Suffix List) apply {rfc_policy} from {rfc_source}",
-        "ontvangers verschillen: DMARCbis-ontvangers (DNS-boomwandeling) vinden geen bruikbaar "
-        "DMARC-beleid; RFC 7489-ontvangers (Public Suffix List) passen {rfc_policy} toe van {rfc_source}",
         f"{BIS} §4.10, RFC 7489 §6.6.3"),
     "DMARC-ORG-DIFFERS": _M(
         "organizational domain: {bis_org} by the DNS tree walk (DMARCbis), {rfc_org} by the Public Suffix "
         "List (RFC 7489); relaxed alignment is judged differently",
-        "organisatiedomein: {bis_org} volgens de DNS-boomwandeling (DMARCbis), {rfc_org} volgens de "
-        "Public Suffix List (RFC 7489); ruime uitlijning wordt verschillend beoordeeld",
         f"{BIS} §4.10.2, RFC 7489 §3.2"),
 }

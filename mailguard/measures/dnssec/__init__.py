@@ -53,58 +53,41 @@ HOST_TYPES = ("A", "AAAA")
 _RFC_VALIDATE = "RFC 4035 §5"
 MESSAGES = {
     "DNSSEC-SIGNED": Message(
-        "{domain} is signed: its chain of trust validates from {anchor} down to {zone}",
-        "{domain} is ondertekend: de vertrouwensketen klopt van {anchor} tot en met {zone}", _RFC_VALIDATE),
+        "{domain} is signed: its chain of trust validates from {anchor} down to {zone}", _RFC_VALIDATE),
     "DNSSEC-UNSIGNED": Message(
         "{domain} is not signed: {detail}",
-        "{domain} is niet ondertekend: {insecure_at} is gedelegeerd zonder DS-record ({detail})",
         "RFC 4035 §5.2, RFC 4033 §5"),
     "DNSSEC-BOGUS": Message(
         "{domain} is signed, but its signatures do not validate ({reason}): {detail}; validating "
-        "resolvers refuse its answers, so mail to it may bounce",
-        "{domain} is ondertekend, maar de handtekeningen kloppen niet ({reason}): {detail}; "
-        "validerende resolvers weigeren de antwoorden, dus mail kan onbestelbaar zijn", _RFC_VALIDATE),
+        "resolvers refuse its answers, so mail to it may bounce", _RFC_VALIDATE),
     "DNSSEC-UNTESTED": Message(
-        "whether {domain} is signed could not be tested: {detail}",
-        "of {domain} ondertekend is kon niet worden getest: {detail}", _RFC_VALIDATE),
+        "whether {domain} is signed could not be tested: {detail}", _RFC_VALIDATE),
     "DNSSEC-RRSET-SECURE": Message(
-        "{rdtype} {name} validates: {detail}", "{rdtype} {name} is geldig ondertekend: {detail}",
+        "{rdtype} {name} validates: {detail}",
         "RFC 4035 §5.3"),
     "DNSSEC-RRSET-BOGUS": Message(
-        "{rdtype} {name} is bogus ({reason}): {detail}",
-        "{rdtype} {name} is ongeldig ondertekend ({reason}): {detail}", "RFC 4035 §5.3, §5.4"),
+        "{rdtype} {name} is bogus ({reason}): {detail}", "RFC 4035 §5.3, §5.4"),
     "DNSSEC-RRSET-INSECURE": Message(
-        "{rdtype} {name} is not protected: {detail}",
-        "{rdtype} {name} is niet beschermd: {detail}", "RFC 4035 §5.2"),
+        "{rdtype} {name} is not protected: {detail}", "RFC 4035 §5.2"),
     "DNSSEC-RRSET-UNTESTED": Message(
-        "{rdtype} {name} could not be validated: {detail}",
-        "{rdtype} {name} kon niet worden gevalideerd: {detail}", _RFC_VALIDATE),
+        "{rdtype} {name} could not be validated: {detail}", _RFC_VALIDATE),
     "DNSSEC-HOST-SECURE": Message(
-        "MX host {host}: its addresses validate ({types})",
-        "MX-host {host}: de adressen zijn geldig ondertekend ({types})", "RFC 4035 §5"),
+        "MX host {host}: its addresses validate ({types})", "RFC 4035 §5"),
     "DNSSEC-HOST-UNSIGNED": Message(
         "MX host {host} is in an unsigned zone ({insecure_at}): its addresses can be spoofed and "
-        "DANE is impossible for it",
-        "MX-host {host} staat in een niet-ondertekende zone ({insecure_at}): de adressen zijn te "
-        "vervalsen en DANE is er niet mogelijk", "RFC 4033 §5, RFC 7672 §2.2"),
+        "DANE is impossible for it", "RFC 4033 §5, RFC 7672 §2.2"),
     "DNSSEC-HOST-BOGUS": Message(
-        "MX host {host}: {rdtype} is bogus ({reason}): {detail}",
-        "MX-host {host}: {rdtype} is ongeldig ondertekend ({reason}): {detail}", "RFC 4035 §5.3"),
+        "MX host {host}: {rdtype} is bogus ({reason}): {detail}", "RFC 4035 §5.3"),
     "DNSSEC-HOST-UNTESTED": Message(
-        "MX host {host}: its addresses could not be validated: {detail}",
-        "MX-host {host}: de adressen konden niet worden gevalideerd: {detail}", _RFC_VALIDATE),
+        "MX host {host}: its addresses could not be validated: {detail}", _RFC_VALIDATE),
     "DNSSEC-NO-MX-HOSTS": Message(
-        "no MX hosts to check ({why})", "geen MX-hosts om te controleren ({why})", "RFC 5321 §5.1"),
+        "no MX hosts to check ({why})", "RFC 5321 §5.1"),
     "DNSSEC-RESOLVER-AD": Message(
         "the resolver {resolver} set AD on {ad} of {total} answers and refused {servfail}; "
         "mailguard validated them itself: {secure} secure, {insecure} insecure, {bogus} bogus "
-        "({agreement})",
-        "de resolver {resolver} zette AD bij {ad} van {total} antwoorden en weigerde er {servfail}; "
-        "mailguard valideerde zelf: {secure} veilig, {insecure} onbeschermd, {bogus} ongeldig "
         "({agreement})", "RFC 4035 §3.2.3, RFC 6840 §5.7"),
     "DNSSEC-ANCHOR-UNUSABLE": Message(
-        "the DNSSEC trust anchor could not be used ({error}): not tested",
-        "het DNSSEC-vertrouwensanker is onbruikbaar ({error}): niet getest", "RFC 4033 §5"),
+        "the DNSSEC trust anchor could not be used ({error}): not tested", "RFC 4033 §5"),
 }
 messages.register(MESSAGES)
 

@@ -62,62 +62,42 @@ MAX_VRP_DOWNLOAD = 128 * 1024 * 1024  # a Routinator /json of today's ~600,000 V
 MAX_VALIDITY_ANSWER = 256 * 1024
 HOW_TO = ("give --rpki-vrps FILE (the JSON of `rpki-client -j` or `routinator vrps --format json`) "
           "or --rpki-url URL (a Routinator HTTP service)")
-HOW_TO_NL = ("geef --rpki-vrps BESTAND (de JSON van `rpki-client -j` of `routinator vrps --format json`) "
-             "of --rpki-url URL (een Routinator-HTTP-dienst)")
 RFC = "RFC 6811 §2"
 
 MESSAGES = {
-    "RPKI-NO-DATA": Message(f"not tested: no RPKI data configured; {HOW_TO}",
-                            f"niet getest: geen RPKI-gegevens ingesteld; {HOW_TO_NL}", RFC),
-    "RPKI-SOURCE-FAILED": Message("not tested: the VRPs could not be read from {source} ({error})",
-                                  "niet getest: de VRP's konden niet worden gelezen uit {source} ({error})", RFC),
-    "RPKI-VALID": Message("{address} ({hosts}): route {prefix} from AS{asn} is RPKI valid (ROA {vrps})",
-                          "{address} ({hosts}): route {prefix} vanaf AS{asn} is RPKI-geldig (ROA {vrps})", RFC),
+    "RPKI-NO-DATA": Message(f"not tested: no RPKI data configured; {HOW_TO}", RFC),
+    "RPKI-SOURCE-FAILED": Message("not tested: the VRPs could not be read from {source} ({error})", RFC),
+    "RPKI-VALID": Message("{address} ({hosts}): route {prefix} from AS{asn} is RPKI valid (ROA {vrps})", RFC),
     "RPKI-INVALID-AS": Message(
         "{address} ({hosts}): route {prefix} from AS{asn} is RPKI invalid: the ROAs covering it name "
-        "other ASes ({vrps}); networks that validate drop this route",
-        "{address} ({hosts}): route {prefix} vanaf AS{asn} is RPKI-ongeldig: de ROA's die hem dekken "
-        "noemen andere AS'en ({vrps}); netwerken die valideren negeren deze route", RFC),
+        "other ASes ({vrps}); networks that validate drop this route", RFC),
     "RPKI-INVALID-LENGTH": Message(
         "{address} ({hosts}): route {prefix} from AS{asn} is RPKI invalid: more specific than the ROA "
-        "allows ({vrps}); networks that validate drop this route",
-        "{address} ({hosts}): route {prefix} vanaf AS{asn} is RPKI-ongeldig: specifieker dan de ROA "
-        "toestaat ({vrps}); netwerken die valideren negeren deze route", RFC),
+        "allows ({vrps}); networks that validate drop this route", RFC),
     "RPKI-NOT-FOUND": Message(
         "{address} ({hosts}): route {prefix} from AS{asn} has no ROA (RPKI not found): nothing "
-        "protects it against a hijack",
-        "{address} ({hosts}): route {prefix} vanaf AS{asn} heeft geen ROA (RPKI niet gevonden): niets "
-        "beschermt hem tegen kaping", RFC),
+        "protects it against a hijack", RFC),
     "RPKI-NO-ROUTE": Message(
         "{address} ({hosts}): the origin lookup service knows no announced route for it ({status}): not tested",
-        "{address} ({hosts}): de herkomstdienst kent er geen aangekondigde route voor ({status}): niet getest",
         RFC),
     "RPKI-ORIGIN-FAILED": Message(
-        "{address} ({hosts}): the origin lookup failed ({status}): not tested",
-        "{address} ({hosts}): de herkomstopvraging mislukte ({status}): niet getest", RFC),
+        "{address} ({hosts}): the origin lookup failed ({status}): not tested", RFC),
     "RPKI-ORIGIN-UNREADABLE": Message(
-        "{address} ({hosts}): the origin lookup answer could not be read ({error}): not tested",
-        "{address} ({hosts}): het antwoord van de herkomstdienst was onleesbaar ({error}): niet getest", RFC),
+        "{address} ({hosts}): the origin lookup answer could not be read ({error}): not tested", RFC),
     "RPKI-VALIDITY-FAILED": Message(
         "{address} ({hosts}): route {prefix} from AS{asn} could not be validated ({error}): not tested",
-        "{address} ({hosts}): route {prefix} vanaf AS{asn} kon niet worden gevalideerd ({error}): niet getest",
         RFC),
-    "RPKI-NO-ADDRESSES": Message("no addresses of name, mail or web servers to validate",
-                                 "geen adressen van naam-, mail- of webservers om te valideren", RFC),
+    "RPKI-NO-ADDRESSES": Message("no addresses of name, mail or web servers to validate", RFC),
 }
 messages.register(MESSAGES)
 
 messages.register_advice({
     "RPKI-INVALID-": Message(
         "Ask the hosting or network provider of the address to correct its ROA (route origin "
-        "authorisation): as published, networks that validate RPKI ignore the route.",
-        "Vraag de hosting- of netwerkprovider van het adres om de ROA (route origin authorisation) "
-        "te corrigeren: zoals gepubliceerd negeren netwerken die RPKI valideren de route."),
+        "authorisation): as published, networks that validate RPKI ignore the route."),
     "RPKI-NOT-FOUND": Message(
         "Ask the hosting or network provider of the address to publish a ROA for its prefix, so that "
-        "others can reject hijacked routes.",
-        "Vraag de hosting- of netwerkprovider van het adres om een ROA voor het prefix te publiceren, "
-        "zodat anderen gekaapte routes kunnen weigeren."),
+        "others can reject hijacked routes."),
 })
 
 

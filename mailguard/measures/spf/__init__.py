@@ -69,104 +69,65 @@ UDP_SAFE_LENGTH = 450  # §3.4: keep the answer within 512 octets of UDP
 _M = Message
 MESSAGES = {
     "SPF-LOOKUP-FAILED": _M("the TXT lookup of {domain} failed ({status}): SPF not tested",
-                            "de TXT-opvraging van {domain} mislukte ({status}): SPF niet getest",
                             "RFC 7208 §4.4"),
     "SPF-MISSING": _M("no SPF record: any host can send mail as {domain} without an SPF fail",
-                      "geen SPF-record: elke host kan mail als {domain} versturen zonder SPF-fail",
                       "RFC 7208 §4.5"),
     "SPF-MISSING-NULL-MX": _M("no SPF record; {domain} accepts no mail (null MX) and should publish "
                               "'v=spf1 -all' so nobody can send as it",
-                              "geen SPF-record; {domain} ontvangt geen mail (null-MX) en hoort "
-                              "'v=spf1 -all' te publiceren zodat niemand namens het domein verstuurt",
                               "RFC 7208 §4.5, RFC 7505 §4"),
-    "SPF-PRESENT": _M("SPF record: {record}", "SPF-record: {record}", "RFC 7208 §4.5"),
-    "SPF-MULTIPLE": _M("{count} SPF records at {domain}: receivers return permerror",
-                       "{count} SPF-records bij {domain}: ontvangers geven permerror", "RFC 7208 §4.5"),
+    "SPF-PRESENT": _M("SPF record: {record}", "RFC 7208 §4.5"),
+    "SPF-MULTIPLE": _M("{count} SPF records at {domain}: receivers return permerror", "RFC 7208 §4.5"),
     "SPF-SYNTAX": _M("syntax error in the record at {domain}, position {position}: {error} (permerror)",
-                     "syntaxfout in het record van {domain}, positie {position}: {error} (permerror)",
                      "RFC 7208 §4.6"),
     "SPF-LOOKUPS-OK": _M("DNS lookups over the include/redirect tree: {lookups} (limit 10)",
-                         "DNS-opvragingen in de include/redirect-boom: {lookups} (grens 10)",
                          "RFC 7208 §4.6.4"),
     "SPF-LOOKUPS-NEAR": _M("DNS lookups over the include/redirect tree: {lookups}, at the limit of 10; "
-                           "one more include and receivers return permerror",
-                           "DNS-opvragingen in de include/redirect-boom: {lookups}, tegen de grens van 10; "
-                           "nog één include en ontvangers geven permerror", "RFC 7208 §4.6.4"),
+                           "one more include and receivers return permerror", "RFC 7208 §4.6.4"),
     "SPF-LOOKUPS-OVER": _M("DNS lookups over the include/redirect tree: {lookups}, more than 10, so "
                            "receivers return permerror for mail they cannot match earlier",
-                           "DNS-opvragingen in de include/redirect-boom: {lookups}, meer dan 10, dus "
-                           "ontvangers geven permerror voor mail die niet eerder overeenkomt",
                            "RFC 7208 §4.6.4"),
     "SPF-DYNAMIC": _M("{count} term(s) depend on the sender (macros) and were counted, not followed: {terms}",
-                      "{count} term(en) hangen af van de afzender (macro's); geteld, niet gevolgd: {terms}",
                       "RFC 7208 §7"),
     "SPF-TRUNCATED": _M("the tree is too large to walk completely (more than {limit} records or "
-                        "{terms} lookups); the counts are lower bounds",
-                        "de boom is te groot om helemaal te doorlopen (meer dan {limit} records of "
-                        "{terms} opvragingen); de tellingen zijn ondergrenzen", "RFC 7208 §4.6.4"),
+                        "{terms} lookups); the counts are lower bounds", "RFC 7208 §4.6.4"),
     "SPF-TREE-UNTESTED": _M("lookups in the include/redirect tree failed ({names}): the counts are "
-                            "lower bounds", "opvragingen in de include/redirect-boom mislukten ({names}): "
-                            "de tellingen zijn ondergrenzen", "RFC 7208 §5"),
-    "SPF-VOID-NONE": _M("no void lookups (limit 2)", "geen lege opvragingen (grens 2)", "RFC 7208 §4.6.4"),
+                            "lower bounds", "RFC 7208 §5"),
+    "SPF-VOID-NONE": _M("no void lookups (limit 2)", "RFC 7208 §4.6.4"),
     "SPF-VOID-SOME": _M("{count} void lookup, within the limit of 2: a term that finds nothing: {terms}",
-                        "{count} lege opvraging, binnen de grens van 2: een term die niets vindt: {terms}",
                         "RFC 7208 §4.6.4"),
     "SPF-VOID-AT-LIMIT": _M("{count} void lookups, at the limit of 2: one more makes receivers return "
-                            "permerror: {terms}",
-                            "{count} lege opvragingen, op de grens van 2: nog één meer geeft permerror bij "
-                            "ontvangers: {terms}", "RFC 7208 §4.6.4"),
+                            "permerror: {terms}", "RFC 7208 §4.6.4"),
     "SPF-VOID-OVER": _M("{count} void lookups{family}: more than 2 makes receivers return permerror: {terms}",
-                        "{count} lege opvragingen{family}: meer dan 2 geeft permerror bij ontvangers: "
-                        "{terms}",
                         "RFC 7208 §4.6.4"),
-    "SPF-LOOP": _M("include/redirect loop: {chain} (permerror)", "include/redirect-lus: {chain} (permerror)",
+    "SPF-LOOP": _M("include/redirect loop: {chain} (permerror)",
                    "RFC 7208 §4.6.4, §5.2"),
     "SPF-TARGET-NO-SPF": _M("'{term}' at {domain}: {detail}: receivers return permerror",
-                            "'{term}' bij {domain}: {detail}: ontvangers geven permerror",
                             "RFC 7208 §5.2, §6.1"),
-    "SPF-TARGET-INVALID": _M("'{term}' at {domain}: {detail}; the term never matches",
-                             "'{term}' bij {domain}: {detail}; de term komt nooit overeen", "RFC 7208 §4.8"),
-    "SPF-MX-LIMIT": _M("'{term}' at {domain}: {detail}", "'{term}' bij {domain}: {detail}",
+    "SPF-TARGET-INVALID": _M("'{term}' at {domain}: {detail}; the term never matches", "RFC 7208 §4.8"),
+    "SPF-MX-LIMIT": _M("'{term}' at {domain}: {detail}",
                        "RFC 7208 §4.6.4"),
     "SPF-INCLUDE-PLUS-ALL": _M("the record at {domain}, included by {parent}, ends in '{all}': every host "
-                               "on the internet passes through that include",
-                               "het record van {domain}, ingevoegd door {parent}, eindigt op '{all}': "
-                               "elke host op internet komt via die include door", "RFC 7208 §5.2, §5.1"),
+                               "on the internet passes through that include", "RFC 7208 §5.2, §5.1"),
     "SPF-ALL-FAIL": _M("'{all}': mail from hosts the record does not list fails SPF",
-                       "'{all}': mail van hosts die niet in het record staan faalt voor SPF",
                        "RFC 7208 §5.1"),
     "SPF-ALL-SOFTFAIL": _M("'{all}': mail from unlisted hosts soft-fails; receivers mark rather than "
                            "refuse it, and DMARC decides (the usual setting beside DMARC enforcement)",
-                           "'{all}': mail van niet-genoemde hosts krijgt softfail; ontvangers markeren "
-                           "in plaats van weigeren en DMARC beslist (gebruikelijk naast DMARC-handhaving)",
                            "RFC 7208 §5.1, §8.5; RFC 7489 §10.1"),
     "SPF-ALL-NEUTRAL": _M("'{all}': unlisted hosts get neutral, which says nothing: spoofed mail is "
-                          "treated as if there were no SPF",
-                          "'{all}': niet-genoemde hosts krijgen neutral, dat zegt niets: vervalste mail "
-                          "wordt behandeld alsof er geen SPF is", "RFC 7208 §5.1, §8.2"),
-    "SPF-ALL-PASS": _M("'{all}': every host on the internet may send as {domain}",
-                       "'{all}': elke host op internet mag als {domain} versturen", "RFC 7208 §5.1, §8.3"),
+                          "treated as if there were no SPF", "RFC 7208 §5.1, §8.2"),
+    "SPF-ALL-PASS": _M("'{all}': every host on the internet may send as {domain}", "RFC 7208 §5.1, §8.3"),
     "SPF-ALL-MISSING": _M("no 'all' and no redirect: unlisted hosts get neutral by default",
-                          "geen 'all' en geen redirect: niet-genoemde hosts krijgen standaard neutral",
                           "RFC 7208 §4.7"),
     "SPF-NULL-MX-OK": _M("{domain} accepts no mail (null MX) and its SPF authorises no host: '{record}'",
-                         "{domain} ontvangt geen mail (null-MX) en de SPF staat geen enkele host toe: "
-                         "'{record}'",
                          "RFC 7505 §4, RFC 7208 §5.1"),
     "SPF-NULL-MX-WEAK": _M("{domain} accepts no mail (null MX); its SPF should be 'v=spf1 -all' but is "
-                           "'{record}'", "{domain} ontvangt geen mail (null-MX); de SPF hoort 'v=spf1 -all' "
-                           "te zijn maar is '{record}'", "RFC 7505 §4, RFC 7208 §5.1"),
+                           "'{record}'", "RFC 7505 §4, RFC 7208 §5.1"),
     "SPF-PTR": _M("'{term}' at {domain}: the ptr mechanism is slow, unreliable and SHOULD NOT be used",
-                  "'{term}' bij {domain}: het ptr-mechanisme is traag en onbetrouwbaar en hoort niet "
-                  "gebruikt te worden", "RFC 7208 §5.5"),
+                  "RFC 7208 §5.5"),
     "SPF-LENGTH": _M("the record is {length} bytes: above 450 the answer may not fit a 512-byte UDP "
-                     "reply and needs TCP, which some resolvers do not do",
-                     "het record is {length} bytes: boven 450 past het antwoord mogelijk niet in 512 "
-                     "bytes UDP en is TCP nodig, wat niet elke resolver doet", "RFC 7208 §3.4"),
-    "SPF-AFTER-ALL": _M("terms after 'all' are never evaluated: {terms}",
-                        "termen na 'all' worden nooit geëvalueerd: {terms}", "RFC 7208 §5.1"),
+                     "reply and needs TCP, which some resolvers do not do", "RFC 7208 §3.4"),
+    "SPF-AFTER-ALL": _M("terms after 'all' are never evaluated: {terms}", "RFC 7208 §5.1"),
     "SPF-REDIRECT-IGNORED": _M("'{term}' is ignored because the record has an 'all' mechanism",
-                               "'{term}' wordt genegeerd omdat het record een 'all'-mechanisme heeft",
                                "RFC 7208 §6.1"),
 }
 messages.register(MESSAGES)
@@ -174,31 +135,17 @@ messages.register(MESSAGES)
 # What to ask for, per code, for a reader who is not a mail administrator (see mailguard.core.messages.register_advice).
 RECOMMENDATIONS = {
     "SPF-MISSING": _M("Ask your mail administrator to publish one SPF record listing every service that "
-                      "sends mail in your name, ending in -all or ~all.",
-                      "Vraag uw mailbeheerder één SPF-record te publiceren met elke dienst die namens u "
-                      "mailt, eindigend op -all of ~all."),
-    "SPF-MISSING-NULL-MX": _M("This domain sends no mail: ask for the SPF record 'v=spf1 -all'.",
-                              "Dit domein verstuurt geen mail: vraag om het SPF-record 'v=spf1 -all'."),
-    "SPF-NULL-MX-WEAK": _M("This domain sends no mail: ask for the SPF record 'v=spf1 -all'.",
-                           "Dit domein verstuurt geen mail: vraag om het SPF-record 'v=spf1 -all'."),
-    "SPF-MULTIPLE": _M("Ask to merge the SPF records into one: with two, receivers ignore both.",
-                       "Vraag de SPF-records samen te voegen tot één: bij twee negeren ontvangers beide."),
+                      "sends mail in your name, ending in -all or ~all."),
+    "SPF-MISSING-NULL-MX": _M("This domain sends no mail: ask for the SPF record 'v=spf1 -all'."),
+    "SPF-NULL-MX-WEAK": _M("This domain sends no mail: ask for the SPF record 'v=spf1 -all'."),
+    "SPF-MULTIPLE": _M("Ask to merge the SPF records into one: with two, receivers ignore both."),
     "SPF-LOOKUPS-": _M("Ask to remove includes of services you no longer use, or replace them by their "
-                       "IP ranges: SPF allows at most 10 DNS lookups.",
-                       "Vraag includes van diensten die u niet meer gebruikt te verwijderen, of te vervangen "
-                       "door hun IP-reeksen: SPF staat hoogstens 10 DNS-opvragingen toe."),
-    "SPF-VOID-": _M("Ask to remove SPF terms that point at names that do not exist (or have no address).",
-                    "Vraag SPF-termen te verwijderen die naar niet-bestaande namen (of namen zonder adres) "
-                    "wijzen."),
-    "SPF-ALL-PASS": _M("Ask to replace '+all' by '-all' or '~all': '+all' lets anyone send as you.",
-                       "Vraag '+all' te vervangen door '-all' of '~all': met '+all' kan iedereen namens u "
-                       "mailen."),
-    "SPF-ALL-NEUTRAL": _M("Ask to end the SPF record in '-all' or '~all' instead of '?all'.",
-                          "Vraag het SPF-record te laten eindigen op '-all' of '~all' in plaats van '?all'."),
-    "SPF-ALL-MISSING": _M("Ask to end the SPF record in '-all' or '~all'.",
-                          "Vraag het SPF-record te laten eindigen op '-all' of '~all'."),
-    "SPF-PTR": _M("Ask to replace the 'ptr' mechanism by the senders' ip4/ip6 ranges.",
-                  "Vraag het 'ptr'-mechanisme te vervangen door de ip4/ip6-reeksen van de verzenders."),
+                       "IP ranges: SPF allows at most 10 DNS lookups."),
+    "SPF-VOID-": _M("Ask to remove SPF terms that point at names that do not exist (or have no address)."),
+    "SPF-ALL-PASS": _M("Ask to replace '+all' by '-all' or '~all': '+all' lets anyone send as you."),
+    "SPF-ALL-NEUTRAL": _M("Ask to end the SPF record in '-all' or '~all' instead of '?all'."),
+    "SPF-ALL-MISSING": _M("Ask to end the SPF record in '-all' or '~all'."),
+    "SPF-PTR": _M("Ask to replace the 'ptr' mechanism by the senders' ip4/ip6 ranges."),
 }
 messages.register_advice(RECOMMENDATIONS)
 

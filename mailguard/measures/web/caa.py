@@ -32,65 +32,51 @@ AREA = Area.WEBSITE
 MESSAGES = {
     "CAA-PRESENT": Message(
         "CAA at {owner}: {records}",
-        "CAA op {owner}: {records}",
         "RFC 8659 §4",
     ),
     "CAA-MISSING": Message(
         "no CAA record at {name} or above: every CA may issue certificates",
-        "geen CAA-record op {name} of hoger: elke CA mag certificaten uitgeven",
         "RFC 8659 §3",
     ),
     "CAA-NO-ISSUE": Message(
         "the CAA records at {owner} have no issue property: they restrict no CA",
-        "de CAA-records op {owner} hebben geen issue-eigenschap: ze beperken geen CA",
         "RFC 8659 §4.2",
     ),
     "CAA-NOBODY": Message(
         "CAA at {owner} allows no CA at all to issue{wild}",
-        "CAA op {owner} staat geen enkele CA toe certificaten uit te geven{wild}",
         "RFC 8659 §4.2",
     ),
     "CAA-MALFORMED": Message(
         "{tag} value {value!r} is malformed ({error}); it authorises no CA",
-        "{tag}-waarde {value!r} is ongeldig ({error}); die machtigt geen CA",
         "RFC 8659 §4.2",
     ),
     "CAA-CRITICAL-UNKNOWN": Message(
         "critical CAA tag(s) {tags} that CAs need not understand: no CA may issue",
-        "kritieke CAA-tag(s) {tags} die CA's niet hoeven te kennen: geen CA mag uitgeven",
         "RFC 8659 §4.1",
     ),
     "CAA-IODEF": Message(
         "violation reports go to {iodef}",
-        "meldingen van overtredingen gaan naar {iodef}",
         "RFC 8659 §4.4",
     ),
     "CAA-IODEF-INVALID": Message(
         "iodef {value!r} is not a mailto:, http: or https: URL",
-        "iodef {value!r} is geen mailto:-, http:- of https:-URL",
         "RFC 8659 §4.4",
     ),
     "CAA-ISSUER-ALLOWED": Message(
         "the certificate's issuer ({issuer}) is allowed ({domain})",
-        "de uitgever van het certificaat ({issuer}) is toegestaan ({domain})",
         "RFC 8659 §4.2",
     ),
     "CAA-ISSUER-FORBIDDEN": Message(
         "the certificate's issuer ({issuer}, {domains}) is not allowed by CAA at {owner} (allowed: "
         "{allowed}); renewal will fail",
-        "de uitgever van het certificaat ({issuer}, {domains}) is niet toegestaan door CAA op {owner} "
-        "(toegestaan: {allowed}); verlengen gaat mislukken",
         "RFC 8659 §4.2",
     ),
     "CAA-ISSUER-UNKNOWN": Message(
         "unknown CAA identity for issuer {issuer}: not tested (add one with --caa-identity \"ISSUER=CAA-DOMAIN\")",
-        "onbekend welk CAA-domein uitgever {issuer} gebruikt: niet getest (geef het op met --caa-identity "
-        "\"UITGEVER=CAA-DOMEIN\")",
         "RFC 8659 §4.2",
     ),
     "CAA-LOOKUP-FAILED": Message(
         "CAA lookup for {name} failed ({status}): not tested",
-        "CAA-opvraging voor {name} mislukt ({status}): niet getest",
         "RFC 8659 §3",
     ),
 }

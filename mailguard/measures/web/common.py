@@ -26,8 +26,6 @@ messages.register({
     "WEB-HOSTS-UNTESTED": Message(
         "the addresses of {hosts} could not be looked up ({statuses}): not tested, which is not the "
         "same as no website",
-        "de adressen van {hosts} konden niet worden opgevraagd ({statuses}): niet getest, wat iets anders "
-        "is dan geen website",
         "RFC 1035 §4.1.1"),
 })
 # Why a redirect chain reaches no page: what a page-level check then says it could not test.

@@ -29,83 +29,66 @@ AREA = Area.WEBSITE
 MESSAGES = {
     "HEADERS-CSP": Message(
         "Content-Security-Policy is set",
-        "Content-Security-Policy is ingesteld",
         "CSP Level 3 §3.1",
     ),
     "HEADERS-CSP-UNSAFE": Message(
         "Content-Security-Policy allows {what} in {directive}",
-        "Content-Security-Policy staat {what} toe in {directive}",
         "CSP Level 3 §6.7",
     ),
     "HEADERS-CSP-REPORT-ONLY": Message(
         "Content-Security-Policy only in report-only mode: nothing is blocked",
-        "Content-Security-Policy alleen in report-only-modus: er wordt niets tegengehouden",
         "CSP Level 3 §3.2",
     ),
     "HEADERS-CSP-MISSING": Message(
         "no Content-Security-Policy",
-        "geen Content-Security-Policy",
         "CSP Level 3 §3.1",
     ),
     "HEADERS-FRAME-OK": Message(
         "framing restricted by {source}",
-        "inbedden beperkt door {source}",
         "RFC 7034, CSP Level 3 §6.4.2",
     ),
     "HEADERS-FRAME-OPEN": Message(
         "framing allowed from anywhere ({source})",
-        "inbedden vanaf overal toegestaan ({source})",
         "CSP Level 3 §6.4.2",
     ),
     "HEADERS-FRAME-INVALID": Message(
         "X-Frame-Options {value!r} is not DENY or SAMEORIGIN; browsers ignore it",
-        "X-Frame-Options {value!r} is geen DENY of SAMEORIGIN; browsers negeren het",
         "RFC 7034 §2.1",
     ),
     "HEADERS-FRAME-MISSING": Message(
         "neither X-Frame-Options nor CSP frame-ancestors: the site can be framed (clickjacking)",
-        "geen X-Frame-Options en geen CSP frame-ancestors: de site kan ingebed worden (clickjacking)",
         "RFC 7034",
     ),
     "HEADERS-NOSNIFF": Message(
-        "X-Content-Type-Options: nosniff",
         "X-Content-Type-Options: nosniff",
         "Fetch §3.5",
     ),
     "HEADERS-NOSNIFF-MISSING": Message(
         "X-Content-Type-Options is not nosniff ({value})",
-        "X-Content-Type-Options is niet nosniff ({value})",
         "Fetch §3.5",
     ),
     "HEADERS-REFERRER": Message(
-        "Referrer-Policy: {policy}",
         "Referrer-Policy: {policy}",
         "Referrer Policy §3",
     ),
     "HEADERS-REFERRER-LEAKY": Message(
         "Referrer-Policy {policy} sends full addresses to other sites",
-        "Referrer-Policy {policy} stuurt volledige adressen naar andere sites",
         "Referrer Policy §3",
     ),
     "HEADERS-REFERRER-MISSING": Message(
         "no (valid) Referrer-Policy; browsers default to strict-origin-when-cross-origin",
-        "geen (geldige) Referrer-Policy; browsers gebruiken dan strict-origin-when-cross-origin",
         "Referrer Policy §3",
     ),
     "HEADERS-NO-PAGE": Message(
         "no final page: {why}; security headers are not judged on a redirect ({chain} -> {next})",
-        "geen eindpagina: {why}; beveiligingsheaders worden niet beoordeeld op een doorverwijzing "
-        "({chain} -> {next})",
         "RFC 9110 §15.4",
     ),
     "HEADERS-NO-HTTPS": Message(
         "no https page to read headers from ({status})",
-        "geen https-pagina om headers van te lezen ({status})",
         "RFC 9110 §4.2.2",
     ),
     "HEADERS-NO-WEB": Message(
         "no web host with an address: nothing to check",
-        "geen webhost met een adres: niets te controleren",
         "RFC 9110 §4.2.2",
     ),
 }

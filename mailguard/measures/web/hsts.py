@@ -42,78 +42,62 @@ MAX_AGE_DIGITS = 18  # longer values are clamped (browsers clamp too)
 MESSAGES = {
     "HSTS-OK": Message(
         "HSTS max-age={max_age} ({days} days){subdomains}",
-        "HSTS max-age={max_age} ({days} dagen){subdomains}",
         "RFC 6797 §6.1.1",
     ),
     "HSTS-SHORT": Message(
         "HSTS max-age={max_age} ({days} days) is shorter than one year",
-        "HSTS max-age={max_age} ({days} dagen) is korter dan een jaar",
         "RFC 6797 §11.2",
     ),
     "HSTS-DISABLED": Message(
         "HSTS max-age=0 tells browsers to forget the policy",
-        "HSTS max-age=0 laat browsers het beleid vergeten",
         "RFC 6797 §6.1.1",
     ),
     "HSTS-MISSING": Message(
         "no Strict-Transport-Security header on the https response",
-        "geen Strict-Transport-Security-header op het https-antwoord",
         "RFC 6797 §7.1",
     ),
     "HSTS-INVALID": Message(
         "Strict-Transport-Security header is invalid ({error}); browsers ignore it",
-        "Strict-Transport-Security-header is ongeldig ({error}); browsers negeren hem",
         "RFC 6797 §6.1, §8.1",
     ),
     "HSTS-CERT-INVALID": Message(
         "browsers ignore this host's HSTS header: its certificate does not validate",
-        "browsers negeren de HSTS-header van deze host: het certificaat is niet geldig",
         "RFC 6797 §8.1",
     ),
     "HSTS-NO-PAGE": Message(
         "no final page: {why}; HSTS is not judged on a redirect that never reaches one ({chain} -> {next})",
-        "geen eindpagina: {why}; HSTS wordt niet beoordeeld op een doorverwijzing die er nooit komt "
-        "({chain} -> {next})",
         "RFC 6797 §8.1",
     ),
     "HSTS-NO-HTTPS": Message(
         "no https response to look for HSTS in ({status})",
-        "geen https-antwoord om HSTS in te zoeken ({status})",
         "RFC 6797 §7.1",
     ),
     "HSTS-NO-SUBDOMAINS": Message(
         "HSTS on the apex without includeSubDomains: subdomains stay unprotected",
-        "HSTS op het hoofddomein zonder includeSubDomains: subdomeinen blijven onbeschermd",
         "RFC 6797 §6.1.2",
     ),
     "HSTS-MULTIPLE": Message(
         "{count} Strict-Transport-Security headers; browsers use only the first",
-        "{count} Strict-Transport-Security-headers; browsers gebruiken alleen de eerste",
         "RFC 6797 §8.1",
     ),
     "HSTS-OVER-HTTP": Message(
         "HSTS header sent over plain http: ignored by browsers, as it should be",
-        "HSTS-header via gewoon http verstuurd: browsers negeren die, terecht",
         "RFC 6797 §7.2, §8.1",
     ),
     "HSTS-PRELOAD-READY": Message(
         "ready for the HSTS preload list",
-        "klaar voor de HSTS-preloadlijst",
         "hstspreload.org",
     ),
     "HSTS-PRELOAD-NOT-READY": Message(
         "not ready for the HSTS preload list: {reasons}",
-        "niet klaar voor de HSTS-preloadlijst: {reasons}",
         "hstspreload.org",
     ),
     "HSTS-PRELOAD-CLAIMED": Message(
         "the header asks for preloading but the site does not qualify: {reasons}",
-        "de header vraagt om preloading maar de site voldoet niet: {reasons}",
         "hstspreload.org",
     ),
     "HSTS-NO-WEB": Message(
         "no web host with an address: nothing to check",
-        "geen webhost met een adres: niets te controleren",
         "RFC 6797 §7.1",
     ),
 }

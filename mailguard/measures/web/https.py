@@ -28,67 +28,54 @@ AREA = Area.WEBSITE
 MESSAGES = {
     "HTTPS-OK": Message(
         "answers over https ({http_code})",
-        "antwoordt via https ({http_code})",
         "RFC 9110 §4.2.2",
     ),
     "HTTPS-NO-PAGE": Message(
         "answers over https, but its redirects never reach a page ({why}): {chain} -> {next}",
-        "antwoordt via https, maar de doorverwijzingen komen nooit bij een pagina ({why}): {chain} -> {next}",
         "RFC 9110 §15.4",
     ),
     "HTTPS-CERT-INVALID": Message(
         "answers over https, but its certificate does not validate ({error})",
-        "antwoordt via https, maar het certificaat is niet geldig ({error})",
         "RFC 9110 §4.3.4",
     ),
     "HTTPS-TLS-FAILED": Message(
         "the TLS handshake on the https port fails ({error})",
-        "de TLS-handshake op de https-poort mislukt ({error})",
         "RFC 9110 §4.3.4",
     ),
     "HTTPS-REFUSED": Message(
         "https connection refused, while plain http answers",
-        "https-verbinding geweigerd, terwijl gewoon http antwoordt",
         "RFC 9110 §4.2.2",
     ),
     "HTTPS-SILENT": Message(
         "no https answer within the timeout, while plain http answers",
-        "geen https-antwoord binnen de wachttijd, terwijl gewoon http antwoordt",
         "RFC 9110 §4.2.2",
     ),
     "HTTPS-BROKEN": Message(
         "the https port does not speak HTTP over TLS ({error})",
-        "de https-poort spreekt geen HTTP over TLS ({error})",
         "RFC 9110 §4.2.2",
     ),
     "HTTPS-UNTESTED": Message(
         "https could not be tested ({status}: {error})",
-        "https kon niet getest worden ({status}: {error})",
         "RFC 9110 §4.2.2",
     ),
     "HTTP-ANSWERS": Message(
         "answers over plain http ({http_code})",
-        "antwoordt via gewoon http ({http_code})",
         "RFC 9110 §4.2.1",
     ),
     "HTTP-CLOSED": Message(
         "nothing answers over plain http ({status})",
-        "niets antwoordt via gewoon http ({status})",
         "RFC 9110 §4.2.1",
     ),
     "WEB-NO-ADDRESS": Message(
         "{host} has no A or AAAA record: no website there",
-        "{host} heeft geen A- of AAAA-record: daar staat geen website",
         "RFC 1035 §3.4.1",
     ),
     "WEB-LOOKUP-FAILED": Message(
         "the addresses of {host} could not be looked up ({statuses}): not tested",
-        "de adressen van {host} konden niet worden opgevraagd ({statuses}): niet getest",
         "RFC 1035 §3.4.1",
     ),
     "WEB-NONE": Message(
         "no web host has an address: the domain has no website",
-        "geen enkele webhost heeft een adres: het domein heeft geen website",
         "RFC 1035 §3.4.1",
     ),
 }

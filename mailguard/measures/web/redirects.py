@@ -45,71 +45,55 @@ PERMANENT = frozenset({301, 308})
 MESSAGES = {
     "REDIRECT-SAME-HOST": Message(
         "http redirects to https on the same host ({http_code}): {chain}",
-        "http stuurt door naar https op dezelfde host ({http_code}): {chain}",
         "RFC 6797 §7.2",
     ),
     "REDIRECT-TEMPORARY": Message(
         "http redirects to https with a temporary redirect ({http_code}); 301 or 308 is preferred: {chain}",
-        "http stuurt door naar https met een tijdelijke doorverwijzing ({http_code}); 301 of 308 heeft de "
-        "voorkeur: {chain}",
         "RFC 9110 §15.4",
     ),
     "REDIRECT-OTHER-HOST-FIRST": Message(
         "http redirects to another host before https on the same host, so this host's HSTS is never seen: "
         "{chain}",
-        "http stuurt eerst door naar een andere host in plaats van naar https op dezelfde host, zodat de "
-        "HSTS van deze host nooit gezien wordt: {chain}",
         "RFC 6797 §7.2",
     ),
     "REDIRECT-VIA-HTTP": Message(
         "the redirect chain reaches https only after more plain-http hops: {chain}",
-        "de doorverwijzingen komen pas na meer gewone-http-stappen bij https: {chain}",
         "RFC 6797 §7.2",
     ),
     "REDIRECT-NONE": Message(
         "http does not redirect to https (status {http_code}): {chain}",
-        "http stuurt niet door naar https (status {http_code}): {chain}",
         "RFC 6797 §7.2",
     ),
     "REDIRECT-PLAIN-FORM": Message(
         "a page over plain http asks for data ({fields}): {chain}",
-        "een pagina via gewoon http vraagt om gegevens ({fields}): {chain}",
         "RFC 6797 §7.2, GDPR art. 32",
     ),
     "REDIRECT-LOOP": Message(
         "redirect loop: {chain} -> {next}",
-        "doorverwijzingslus: {chain} -> {next}",
         "RFC 9110 §15.4",
     ),
     "REDIRECT-TOO-MANY": Message(
         "more than {hops} redirects: {chain}",
-        "meer dan {hops} doorverwijzingen: {chain}",
         "RFC 9110 §15.4",
     ),
     "REDIRECT-BAD-LOCATION": Message(
         "a redirect points to an unusable Location {next!r}: {chain}",
-        "een doorverwijzing wijst naar een onbruikbare Location {next!r}: {chain}",
         "RFC 9110 §10.2.2",
     ),
     "REDIRECT-BROKEN": Message(
         "the redirect chain ends in an error ({status}): {chain}",
-        "de doorverwijzingen eindigen in een fout ({status}): {chain}",
         "RFC 9110 §15.4",
     ),
     "REDIRECT-NO-HTTP": Message(
         "nothing answers plain http ({status}); browsers then try https only if told",
-        "niets antwoordt op gewoon http ({status}); browsers proberen dan alleen https als hun dat "
-        "verteld is",
         "RFC 6797 §7.2",
     ),
     "REDIRECT-UNTESTED": Message(
         "plain http could not be tested ({status})",
-        "gewoon http kon niet getest worden ({status})",
         "RFC 6797 §7.2",
     ),
     "REDIRECT-NO-WEB": Message(
         "no web host with an address: nothing to check",
-        "geen webhost met een adres: niets te controleren",
         "RFC 6797 §7.2",
     ),
 }

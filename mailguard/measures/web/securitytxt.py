@@ -37,107 +37,86 @@ SINGLE_FIELDS = ("expires", "preferred-languages")
 MESSAGES = {
     "SECTXT-FOUND": Message(
         "security.txt at {url}",
-        "security.txt op {url}",
         "RFC 9116 §3",
     ),
     "SECTXT-LEGACY-PATH": Message(
         "security.txt only at the legacy path {url}; use /.well-known/security.txt",
-        "security.txt alleen op het oude pad {url}; gebruik /.well-known/security.txt",
         "RFC 9116 §3",
     ),
     "SECTXT-MISSING": Message(
         "no security.txt ({detail})",
-        "geen security.txt ({detail})",
         "RFC 9116 §3",
     ),
     "SECTXT-NOT-TEXT": Message(
         "{url} is served as {media_type!r}, not text/plain: not a security.txt",
-        "{url} wordt geleverd als {media_type!r}, niet als text/plain: geen security.txt",
         "RFC 9116 §3",
     ),
     "SECTXT-NOT-HTTPS": Message(
         "security.txt ends up on plain http ({url})",
-        "security.txt komt uit op gewoon http ({url})",
         "RFC 9116 §3",
     ),
     "SECTXT-CERT-INVALID": Message(
         "security.txt is only reachable without certificate validation",
-        "security.txt is alleen bereikbaar zonder certificaatcontrole",
         "RFC 9116 §3",
     ),
     "SECTXT-CHARSET": Message(
         "Content-Type has no charset=utf-8 ({content_type!r})",
-        "Content-Type heeft geen charset=utf-8 ({content_type!r})",
         "RFC 9116 §3",
     ),
     "SECTXT-CONTACT": Message(
-        "Contact: {contacts}",
         "Contact: {contacts}",
         "RFC 9116 §2.5.3",
     ),
     "SECTXT-CONTACT-MISSING": Message(
         "no Contact field (required)",
-        "geen Contact-veld (verplicht)",
         "RFC 9116 §2.5.3",
     ),
     "SECTXT-CONTACT-INVALID": Message(
         "Contact {value!r} is not a mailto:, tel: or https: URI",
-        "Contact {value!r} is geen mailto:-, tel:- of https:-URI",
         "RFC 9116 §2.5.3",
     ),
     "SECTXT-EXPIRES-OK": Message(
         "expires {expires} (in {days} days)",
-        "verloopt {expires} (over {days} dagen)",
         "RFC 9116 §2.5.5",
     ),
     "SECTXT-EXPIRED": Message(
         "expired on {expires} ({days} days ago): stale",
-        "verlopen op {expires} ({days} dagen geleden): verouderd",
         "RFC 9116 §2.5.5",
     ),
     "SECTXT-EXPIRES-FAR": Message(
         "expires {expires}, more than a year ahead (less is recommended)",
-        "verloopt {expires}, meer dan een jaar vooruit (minder wordt aangeraden)",
         "RFC 9116 §2.5.5",
     ),
     "SECTXT-EXPIRES-MISSING": Message(
         "no Expires field (required)",
-        "geen Expires-veld (verplicht)",
         "RFC 9116 §2.5.5",
     ),
     "SECTXT-EXPIRES-INVALID": Message(
         "Expires {value!r} is not an RFC 3339 date-time",
-        "Expires {value!r} is geen RFC 3339-datum-tijd",
         "RFC 9116 §2.5.5",
     ),
     "SECTXT-REPEATED": Message(
         "{field} appears {count} times; it may appear once",
-        "{field} komt {count} keer voor; het mag één keer voorkomen",
         "RFC 9116 §2.5",
     ),
     "SECTXT-BAD-LINES": Message(
         "lines that are neither a field nor a comment: {lines}",
-        "regels die geen veld en geen commentaar zijn: {lines}",
         "RFC 9116 §4",
     ),
     "SECTXT-CANONICAL-MISMATCH": Message(
         "fetched from {url}, which is not among its Canonical URIs",
-        "opgehaald van {url}, dat niet bij de Canonical-URI's staat",
         "RFC 9116 §2.5.2",
     ),
     "SECTXT-NO-PAGE": Message(
         "no final page: {why}; security.txt is not judged on a redirect ({chain} -> {next})",
-        "geen eindpagina: {why}; security.txt wordt niet beoordeeld op een doorverwijzing ({chain} -> {next})",
         "RFC 9116 §3",
     ),
     "SECTXT-UNTESTED": Message(
         "security.txt could not be fetched ({status})",
-        "security.txt kon niet worden opgehaald ({status})",
         "RFC 9116 §3",
     ),
     "SECTXT-NO-WEB": Message(
         "no web host answers over https: nothing to check",
-        "geen webhost antwoordt via https: niets te controleren",
         "RFC 9116 §3",
     ),
 }

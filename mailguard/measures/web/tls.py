@@ -30,7 +30,6 @@ AREA = Area.WEBSITE
 MESSAGES = {
     "WEB-TLS-NO-WEB": Message(
         "no web host with an address: no certificate to check",
-        "geen webhost met een adres: geen certificaat om te controleren",
         "RFC 9110 §4.3.4",
     ),
 }

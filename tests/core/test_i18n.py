@@ -1,0 +1,53 @@
+"""The Dutch gettext catalog (mailguard/locale/nl/LC_MESSAGES/mailguard.po) and the messages in the
+code agree: every message has a Dutch translation, none is fuzzy, none in the catalog is stale."""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import pkgutil
+from importlib import resources
+
+from babel.messages.pofile import read_po
+
+import mailguard
+from mailguard.core.i18n import translate
+from mailguard.core.messages import Message
+
+SKIP = ("mailguard.lab", "mailguard.app.fleet.celery_app", "mailguard.app.dashboard", "mailguard.__main__")
+
+
+def every_message() -> set[str]:
+    """The English of every Message the package defines (finding codes, reasons, advice, wording)."""
+    for module in pkgutil.walk_packages(mailguard.__path__, "mailguard."):
+        if not module.name.startswith(SKIP) and ".migrations" not in module.name:
+            importlib.import_module(module.name)
+    from tests.report_fixture import _CODES  # the golden-file fixture's own codes: not the package's
+
+    fixture = {en for en, _nl, _rfc in _CODES.values()}
+    return {m.en for m in gc.get_objects() if isinstance(m, Message) and m.en not in fixture}
+
+
+def shipped_catalog() -> dict[str, tuple[str, bool]]:
+    source = resources.files("mailguard").joinpath("locale/nl/LC_MESSAGES/mailguard.po")
+    with source.open("rb") as handle:
+        catalog = read_po(handle, locale="nl")
+    return {str(m.id): (str(m.string), m.fuzzy) for m in catalog if m.id}
+
+
+def test_every_message_has_a_dutch_translation_none_fuzzy_none_stale():
+    english = every_message()
+    catalog = shipped_catalog()
+    assert len(english) > 500
+    missing = sorted(e for e in english if not catalog.get(e, ("", False))[0])
+    fuzzy = sorted(e for e, (_nl, is_fuzzy) in catalog.items() if is_fuzzy)
+    stale = sorted(e for e in catalog if e not in english)
+    assert not missing, f"messages without Dutch (add them to the .po): {missing[:5]}"
+    assert not fuzzy, f"fuzzy translations (review them): {fuzzy[:5]}"
+    assert not stale, f"catalog entries no code uses (remove them): {stale[:5]}"
+
+
+def test_the_catalog_is_what_a_dutch_report_reads():
+    english = next(iter(sorted(every_message())))
+    assert translate(english, "nl") == shipped_catalog()[english][0]
+    assert translate(english, "en") == english

@@ -12,8 +12,9 @@ DOMAIN = "mailguard"
 
 
 @cache
-def catalog(lang: str) -> dict[str, str]:
-    """msgid -> msgstr of the language's catalog (translated, not fuzzy); empty for English."""
+def catalog(lang: str) -> dict[tuple[str | None, str], str]:
+    """(msgctxt, msgid) -> msgstr of the language's catalog (translated, not fuzzy); empty for
+    English. A context tells apart the same English word in different places (a label, a check)."""
     if lang == "en":
         return {}
     from babel.messages.pofile import read_po
@@ -23,14 +24,24 @@ def catalog(lang: str) -> dict[str, str]:
         return {}
     with source.open("rb") as handle:
         read = read_po(handle, locale=lang, domain=DOMAIN)
-    return {str(m.id): str(m.string) for m in read if m.id and m.string and not m.fuzzy}
+    return {(m.context, str(m.id)): str(m.string) for m in read if m.id and m.string and not m.fuzzy}
 
 
-def add_translations(lang: str, translations: dict[str, str]) -> None:
+def add_translations(lang: str, translations: dict[str, str], context: str | None = None) -> None:
     """Messages a catalog does not ship (an extension's, a test's), added for this process."""
-    catalog(lang).update(translations)
+    catalog(lang).update({(context, english): text for english, text in translations.items()})
 
 
-def translate(english: str, lang: str) -> str:
+def translate(english: str, lang: str, context: str | None = None) -> str:
     """``english`` in ``lang`` (English itself when the catalog has no translation)."""
-    return catalog(lang).get(english, english) if lang != "en" else english
+    return catalog(lang).get((context, english), english) if lang != "en" else english
+
+
+def has_translation(english: str, lang: str, context: str | None = None) -> bool:
+    return (context, english) in catalog(lang)
+
+
+def dutch(context: str, names: tuple[str, ...]) -> dict[str, str]:
+    """English name -> its Dutch in ``context``, for the names the catalog translates."""
+    table = catalog("nl")
+    return {name: table[(context, name)] for name in names if (context, name) in table}

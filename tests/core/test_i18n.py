@@ -28,17 +28,32 @@ def every_message() -> set[str]:
     return {m.en for m in gc.get_objects() if isinstance(m, Message) and m.en not in fixture}
 
 
-def shipped_catalog() -> dict[str, tuple[str, bool]]:
+def every_word() -> set[tuple[str | None, str]]:
+    """(context, English) of every message, label and word a Dutch reader is shown."""
+    from mailguard.core.model import Verdict
+    from mailguard.render import terms, view
+
+    words: set[tuple[str | None, str]] = {(None, en) for en in every_message()}
+    words |= {(f"label:{key}", text) for key, text in view.LABELS["en"].items()}
+    words |= {("verdict", v.value) for v in Verdict}
+    words |= {("area", text) for text in view.AREA_LABELS["en"].values()}
+    for context, names in (("promise kind", terms.PROMISE_KINDS), ("measure title", terms.MEASURE_TITLES),
+                           ("check", terms.CHECKS), ("evidence kind", terms.EVIDENCE_KINDS)):
+        words |= {(context, name) for name in names}
+    return words
+
+
+def shipped_catalog() -> dict[tuple[str | None, str], tuple[str, bool]]:
     source = resources.files("mailguard").joinpath("locale/nl/LC_MESSAGES/mailguard.po")
     with source.open("rb") as handle:
         catalog = read_po(handle, locale="nl")
-    return {str(m.id): (str(m.string), m.fuzzy) for m in catalog if m.id}
+    return {(m.context, str(m.id)): (str(m.string), m.fuzzy) for m in catalog if m.id}
 
 
-def test_every_message_has_a_dutch_translation_none_fuzzy_none_stale():
-    english = every_message()
+def test_every_message_label_and_word_has_dutch_none_fuzzy_none_stale():
+    english = every_word()
     catalog = shipped_catalog()
-    assert len(english) > 500
+    assert len(english) > 600
     missing = sorted(e for e in english if not catalog.get(e, ("", False))[0])
     fuzzy = sorted(e for e, (_nl, is_fuzzy) in catalog.items() if is_fuzzy)
     stale = sorted(e for e in catalog if e not in english)
@@ -49,5 +64,5 @@ def test_every_message_has_a_dutch_translation_none_fuzzy_none_stale():
 
 def test_the_catalog_is_what_a_dutch_report_reads():
     english = next(iter(sorted(every_message())))
-    assert translate(english, "nl") == shipped_catalog()[english][0]
+    assert translate(english, "nl") == shipped_catalog()[(None, english)][0]
     assert translate(english, "en") == english

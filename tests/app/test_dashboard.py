@@ -124,6 +124,8 @@ def test_fleet_page_shows_each_domain_with_its_score_coverage_and_promises_not_u
     assert shop["scan"] == scan_ids(db, "shop.test")[-1] and shop["worse"] is True
     assert shop["coverage"]["checks"] >= shop["coverage"]["tested"] > 0 and shop["promises_not_upheld"] >= 1
     assert rows["gone.test"]["error"] and rows["gone.test"]["overall"] is None
+    assert len(shop["trend"].split()) == 2 and rows["gone.test"]["trend"] == ""
+    assert Page(response.text).tags >= {"svg", "polyline"}
     text = Page(response.text).text
     assert "Fleet: 4 domain(s)" in text
     assert f"{shop['overall']} ({shop['coverage']['tested']} of {shop['coverage']['checks']} checks tested)" in text

@@ -21,6 +21,7 @@ def fleet(store: Store, *, filter_: str | None, search: str | None, sort: str, p
           size: int = PAGE_SIZE) -> dict[str, Any]:
     total, rows = browse.fleet(store, filter_=filter_, search=search, sort=sort,
                                offset=(page - 1) * size, limit=size)
+    trends = browse.trends(store, [r.domain for r in rows])
     return {
         "total": total, "page": page, "pages": max((total + size - 1) // size, 1),
         "filter": filter_, "q": search or "", "sort": sort,
@@ -29,6 +30,7 @@ def fleet(store: Store, *, filter_: str | None, search: str | None, sort: str, p
             "error": r.error, "overall": r.overall,
             "coverage": {"tested": r.tested, "checks": r.checks} if r.checks is not None else None,
             "promises_not_upheld": r.not_upheld, "worse": r.worse,
+            "trend": _points(trends.get(r.domain, []), 100, 24),
         } for r in rows],
     }
 

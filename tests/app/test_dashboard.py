@@ -13,10 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy
 from click.testing import CliRunner
 
 from mailguard.app.dashboard import create_app
 from mailguard.cli import main
+from mailguard.history.store import open_readonly
 from mailguard.lab import Lab, load_zone_text
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "statements"
@@ -70,9 +72,12 @@ def fetch(db: str, *paths: str, token: str | None = None, page_size: int = 50, m
           headers: dict[str, str] | None = None) -> list[httpx.Response]:
     """Each path asked of one application instance through its ASGI interface."""
     async def run() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=create_app(db, token, page_size=page_size))
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-            return [await c.request(method, p, headers=headers) for p in paths]
+        app = create_app(db, token, page_size=page_size)
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+                return [await c.request(method, p, headers=headers) for p in paths]
+        finally:
+            app.close()
     return asyncio.run(run())
 
 
@@ -281,3 +286,19 @@ def test_help_does_not_load_the_web_stack():
             "print(sorted(m for m in ('starlette', 'uvicorn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_dashboard_reads_postgresql_in_read_only_sessions(postgres_server):
+    url = postgres_server.new_database()
+    night(url, "reject")
+    night(url, "none")
+    fleet, domain = fetch(url, "/api/fleet", "/api/domain/shop.test")
+    assert sorted(d["domain"] for d in fleet.json()["domains"]) == sorted(DOMAINS)
+    assert any(c["code"] == "CHANGE-DMARC-WEAKER" for c in domain.json()["scans"][0]["changes"])
+    store = open_readonly(url)
+    try:
+        with pytest.raises(sqlalchemy.exc.InternalError, match="read-only transaction"), store.engine.begin() as conn:
+            conn.execute(sqlalchemy.text("DELETE FROM scans"))
+    finally:
+        store.close()
+    assert len(fetch(url, "/api/fleet")[0].json()["domains"]) == len(DOMAINS)

@@ -9,6 +9,7 @@ Starlette and uvicorn load only here, when ``serve`` runs (``pip install 'mailgu
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -16,6 +17,7 @@ import json
 import logging
 import re
 import threading
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import jinja2
@@ -64,7 +66,9 @@ def _style_hashes(html: str) -> str:
 
 
 def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_SIZE) -> Any:
-    """The ASGI application over the database at ``db`` (a SQLite path or a URL); ``page_size`` rows a page."""
+    """The ASGI application over the database at ``db`` (a SQLite path or a URL); ``page_size`` rows a page.
+
+    Its ``close()`` (also run at the server's shutdown) closes the database connections."""
     from importlib import resources
 
     from starlette.applications import Starlette
@@ -176,8 +180,9 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
     class Guard:
         """Token check, error pages, security headers; GET and HEAD only."""
 
-        def __init__(self, app: Any) -> None:
+        def __init__(self, app: Any, close: Callable[[], None]) -> None:
             self.app = app
+            self.close = close
 
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
             if scope["type"] != "http":
@@ -227,7 +232,17 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    return Guard(Starlette(routes=[]))  # Starlette answers the lifespan messages
+    def close() -> None:
+        with lock:
+            while opened:
+                opened.pop().close()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        yield
+        close()
+
+    return Guard(Starlette(routes=[], lifespan=lifespan), close)  # Starlette answers the lifespan messages
 
 
 def serve(db: str, host: str, port: int, token: str | None) -> None:

@@ -225,6 +225,8 @@ def test_markup_in_records_is_text_on_every_page(db):
     assert "rua=mailto:<script>alert(5)</script>@markup.test" in domain
     report = Page(get(db, f"/scan/{scan_ids(db, 'markup.test')[-1]}").text).text
     assert "<script>alert(3)</script>" in report and "<img src=x onerror=alert(4)>" in report
+    bidi = get(db, "/domain/evil%E2%80%AEtset.test")
+    assert bidi.status_code == 404 and "\u202e" not in bidi.text and "evil\\u202etset.test" in bidi.text
     unknown, nowhere = fetch(db, *every_page(db)[-2:])
     assert "no scans recorded for <img src=x onerror=alert(9)>" in Page(unknown.text).text
     assert "no page /x/<script>alert(8)</script>" in Page(nowhere.text).text

@@ -21,8 +21,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from ...core.errors import InputError, MailguardError
+from ...core.text import visible
 from ...history.store import Store, browse, open_readonly
 from . import data
 from .openapi import openapi
@@ -52,10 +54,18 @@ def check_bind(host: str, token: str | None) -> None:
                          "--host 127.0.0.1")
 
 
+def _visible(value: object) -> object:
+    if isinstance(value, markupsafe.Markup) or not isinstance(value, str):
+        return value
+    return visible(value, keep_lines=True)
+
+
 def _templates() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("mailguard.app.dashboard", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
+    # Controls and bidi overrides in remote text (a record, an error) are shown as escapes, never act.
+    env.finalize = _visible
     return env
 
 

@@ -5,6 +5,7 @@ domain that cannot be scanned)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -274,6 +275,16 @@ def test_a_missing_empty_or_older_database_is_a_clear_page_and_never_changed(db,
     assert response.status_code == 503 and "upgrade it with a scan of this version" in response.json()["error"]
     assert older.read_bytes() == before
     assert "written by an older mailguard" in caplog.text
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        head = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    broken = tmp_path / "broken.db"  # the newest schema's version, but no tables
+    with contextlib.closing(sqlite3.connect(broken)) as conn, conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        conn.execute("INSERT INTO alembic_version VALUES (?)", (head,))
+    page, api = fetch(str(broken), "/", "/api/runs")
+    assert page.status_code == 503 and "cannot be read: no such table" in Page(page.text).text
+    assert api.status_code == 503 and "no such table" in api.json()["error"]
+    assert "Traceback" not in page.text
 
 
 def test_serve_refuses_a_public_address_without_a_token(tmp_path):

@@ -81,6 +81,7 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
     Its ``close()`` (also run at the server's shutdown) closes the database connections."""
     from importlib import resources
 
+    from sqlalchemy.exc import SQLAlchemyError
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -90,6 +91,7 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
     from ...render import json as render_json
 
     env = _templates()
+    shown = db.split("://", 1)[0] + "://..." if "://" in db else db  # never a password in a page
     css = resources.files("mailguard.app.dashboard").joinpath("static/dashboard.css").read_text("utf-8")
     opened: list[Store] = []
     lock = threading.Lock()
@@ -124,11 +126,11 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
         return data.fleet(store(), filter_=filter_, search=request.query_params.get("q") or None, sort=sort,
                           page=int_arg(request, "page", 1), size=page_size)
 
-    async def fleet_page(request: Request) -> Response:
+    def fleet_page(request: Request) -> Response:
         return page("fleet.html", title="mailguard: fleet", fleet=fleet_data(request),
                     filters=browse.FILTERS, sorts=browse.SORTS)
 
-    async def fleet_api(request: Request) -> Response:
+    def fleet_api(request: Request) -> Response:
         return JSONResponse(fleet_data(request))
 
     def domain_data(request: Request) -> dict[str, Any]:
@@ -138,11 +140,11 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
             raise LookupError(f"no scans recorded for {name}")
         return found
 
-    async def domain_page(request: Request) -> Response:
+    def domain_page(request: Request) -> Response:
         found = domain_data(request)
         return page("domain.html", title=f"mailguard: {found['domain']}", d=found)
 
-    async def domain_api(request: Request) -> Response:
+    def domain_api(request: Request) -> Response:
         return JSONResponse(domain_data(request))
 
     def scan_document(request: Request) -> tuple[int, str, dict[str, Any]]:
@@ -152,7 +154,7 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
             raise LookupError(f"no scan {scan_id}")
         return scan_id, found[0], found[1]
 
-    async def scan_page(request: Request) -> Response:
+    def scan_page(request: Request) -> Response:
         _id, _domain, doc = scan_document(request)
         lang = "nl" if request.query_params.get("lang") == "nl" else "en"
         body = render_html.render(render_json.load(doc), lang=lang)
@@ -161,22 +163,22 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
             "style-src 'self'", f"style-src 'self' {_style_hashes(body)}")
         return response
 
-    async def scan_json(request: Request) -> Response:
+    def scan_json(request: Request) -> Response:
         scan_id, domain, doc = scan_document(request)
         return Response(json.dumps(doc, indent=2, ensure_ascii=False), media_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="{domain}-{scan_id}.json"'})
 
-    async def runs_page(request: Request) -> Response:
+    def runs_page(request: Request) -> Response:
         found = data.runs(store(), page=int_arg(request, "page", 1), size=page_size)
         return page("runs.html", title="mailguard: runs", r=found)
 
-    async def runs_api(request: Request) -> Response:
+    def runs_api(request: Request) -> Response:
         return JSONResponse(data.runs(store(), page=int_arg(request, "page", 1), size=page_size))
 
-    async def openapi_json(_request: Request) -> Response:
+    def openapi_json(_request: Request) -> Response:
         return JSONResponse(openapi())
 
-    async def stylesheet(_request: Request) -> Response:
+    def stylesheet(_request: Request) -> Response:
         return Response(css, media_type="text/css")
 
     routes = [
@@ -225,14 +227,23 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
             except MailguardError as exc:
                 log.error("mailguard serve: %s", exc)
                 return secure(problem(request, 503, str(exc)))
+            except SQLAlchemyError as exc:
+                log.error("mailguard serve: database %s: %s", shown, exc)
+                return secure(problem(request, 503, f"the database {shown} cannot be read: "
+                                                    f"{str(getattr(exc, 'orig', None) or exc).splitlines()[0]}"))
+            except Exception:
+                log.exception("mailguard serve: %s failed", request.url.path)
+                return secure(problem(request, 500, "this page failed; the server log says why"))
 
     async def dispatch(request: Request, scope: Any, receive: Any) -> Response:
+        from starlette.concurrency import run_in_threadpool
         from starlette.routing import Match
 
         for route in routes:
             match, child = route.matches(scope)
             if match == Match.FULL:
-                return await route.endpoint(Request({**scope, **child}, receive))  # type: ignore[no-any-return]
+                # The database is read synchronously: in a worker thread, never on the event loop.
+                return await run_in_threadpool(route.endpoint, Request({**scope, **child}, receive))
         raise LookupError(f"no page {request.url.path}")
 
     def secure(response: Response) -> Response:

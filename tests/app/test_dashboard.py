@@ -172,12 +172,29 @@ def test_domain_page_lists_scans_newest_first_with_verdicts_trend_and_changes(db
     assert [s["id"] for s in api["scans"]] == [newer, older]
     assert api["scans"][0]["worse"] is True and api["scans"][1]["changes"] is None
     assert any(c["code"] == "CHANGE-DMARC-WEAKER" for c in api["scans"][0]["changes"])
-    assert {"kind": "dmarc", "verdict": "not upheld"} in api["scans"][0]["promises"]
-    assert {"kind": "dmarc", "verdict": "upheld"} in api["scans"][1]["promises"]
+    assert {"kind": "dmarc", "verdict": "not upheld", "label": "not upheld"} in api["scans"][0]["promises"]
+    assert {"kind": "dmarc", "verdict": "upheld", "label": "upheld"} in api["scans"][1]["promises"]
     assert len(api["trend"].split()) == 2
     missing = get(db, "/domain/never.test")
     assert missing.status_code == 404 and "no scans recorded for never.test" in Page(missing.text).text
     assert get(db, "/api/domain/never.test").json() == {"error": "no scans recorded for never.test"}
+
+
+def test_pages_speak_dutch_when_asked(db):
+    older, newer = scan_ids(db, "shop.test")
+    domain = get(db, "/domain/shop.test?lang=nl")
+    page = Page(domain.text)
+    assert 'lang="nl"' in domain.text
+    assert "DMARC-beleid van _dmarc.shop.test verzwakt" in page.text and "dmarc: niet nagekomen" in page.text
+    assert "Sinds de vorige scan (slechter)" in page.text and "Eerste vastgelegde scan." in page.text
+    assert f"/scan/{newer}?lang=nl" in page.links and "/?lang=nl" in page.links
+    fleet = Page(get(db, "/", headers={"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}).text).text
+    assert "Overzicht: 4 domein(en)" in fleet and "Beloften niet nagekomen" in fleet
+    assert "Runs: 2" in Page(get(db, "/runs?lang=nl").text).text
+    report = Page(get(db, f"/scan/{newer}?lang=nl").text).text
+    assert "Beloften in de verklaring" in report
+    english = Page(get(db, "/domain/shop.test").text).text
+    assert "DMARC policy of _dmarc.shop.test weakened" in english and "niet nagekomen" not in english
 
 
 def test_scan_page_is_the_full_evidence_report_and_json_downloads(db):
@@ -191,6 +208,9 @@ def test_scan_page_is_the_full_evidence_report_and_json_downloads(db):
     document = download.json()
     assert document["domain"] == "shop.test" and "scores" in document and "coverage" in document
     assert api.json() == document
+    html = get(db, f"/scan/{scan}.html")
+    assert html.headers["content-disposition"] == f'attachment; filename="shop.test-{scan}.html"'
+    assert html.text == report.text and html.headers["content-security-policy"] == csp
     assert get(db, "/scan/999999").status_code == 404 and get(db, "/scan/999999.json").status_code == 404
 
 

@@ -27,6 +27,7 @@ from ...core.errors import InputError, MailguardError
 from ...core.text import visible
 from ...history.store import Store, browse, open_readonly
 from . import data
+from .labels import LABELS
 from .openapi import openapi
 
 log = logging.getLogger("mailguard.serve")
@@ -35,6 +36,7 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
        "frame-ancestors 'none'")
 COOKIE = "mailguard_token"
 LOOPBACK_NAMES = ("localhost",)
+LANGS = ("en", "nl")
 
 
 def is_loopback(host: str) -> bool:
@@ -75,6 +77,27 @@ def _style_hashes(html: str) -> str:
                     for body in re.findall(r"<style>(.*?)</style>", html, flags=re.S))
 
 
+def _report_csp(body: str) -> str:
+    return CSP.replace("style-src 'self'", f"style-src 'self' {_style_hashes(body)}")
+
+
+def _attachment(domain: str, scan_id: int, ext: str) -> str:
+    safe = re.sub(r"[^a-z0-9.-]", "_", domain.lower())
+    return f'attachment; filename="{safe}-{scan_id}.{ext}"'
+
+
+def _lang(request: Any) -> str:
+    """?lang=nl|en, else the browser's first choice of the two, else English."""
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return str(asked)
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGS:
+            return str(code)
+    return "en"
+
+
 def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_SIZE) -> Any:
     """The ASGI application over the database at ``db`` (a SQLite path or a URL); ``page_size`` rows a page.
 
@@ -102,13 +125,18 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
                 opened.append(open_readonly(db))
             return opened[0]
 
-    def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(**context), status_code=status)
+    def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        lang = _lang(request)
+        # a language chosen with ?lang= stays chosen on every link of the page
+        chosen = request.query_params.get("lang") in LANGS
+        return HTMLResponse(env.get_template(name).render(L=LABELS[lang], lang=lang, lq=f"?lang={lang}" if chosen
+                                                          else "", la=f"&lang={lang}" if chosen else "", **context),
+                            status_code=status)
 
     def problem(request: Request, status: int, message: str) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message}, status_code=status)
-        return page("error.html", status, title="mailguard", message=message)
+        return page(request, "error.html", status, title="mailguard", message=message)
 
     def int_arg(request: Request, name: str, default: int) -> int:
         try:
@@ -127,7 +155,7 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
                           page=int_arg(request, "page", 1), size=page_size)
 
     def fleet_page(request: Request) -> Response:
-        return page("fleet.html", title="mailguard: fleet", fleet=fleet_data(request),
+        return page(request, "fleet.html", title="mailguard: fleet", fleet=fleet_data(request),
                     filters=browse.FILTERS, sorts=browse.SORTS)
 
     def fleet_api(request: Request) -> Response:
@@ -135,14 +163,14 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
 
     def domain_data(request: Request) -> dict[str, Any]:
         name = request.path_params["name"].strip().lower()
-        found = data.domain(store(), name)
+        found = data.domain(store(), name, _lang(request))
         if found is None:
             raise LookupError(f"no scans recorded for {name}")
         return found
 
     def domain_page(request: Request) -> Response:
         found = domain_data(request)
-        return page("domain.html", title=f"mailguard: {found['domain']}", d=found)
+        return page(request, "domain.html", title=f"mailguard: {found['domain']}", d=found)
 
     def domain_api(request: Request) -> Response:
         return JSONResponse(domain_data(request))
@@ -156,21 +184,23 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
 
     def scan_page(request: Request) -> Response:
         _id, _domain, doc = scan_document(request)
-        lang = "nl" if request.query_params.get("lang") == "nl" else "en"
-        body = render_html.render(render_json.load(doc), lang=lang)
-        response = HTMLResponse(body)
-        response.headers["Content-Security-Policy"] = CSP.replace(
-            "style-src 'self'", f"style-src 'self' {_style_hashes(body)}")
-        return response
+        body = render_html.render(render_json.load(doc), lang=_lang(request))
+        return HTMLResponse(body, headers={"Content-Security-Policy": _report_csp(body)})
 
     def scan_json(request: Request) -> Response:
         scan_id, domain, doc = scan_document(request)
         return Response(json.dumps(doc, indent=2, ensure_ascii=False), media_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{domain}-{scan_id}.json"'})
+                        headers={"Content-Disposition": _attachment(domain, scan_id, "json")})
+
+    def scan_html(request: Request) -> Response:
+        scan_id, domain, doc = scan_document(request)
+        body = render_html.render(render_json.load(doc), lang=_lang(request))
+        return HTMLResponse(body, headers={"Content-Disposition": _attachment(domain, scan_id, "html"),
+                                           "Content-Security-Policy": _report_csp(body)})
 
     def runs_page(request: Request) -> Response:
         found = data.runs(store(), page=int_arg(request, "page", 1), size=page_size)
-        return page("runs.html", title="mailguard: runs", r=found)
+        return page(request, "runs.html", title="mailguard: runs", r=found)
 
     def runs_api(request: Request) -> Response:
         return JSONResponse(data.runs(store(), page=int_arg(request, "page", 1), size=page_size))
@@ -183,7 +213,7 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
 
     routes = [
         Route("/", fleet_page), Route("/domain/{name}", domain_page), Route("/scan/{id:int}", scan_page),
-        Route("/scan/{id:int}.json", scan_json), Route("/runs", runs_page),
+        Route("/scan/{id:int}.json", scan_json), Route("/scan/{id:int}.html", scan_html), Route("/runs", runs_page),
         Route("/api/fleet", fleet_api), Route("/api/domain/{name}", domain_api),
         Route("/api/scan/{id:int}", scan_json), Route("/api/runs", runs_api),
         Route("/api/openapi.json", openapi_json), Route("/static/dashboard.css", stylesheet),

@@ -298,9 +298,12 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
 
 def serve(db: str, host: str, port: int, token: str | None) -> None:
     """Check the database and the address, then serve until interrupted."""
-    import uvicorn
-
     check_bind(host, token)
+    try:
+        import starlette  # noqa: F401
+        import uvicorn
+    except ImportError as exc:
+        raise InputError(f"mailguard serve needs {exc.name}: pip install 'mailguard[dashboard]'") from exc
     try:
         open_readonly(db).close()
     except MailguardError as exc:  # served anyway: each page says why until the database can be read

@@ -188,6 +188,7 @@ def test_pages_speak_dutch_when_asked(db):
     assert "DMARC-beleid van _dmarc.shop.test verzwakt" in page.text and "dmarc: niet nagekomen" in page.text
     assert "Sinds de vorige scan (slechter)" in page.text and "Eerste vastgelegde scan." in page.text
     assert f"/scan/{newer}?lang=nl" in page.links and "/?lang=nl" in page.links
+    assert "/?filter=unscannable&q=gone&lang=nl" in Page(get(db, "/?filter=unscannable&q=gone").text).links
     fleet = Page(get(db, "/", headers={"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}).text).text
     assert "Overzicht: 4 domein(en)" in fleet and "Beloften niet nagekomen" in fleet
     assert "Runs: 2" in Page(get(db, "/runs?lang=nl").text).text

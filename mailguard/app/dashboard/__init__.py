@@ -129,8 +129,11 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
         lang = _lang(request)
         # a language chosen with ?lang= stays chosen on every link of the page
         chosen = request.query_params.get("lang") in LANGS
+        switch = {code: (lambda u: f"{u.path}?{u.query}")(request.url.include_query_params(lang=code))
+                  for code in LANGS}  # this page, with everything it was asked, in the other language
         return HTMLResponse(env.get_template(name).render(L=LABELS[lang], lang=lang, lq=f"?lang={lang}" if chosen
-                                                          else "", la=f"&lang={lang}" if chosen else "", **context),
+                                                          else "", la=f"&lang={lang}" if chosen else "",
+                                                          switch=switch, **context),
                             status_code=status)
 
     def problem(request: Request, status: int, message: str) -> Response:

@@ -64,7 +64,8 @@ def generate(db: str, domains: int, scans: int, seed: int = 18) -> None:
 
 
 async def timings(db: str, paths: list[str], repeat: int) -> dict[str, dict[str, float]]:
-    transport = httpx.ASGITransport(app=create_app(db))
+    app = create_app(db)
+    transport = httpx.ASGITransport(app=app)
     results: dict[str, dict[str, float]] = {}
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         await client.get("/")  # opens the database once, as a running server has
@@ -76,6 +77,7 @@ async def timings(db: str, paths: list[str], repeat: int) -> dict[str, dict[str,
                 times.append((time.perf_counter() - began) * 1000)
                 assert response.status_code == 200, (path, response.status_code)
             results[path] = {"median_ms": round(statistics.median(times), 1), "worst_ms": round(max(times), 1)}
+    app.close()
     return results
 
 

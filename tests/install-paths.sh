@@ -4,6 +4,8 @@
 #   1. pip install .            then a scan of a lab domain
 #   2. pip install '.[fleet]'   then a fleet scan of two lab domains through a real redis-server
 #                               and one `mailguard worker`
+#   3. '.[fleet,dashboard]'     `mailguard serve` over that database (without the extra: exit 2
+#                               naming it), its fleet page fetched over loopback
 # A package the code imports but the install does not declare shows up here as a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,4 +58,18 @@ set -e
 if [ "$code" -gt 1 ] || [ "$(grep -c '"domain"' "$work/fleet.jsonl")" -ne 2 ]; then
   echo "fleet scan exited $code" >&2; cat "$work/fleet.err" "$work/worker.log" >&2; exit 1
 fi
-echo "install-paths: both install lines work"
+echo "install-paths: dashboard install over the fleet's database"
+set +e
+"$work/fleet/bin/mailguard" serve --db "$work/fleet.db" > /dev/null 2> "$work/serve.err"
+code=$?
+set -e
+[ "$code" -eq 2 ] && grep -q "pip install 'mailguard\[dashboard\]'" "$work/serve.err" \
+  || { echo "serve without the dashboard extra exited $code" >&2; cat "$work/serve.err" >&2; exit 1; }
+"$work/fleet/bin/pip" install -q '.[fleet,dashboard]' 2>&1 | grep -v '^WARNING: Location' || true
+port=$(free_port)
+"$work/fleet/bin/mailguard" serve --db "$work/fleet.db" --port "$port" > /dev/null 2> "$work/serve.err" & pids+=($!)
+for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+python3 -c 'import sys, urllib.request; page = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
+assert "good.test" in page and "weak.test" in page, page' "http://127.0.0.1:$port/" \
+  || { echo "the dashboard did not show the fleet" >&2; cat "$work/serve.err" >&2; exit 1; }
+echo "install-paths: every install line works"

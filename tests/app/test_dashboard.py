@@ -5,6 +5,7 @@ domain that cannot be scanned)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -13,10 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy
 from click.testing import CliRunner
 
 from mailguard.app.dashboard import create_app
 from mailguard.cli import main
+from mailguard.history.store import open_readonly
 from mailguard.lab import Lab, load_zone_text
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "statements"
@@ -70,9 +73,12 @@ def fetch(db: str, *paths: str, token: str | None = None, page_size: int = 50, m
           headers: dict[str, str] | None = None) -> list[httpx.Response]:
     """Each path asked of one application instance through its ASGI interface."""
     async def run() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=create_app(db, token, page_size=page_size))
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-            return [await c.request(method, p, headers=headers) for p in paths]
+        app = create_app(db, token, page_size=page_size)
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+                return [await c.request(method, p, headers=headers) for p in paths]
+        finally:
+            app.close()
     return asyncio.run(run())
 
 
@@ -124,6 +130,8 @@ def test_fleet_page_shows_each_domain_with_its_score_coverage_and_promises_not_u
     assert shop["scan"] == scan_ids(db, "shop.test")[-1] and shop["worse"] is True
     assert shop["coverage"]["checks"] >= shop["coverage"]["tested"] > 0 and shop["promises_not_upheld"] >= 1
     assert rows["gone.test"]["error"] and rows["gone.test"]["overall"] is None
+    assert len(shop["trend"].split()) == 2 and rows["gone.test"]["trend"] == ""
+    assert Page(response.text).tags >= {"svg", "polyline"}
     text = Page(response.text).text
     assert "Fleet: 4 domain(s)" in text
     assert f"{shop['overall']} ({shop['coverage']['tested']} of {shop['coverage']['checks']} checks tested)" in text
@@ -164,12 +172,30 @@ def test_domain_page_lists_scans_newest_first_with_verdicts_trend_and_changes(db
     assert [s["id"] for s in api["scans"]] == [newer, older]
     assert api["scans"][0]["worse"] is True and api["scans"][1]["changes"] is None
     assert any(c["code"] == "CHANGE-DMARC-WEAKER" for c in api["scans"][0]["changes"])
-    assert {"kind": "dmarc", "verdict": "not upheld"} in api["scans"][0]["promises"]
-    assert {"kind": "dmarc", "verdict": "upheld"} in api["scans"][1]["promises"]
+    assert {"kind": "dmarc", "verdict": "not upheld", "label": "not upheld"} in api["scans"][0]["promises"]
+    assert {"kind": "dmarc", "verdict": "upheld", "label": "upheld"} in api["scans"][1]["promises"]
     assert len(api["trend"].split()) == 2
     missing = get(db, "/domain/never.test")
     assert missing.status_code == 404 and "no scans recorded for never.test" in Page(missing.text).text
     assert get(db, "/api/domain/never.test").json() == {"error": "no scans recorded for never.test"}
+
+
+def test_pages_speak_dutch_when_asked(db):
+    older, newer = scan_ids(db, "shop.test")
+    domain = get(db, "/domain/shop.test?lang=nl")
+    page = Page(domain.text)
+    assert 'lang="nl"' in domain.text
+    assert "DMARC-beleid van _dmarc.shop.test verzwakt" in page.text and "dmarc: niet nagekomen" in page.text
+    assert "Sinds de vorige scan (slechter)" in page.text and "Eerste vastgelegde scan." in page.text
+    assert f"/scan/{newer}?lang=nl" in page.links and "/?lang=nl" in page.links
+    assert "/?filter=unscannable&q=gone&lang=nl" in Page(get(db, "/?filter=unscannable&q=gone").text).links
+    fleet = Page(get(db, "/", headers={"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}).text).text
+    assert "Overzicht: 4 domein(en)" in fleet and "Beloften niet nagekomen" in fleet
+    assert "Runs: 2" in Page(get(db, "/runs?lang=nl").text).text
+    report = Page(get(db, f"/scan/{newer}?lang=nl").text).text
+    assert "Beloften in de verklaring" in report
+    english = Page(get(db, "/domain/shop.test").text).text
+    assert "DMARC policy of _dmarc.shop.test weakened" in english and "niet nagekomen" not in english
 
 
 def test_scan_page_is_the_full_evidence_report_and_json_downloads(db):
@@ -183,6 +209,9 @@ def test_scan_page_is_the_full_evidence_report_and_json_downloads(db):
     document = download.json()
     assert document["domain"] == "shop.test" and "scores" in document and "coverage" in document
     assert api.json() == document
+    html = get(db, f"/scan/{scan}.html")
+    assert html.headers["content-disposition"] == f'attachment; filename="shop.test-{scan}.html"'
+    assert html.text == report.text and html.headers["content-security-policy"] == csp
     assert get(db, "/scan/999999").status_code == 404 and get(db, "/scan/999999.json").status_code == 404
 
 
@@ -218,6 +247,8 @@ def test_markup_in_records_is_text_on_every_page(db):
     assert "rua=mailto:<script>alert(5)</script>@markup.test" in domain
     report = Page(get(db, f"/scan/{scan_ids(db, 'markup.test')[-1]}").text).text
     assert "<script>alert(3)</script>" in report and "<img src=x onerror=alert(4)>" in report
+    bidi = get(db, "/domain/evil%E2%80%AEtset.test")
+    assert bidi.status_code == 404 and "\u202e" not in bidi.text and "evil\\u202etset.test" in bidi.text
     unknown, nowhere = fetch(db, *every_page(db)[-2:])
     assert "no scans recorded for <img src=x onerror=alert(9)>" in Page(unknown.text).text
     assert "no page /x/<script>alert(8)</script>" in Page(nowhere.text).text
@@ -265,6 +296,16 @@ def test_a_missing_empty_or_older_database_is_a_clear_page_and_never_changed(db,
     assert response.status_code == 503 and "upgrade it with a scan of this version" in response.json()["error"]
     assert older.read_bytes() == before
     assert "written by an older mailguard" in caplog.text
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        head = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    broken = tmp_path / "broken.db"  # the newest schema's version, but no tables
+    with contextlib.closing(sqlite3.connect(broken)) as conn, conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        conn.execute("INSERT INTO alembic_version VALUES (?)", (head,))
+    page, api = fetch(str(broken), "/", "/api/runs")
+    assert page.status_code == 503 and "cannot be read: no such table" in Page(page.text).text
+    assert api.status_code == 503 and "no such table" in api.json()["error"]
+    assert "Traceback" not in page.text
 
 
 def test_serve_refuses_a_public_address_without_a_token(tmp_path):
@@ -279,3 +320,19 @@ def test_help_does_not_load_the_web_stack():
             "print(sorted(m for m in ('starlette', 'uvicorn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_dashboard_reads_postgresql_in_read_only_sessions(postgres_server):
+    url = postgres_server.new_database()
+    night(url, "reject")
+    night(url, "none")
+    fleet, domain = fetch(url, "/api/fleet", "/api/domain/shop.test")
+    assert sorted(d["domain"] for d in fleet.json()["domains"]) == sorted(DOMAINS)
+    assert any(c["code"] == "CHANGE-DMARC-WEAKER" for c in domain.json()["scans"][0]["changes"])
+    store = open_readonly(url)
+    try:
+        with pytest.raises(sqlalchemy.exc.InternalError, match="read-only transaction"), store.engine.begin() as conn:
+            conn.execute(sqlalchemy.text("DELETE FROM scans"))
+    finally:
+        store.close()
+    assert len(fetch(url, "/api/fleet")[0].json()["domains"]) == len(DOMAINS)

@@ -94,6 +94,12 @@ def test_fleet_filter_domain_report_and_json_in_a_browser(server, artifacts):
             saved = artifacts / download.suggested_filename
             download.save_as(saved)
             assert saved.name.startswith("markup.test-") and json.loads(saved.read_text())["domain"] == "markup.test"
+
+            page.click("header >> text=Runs")
+            assert page.locator("table.runs tbody tr").count() == 2
+            page.screenshot(path=str(artifacts / "runs.png"), full_page=True)
+            page.click("text=Nederlands")
+            assert "Runs: 2" in page.inner_text("h1") and page.get_attribute("html", "lang") == "nl"
             assert not [m for m in blocked if "Content Security Policy" in m]
         finally:
             browser.close()

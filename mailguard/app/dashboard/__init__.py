@@ -9,6 +9,7 @@ Starlette and uvicorn load only here, when ``serve`` runs (``pip install 'mailgu
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -16,13 +17,17 @@ import json
 import logging
 import re
 import threading
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from ...core.errors import InputError, MailguardError
+from ...core.text import visible
 from ...history.store import Store, browse, open_readonly
 from . import data
+from .labels import LABELS
 from .openapi import openapi
 
 log = logging.getLogger("mailguard.serve")
@@ -31,6 +36,7 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
        "frame-ancestors 'none'")
 COOKIE = "mailguard_token"
 LOOPBACK_NAMES = ("localhost",)
+LANGS = ("en", "nl")
 
 
 def is_loopback(host: str) -> bool:
@@ -50,10 +56,18 @@ def check_bind(host: str, token: str | None) -> None:
                          "--host 127.0.0.1")
 
 
+def _visible(value: object) -> object:
+    if isinstance(value, markupsafe.Markup) or not isinstance(value, str):
+        return value
+    return visible(value, keep_lines=True)
+
+
 def _templates() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("mailguard.app.dashboard", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
+    # Controls and bidi overrides in remote text (a record, an error) are shown as escapes, never act.
+    env.finalize = _visible
     return env
 
 
@@ -63,10 +77,34 @@ def _style_hashes(html: str) -> str:
                     for body in re.findall(r"<style>(.*?)</style>", html, flags=re.S))
 
 
+def _report_csp(body: str) -> str:
+    return CSP.replace("style-src 'self'", f"style-src 'self' {_style_hashes(body)}")
+
+
+def _attachment(domain: str, scan_id: int, ext: str) -> str:
+    safe = re.sub(r"[^a-z0-9.-]", "_", domain.lower())
+    return f'attachment; filename="{safe}-{scan_id}.{ext}"'
+
+
+def _lang(request: Any) -> str:
+    """?lang=nl|en, else the browser's first choice of the two, else English."""
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return str(asked)
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGS:
+            return str(code)
+    return "en"
+
+
 def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_SIZE) -> Any:
-    """The ASGI application over the database at ``db`` (a SQLite path or a URL); ``page_size`` rows a page."""
+    """The ASGI application over the database at ``db`` (a SQLite path or a URL); ``page_size`` rows a page.
+
+    Its ``close()`` (also run at the server's shutdown) closes the database connections."""
     from importlib import resources
 
+    from sqlalchemy.exc import SQLAlchemyError
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -76,6 +114,7 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
     from ...render import json as render_json
 
     env = _templates()
+    shown = db.split("://", 1)[0] + "://..." if "://" in db else db  # never a password in a page
     css = resources.files("mailguard.app.dashboard").joinpath("static/dashboard.css").read_text("utf-8")
     opened: list[Store] = []
     lock = threading.Lock()
@@ -86,13 +125,21 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
                 opened.append(open_readonly(db))
             return opened[0]
 
-    def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(**context), status_code=status)
+    def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        lang = _lang(request)
+        # a language chosen with ?lang= stays chosen on every link of the page
+        chosen = request.query_params.get("lang") in LANGS
+        switch = {code: (lambda u: f"{u.path}?{u.query}")(request.url.include_query_params(lang=code))
+                  for code in LANGS}  # this page, with everything it was asked, in the other language
+        return HTMLResponse(env.get_template(name).render(L=LABELS[lang], lang=lang, lq=f"?lang={lang}" if chosen
+                                                          else "", la=f"&lang={lang}" if chosen else "",
+                                                          switch=switch, **context),
+                            status_code=status)
 
     def problem(request: Request, status: int, message: str) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message}, status_code=status)
-        return page("error.html", status, title="mailguard", message=message)
+        return page(request, "error.html", status, title="mailguard", message=message)
 
     def int_arg(request: Request, name: str, default: int) -> int:
         try:
@@ -110,25 +157,25 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
         return data.fleet(store(), filter_=filter_, search=request.query_params.get("q") or None, sort=sort,
                           page=int_arg(request, "page", 1), size=page_size)
 
-    async def fleet_page(request: Request) -> Response:
-        return page("fleet.html", title="mailguard: fleet", fleet=fleet_data(request),
+    def fleet_page(request: Request) -> Response:
+        return page(request, "fleet.html", title="mailguard: fleet", fleet=fleet_data(request),
                     filters=browse.FILTERS, sorts=browse.SORTS)
 
-    async def fleet_api(request: Request) -> Response:
+    def fleet_api(request: Request) -> Response:
         return JSONResponse(fleet_data(request))
 
     def domain_data(request: Request) -> dict[str, Any]:
         name = request.path_params["name"].strip().lower()
-        found = data.domain(store(), name)
+        found = data.domain(store(), name, _lang(request))
         if found is None:
             raise LookupError(f"no scans recorded for {name}")
         return found
 
-    async def domain_page(request: Request) -> Response:
+    def domain_page(request: Request) -> Response:
         found = domain_data(request)
-        return page("domain.html", title=f"mailguard: {found['domain']}", d=found)
+        return page(request, "domain.html", title=f"mailguard: {found['domain']}", d=found)
 
-    async def domain_api(request: Request) -> Response:
+    def domain_api(request: Request) -> Response:
         return JSONResponse(domain_data(request))
 
     def scan_document(request: Request) -> tuple[int, str, dict[str, Any]]:
@@ -138,36 +185,38 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
             raise LookupError(f"no scan {scan_id}")
         return scan_id, found[0], found[1]
 
-    async def scan_page(request: Request) -> Response:
+    def scan_page(request: Request) -> Response:
         _id, _domain, doc = scan_document(request)
-        lang = "nl" if request.query_params.get("lang") == "nl" else "en"
-        body = render_html.render(render_json.load(doc), lang=lang)
-        response = HTMLResponse(body)
-        response.headers["Content-Security-Policy"] = CSP.replace(
-            "style-src 'self'", f"style-src 'self' {_style_hashes(body)}")
-        return response
+        body = render_html.render(render_json.load(doc), lang=_lang(request))
+        return HTMLResponse(body, headers={"Content-Security-Policy": _report_csp(body)})
 
-    async def scan_json(request: Request) -> Response:
+    def scan_json(request: Request) -> Response:
         scan_id, domain, doc = scan_document(request)
         return Response(json.dumps(doc, indent=2, ensure_ascii=False), media_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{domain}-{scan_id}.json"'})
+                        headers={"Content-Disposition": _attachment(domain, scan_id, "json")})
 
-    async def runs_page(request: Request) -> Response:
+    def scan_html(request: Request) -> Response:
+        scan_id, domain, doc = scan_document(request)
+        body = render_html.render(render_json.load(doc), lang=_lang(request))
+        return HTMLResponse(body, headers={"Content-Disposition": _attachment(domain, scan_id, "html"),
+                                           "Content-Security-Policy": _report_csp(body)})
+
+    def runs_page(request: Request) -> Response:
         found = data.runs(store(), page=int_arg(request, "page", 1), size=page_size)
-        return page("runs.html", title="mailguard: runs", r=found)
+        return page(request, "runs.html", title="mailguard: runs", r=found)
 
-    async def runs_api(request: Request) -> Response:
+    def runs_api(request: Request) -> Response:
         return JSONResponse(data.runs(store(), page=int_arg(request, "page", 1), size=page_size))
 
-    async def openapi_json(_request: Request) -> Response:
+    def openapi_json(_request: Request) -> Response:
         return JSONResponse(openapi())
 
-    async def stylesheet(_request: Request) -> Response:
+    def stylesheet(_request: Request) -> Response:
         return Response(css, media_type="text/css")
 
     routes = [
         Route("/", fleet_page), Route("/domain/{name}", domain_page), Route("/scan/{id:int}", scan_page),
-        Route("/scan/{id:int}.json", scan_json), Route("/runs", runs_page),
+        Route("/scan/{id:int}.json", scan_json), Route("/scan/{id:int}.html", scan_html), Route("/runs", runs_page),
         Route("/api/fleet", fleet_api), Route("/api/domain/{name}", domain_api),
         Route("/api/scan/{id:int}", scan_json), Route("/api/runs", runs_api),
         Route("/api/openapi.json", openapi_json), Route("/static/dashboard.css", stylesheet),
@@ -176,8 +225,9 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
     class Guard:
         """Token check, error pages, security headers; GET and HEAD only."""
 
-        def __init__(self, app: Any) -> None:
+        def __init__(self, app: Any, close: Callable[[], None]) -> None:
             self.app = app
+            self.close = close
 
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
             if scope["type"] != "http":
@@ -210,14 +260,23 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
             except MailguardError as exc:
                 log.error("mailguard serve: %s", exc)
                 return secure(problem(request, 503, str(exc)))
+            except SQLAlchemyError as exc:
+                log.error("mailguard serve: database %s: %s", shown, exc)
+                return secure(problem(request, 503, f"the database {shown} cannot be read: "
+                                                    f"{str(getattr(exc, 'orig', None) or exc).splitlines()[0]}"))
+            except Exception:
+                log.exception("mailguard serve: %s failed", request.url.path)
+                return secure(problem(request, 500, "this page failed; the server log says why"))
 
     async def dispatch(request: Request, scope: Any, receive: Any) -> Response:
+        from starlette.concurrency import run_in_threadpool
         from starlette.routing import Match
 
         for route in routes:
             match, child = route.matches(scope)
             if match == Match.FULL:
-                return await route.endpoint(Request({**scope, **child}, receive))  # type: ignore[no-any-return]
+                # The database is read synchronously: in a worker thread, never on the event loop.
+                return await run_in_threadpool(route.endpoint, Request({**scope, **child}, receive))
         raise LookupError(f"no page {request.url.path}")
 
     def secure(response: Response) -> Response:
@@ -227,14 +286,27 @@ def create_app(db: str, token: str | None = None, *, page_size: int = data.PAGE_
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    return Guard(Starlette(routes=[]))  # Starlette answers the lifespan messages
+    def close() -> None:
+        with lock:
+            while opened:
+                opened.pop().close()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        yield
+        close()
+
+    return Guard(Starlette(routes=[], lifespan=lifespan), close)  # Starlette answers the lifespan messages
 
 
 def serve(db: str, host: str, port: int, token: str | None) -> None:
     """Check the database and the address, then serve until interrupted."""
-    import uvicorn
-
     check_bind(host, token)
+    try:
+        import starlette  # noqa: F401
+        import uvicorn
+    except ImportError as exc:
+        raise InputError(f"mailguard serve needs {exc.name}: pip install 'mailguard[dashboard]'") from exc
     try:
         open_readonly(db).close()
     except MailguardError as exc:  # served anyway: each page says why until the database can be read

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ...core.model import Fulfilment, Verdict
 from ...history.compare import compare
 from ...history.store import Store, browse
+from ...render import advice, view
 
 PAGE_SIZE = 50
 HISTORY_LIMIT = 60
@@ -21,6 +23,7 @@ def fleet(store: Store, *, filter_: str | None, search: str | None, sort: str, p
           size: int = PAGE_SIZE) -> dict[str, Any]:
     total, rows = browse.fleet(store, filter_=filter_, search=search, sort=sort,
                                offset=(page - 1) * size, limit=size)
+    trends = browse.trends(store, [r.domain for r in rows])
     return {
         "total": total, "page": page, "pages": max((total + size - 1) // size, 1),
         "filter": filter_, "q": search or "", "sort": sort,
@@ -29,6 +32,7 @@ def fleet(store: Store, *, filter_: str | None, search: str | None, sort: str, p
             "error": r.error, "overall": r.overall,
             "coverage": {"tested": r.tested, "checks": r.checks} if r.checks is not None else None,
             "promises_not_upheld": r.not_upheld, "worse": r.worse,
+            "trend": _points(trends.get(r.domain, []), 100, 24),
         } for r in rows],
     }
 
@@ -42,7 +46,21 @@ def _points(scores: Sequence[int | None], width: int = 600, height: int = 120) -
     return " ".join(f"{i * step:.1f},{height - s * height / 100:.1f}" for i, s in known)
 
 
-def domain(store: Store, name: str) -> dict[str, Any] | None:
+def _fulfilment(verdict: str, lang: str) -> str:
+    try:
+        return advice.fulfilment_label(Fulfilment(verdict), lang)
+    except ValueError:  # written by another mailguard version
+        return verdict
+
+
+def _status(status: str, lang: str) -> str:
+    try:
+        return view.VERDICT_LABELS[lang][Verdict(status)]
+    except (ValueError, KeyError):
+        return status
+
+
+def domain(store: Store, name: str, lang: str = "en") -> dict[str, Any] | None:
     """The domain's scans, newest first, each with its verdicts and what changed since the one before."""
     history = store.history(name, HISTORY_LIMIT)
     if not history:
@@ -55,10 +73,14 @@ def domain(store: Store, name: str) -> dict[str, Any] | None:
             "id": row.id, "run": row.run_id, "started": _when(row.started), "error": row.error,
             "overall": row.scores.get("overall"), "coverage": (doc.get("coverage") or {}).get("overall"),
             "statuses": dict(row.statuses),
-            "promises": [{"kind": kind, "verdict": verdict} for kind, verdict in row.promises],
+            "status_labels": {measure: _status(status, lang) for measure, status in row.statuses.items()},
+            "promises": [{"kind": kind, "verdict": verdict, "label": _fulfilment(verdict, lang)}
+                         for kind, verdict in row.promises],
             "worse": comparison.worse if comparison else None,
             "changes": None if comparison is None else [
-                {"code": c.code, "direction": c.direction, "subject": c.subject, "text": c.text}
+                {"code": c.code, "direction": c.direction, "subject": c.subject,
+                 "label": view.LABELS[lang].get(c.direction, c.direction),
+                 "text": advice.reason(c.code, c.params, c.text, lang)}
                 for c in comparison.changes],
         })
         before = doc

@@ -105,3 +105,16 @@ def runs(store: Store, *, offset: int = 0, limit: int = 50) -> tuple[int, list[R
         total = conn.execute(select(func.count()).select_from(Run)).scalar_one()
         rows = conn.execute(query).all()
     return total, [RunRow(*r) for r in rows]
+
+
+def trends(store: Store, domains: list[str], limit: int = 30) -> dict[str, list[int | None]]:
+    """Each domain's overall score in its newest ``limit`` scans, oldest first (None: not scanned)."""
+    if not domains:
+        return {}
+    found: dict[str, list[int | None]] = {d: [] for d in domains}
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(Scan.domain, Scan.scores["overall"].as_integer())
+                            .where(Scan.domain.in_(domains)).order_by(Scan.domain, Scan.started, Scan.id)).all()
+    for domain, overall in rows:
+        found[domain].append(overall)
+    return {d: scores[-limit:] for d, scores in found.items()}

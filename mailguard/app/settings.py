@@ -15,6 +15,7 @@
     timeout = 5.0
     deadline = 60.0
     dkim_selectors = ["google", "selector1"]
+    dkim_guess = "provider"         # provider | all: which DKIM selectors to guess
     measures = []                   # empty: all
     ca_bundle = "extra-roots.pem"
     trust_anchor = "root-anchors.xml"
@@ -77,6 +78,7 @@ class RunSettings:
     timeout: float | None = None
     deadline: float | None = None
     dkim_selectors: tuple[str, ...] = ()
+    dkim_guess: str | None = None
     measures: tuple[str, ...] = ()
     ca_bundle: Path | None = None
     trust_anchor: Path | None = None
@@ -101,7 +103,8 @@ _LISTS = {"domains", "statements", "formats", "nameservers", "dkim_selectors", "
           "allow_networks", "caa_identities"}
 _PATHS = {"checks_dir", "report_dir", "sign_key", "ca_bundle", "trust_anchor", "rpki_vrps", "bimi_ca"}
 _NUMBERS = {"timeout": (0.1, 120.0), "deadline": (1.0, 3600.0)}
-_CHOICES = {"lang": ("en", "nl"), "fail_on": ("warn", "fail"), "engine": ("local", "celery")}
+_CHOICES = {"lang": ("en", "nl"), "fail_on": ("warn", "fail"), "engine": ("local", "celery"),
+            "dkim_guess": ("provider", "all")}
 _PORTS = ("smtp_port", "https_port", "http_port", "dns_port")
 _INTEGERS = {"chunk_size": (1, 100_000), **{port: (1, 65_535) for port in _PORTS}}
 KNOWN = tuple(f.name for f in fields(RunSettings) if f.name != "source")
@@ -249,6 +252,7 @@ def plan_scan(options: Mapping[str, Any], given: Collection[str]) -> ScanPlan:
     config = build_config(pick("nameservers", settings.nameservers), pick("timeout", settings.timeout),
                           deadline=pick("deadline", settings.deadline),
                           dkim_selectors=pick("dkim_selectors", settings.dkim_selectors),
+                          dkim_guess=o["dkim_guess"] or settings.dkim_guess or "provider",
                           eml_files=o["eml_files"], web_hosts=extra_hosts,
                           measures=pick("measures", settings.measures), ca_bundle=ca_bundle,
                           trust_anchor=trust_anchor, fail_on=fail_on, lang=lang or settings.lang or "en",

@@ -32,6 +32,10 @@ Unattended: mailguard scan --config mailguard.toml --quiet
               help="Seconds for a whole domain's scan; what is unfinished is reported as not tested.")
 @click.option("--dkim-selector", "dkim_selectors", multiple=True, metavar="SELECTOR",
               help="DKIM selector to check, besides the common ones (repeatable).")
+@click.option("--dkim-guess", type=click.Choice(["provider", "all"]), default=None,
+              help="Which DKIM selectors to guess: 'provider' (default) asks only those of the providers the "
+                   "MX and SPF records name, the long common list where none is recognised; 'all' always "
+                   "the long list.")
 @click.option("--eml", "eml_files", multiple=True, metavar="FILE",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A message the domain sent (repeatable): its DKIM signatures are verified and "

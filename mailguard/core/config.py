@@ -70,6 +70,7 @@ class Config:
     bimi_selectors: tuple[str, ...] = ()
     bimi_ca: Path | None = None
     caa_identities: tuple[tuple[str, str], ...] = ()  # (issuer O or CN, CAA domain) the user named
+    dkim_guess: Literal["provider", "all"] = "provider"  # guess the recognised providers' selectors only
 
 
 def config_to_dict(config: Config) -> dict[str, object]:

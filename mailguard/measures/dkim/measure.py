@@ -29,6 +29,7 @@ its From, each signature's result and facts), ``proven_by`` (the messages that p
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from ...net import DnsAnswer, Net
 from .. import mx
 from . import eml as dkim_message
 from .keys import KeyLoadError, KeyRecord, load_key, looks_like_key_record, parse_key_record
-from .selectors import COMMON_SELECTORS, provider_of
+from .selectors import COMMON_SELECTORS, Provider, provider_of, recognise
 
 NAME = "dkim"
 TITLE = "DKIM"
@@ -366,7 +367,7 @@ def _names(selectors: Iterable[str]) -> str:
     return shown + (f" and {hidden} more" if hidden > 0 else "")
 
 
-async def check_keys(net: Net, domain: str, candidates: Sequence[Candidate]
+async def check_keys(net: Net, domain: str, candidates: Sequence[Candidate], guess: str = "all"
                      ) -> tuple[list[SelectorJudgement], DnsAnswer, DnsAnswer, bool]:
     """Ask the selectors, ``_domainkey.<domain>`` and the MX; judge each selector asked.
 
@@ -379,15 +380,35 @@ async def check_keys(net: Net, domain: str, candidates: Sequence[Candidate]
     guessed = [c for c in candidates if c.origin == "common"]
 
     async def selectors() -> tuple[DnsAnswer, list[Candidate], list[DnsAnswer]]:
-        first = await net.dns.query_many([(f"_domainkey.{domain}", "TXT")] + [(c.name, "TXT") for c in named])
+        first, providers = await asyncio.gather(
+            net.dns.query_many([(f"_domainkey.{domain}", "TXT")] + [(c.name, "TXT") for c in named]),
+            _providers(net, domain) if guess == "provider" else _no_providers())
         if first[0].status == "nxdomain":
             return first[0], named, first[1:]
-        more = await net.dns.query_many([(c.name, "TXT") for c in guessed])
-        return first[0], named + guessed, first[1:] + more
+        wanted = {s for p in providers for s in p.selectors}
+        chosen = [c for c in guessed if c.selector in wanted] if providers else guessed
+        more = await net.dns.query_many([(c.name, "TXT") for c in chosen])
+        return first[0], named + chosen, first[1:] + more
 
     (domainkey, asked, answers), (mx_answer, hosts) = await asyncio.gather(selectors(), mx.mx_hosts(net, domain))
     judgements = [judge_selector(c, a, domain) for c, a in zip(asked, answers, strict=True)]
     return judgements, domainkey, mx_answer, mx.is_null_mx(hosts)
+
+
+async def _no_providers() -> tuple[Provider, ...]:
+    return ()
+
+
+_SPF_TARGET = re.compile(r"(?:^|\s)(?:[+?~-]?include:|redirect=)(\S+)", re.IGNORECASE)
+
+
+async def _providers(net: Net, domain: str) -> tuple[Provider, ...]:
+    """The providers the domain's MX hosts and SPF record name (both answers are shared with the MX
+    and SPF measures through the DNS cache)."""
+    (_answer, hosts), txt = await asyncio.gather(mx.mx_hosts(net, domain), net.dns.query(domain, "TXT"))
+    spf = [t for t in (txt.txt_strings() if txt.status == "ok" else []) if t.lower().startswith("v=spf1")]
+    includes = [m.group(1) for record in spf for m in _SPF_TARGET.finditer(record)]
+    return recognise([h.host for h in hosts], includes)
 
 
 async def run(net: Net, domain: str, config: Config) -> MeasureResult:
@@ -396,7 +417,7 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
     learned = dkim_message.learned_selectors(loaded, domain)
     candidates, invalid = plan_selectors(domain, config.dkim_selectors, learned)
     (judgements, domainkey, mx_answer, null_mx), reports = await asyncio.gather(
-        check_keys(net, domain, candidates), dkim_message.check_messages(net, loaded))
+        check_keys(net, domain, candidates, config.dkim_guess), dkim_message.check_messages(net, loaded))
     findings: list[Finding] = [finding("DKIM-SELECTOR-INVALID", "selector", Verdict.INFO, selector=s)
                                for s in invalid]
     for judgement in judgements:

@@ -1,0 +1,57 @@
+"""DKIM selectors guessed by provider first (issue 19): the providers the MX and SPF records name
+are asked their own selectors; the long common list only where none is recognised, or when asked."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailguard.lab import Lab, load_zone_text
+from mailguard.measures.dkim import measure as dkim
+from mailguard.measures.dkim.selectors import recognise
+from tests.conftest import run_measure
+
+KEY = ("v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAzNuja55ImUv4squsbQzqXwOqxxPHPJq1YKdSBP"
+       "hIiEDd6Wg5FSO6EWbnS0ZSK46gJ755uPpkThqkig+VZoDDAZIAEC2zFZTeqR3ngIMryMUxxlQUJE7exonPKRxcpc18MamhZLhT4F6V"
+       "UPtyJa/82QoYfExT9/s+sdNrgMT3AfanSdHedLqLOqcVqCiQ63XJICmTqKj6SwTLSNlbCBFHyxN5wTwON6QCgK2D75pdaGcaUnuYUG"
+       "bMHrIjjRra9lzNJ/H2l8klPB9zy+coDTCuiq5zzWkE7WyN54XmkO9FB/z/l/sxbq3ypiQKmPnnr3EfgQ7nQUnPp/em6uAFqPCViQIDAQAB")
+# Google hosts the mail (MX and SPF name it); a Mailchimp key is published too, named by nothing.
+ZONE = f"""$TTL 300
+@    IN SOA ns1.workspace.test. hostmaster.workspace.test. 1 7200 3600 1209600 300
+@    IN NS  ns1.workspace.test.
+ns1  IN A   127.0.0.53
+@    IN MX  1 aspmx.l.google.com.
+@    IN TXT "v=spf1 include:_spf.google.com ~all"
+google._domainkey IN TXT "{KEY[:200]}" "{KEY[200:]}"
+k1._domainkey     IN TXT "{KEY[:200]}" "{KEY[200:]}"
+"""
+
+
+@pytest.mark.parametrize(("mx", "includes", "names"), [
+    (["aspmx.l.google.com"], [], ["Google Workspace"]),
+    (["example-nl.mail.protection.outlook.com"], ["spf.protection.outlook.com"], ["Microsoft 365"]),
+    (["mx.example.nl"], ["servers.mcsv.net", "sendgrid.net"], ["Mailchimp", "SendGrid"]),
+    (["mx.example.nl"], ["_spf.example.nl"], []),
+    (["notgoogle.com"], ["evil-sendgrid.net"], []),  # a suffix must be a whole label
+])
+def test_providers_are_recognised_from_mx_and_spf(mx, includes, names):
+    assert [p.name for p in recognise(mx, includes)] == names
+
+
+@pytest.fixture(scope="module")
+def workspace_lab():
+    with Lab(extra_zones=[load_zone_text("workspace.test", ZONE)]) as lab:
+        yield lab
+
+
+def test_a_google_domain_is_asked_only_googles_selectors_and_its_key_is_found(workspace_lab):
+    result = run_measure(dkim, "workspace.test", workspace_lab.config())
+    tried = result.data["tried"]
+    assert "google._domainkey.workspace.test" in tried and len(tried) <= 3
+    assert result.data["usable"] == ["google"]
+    # the price, said plainly: a key under a provider's selector the records do not name is not guessed
+    assert "k1._domainkey.workspace.test" not in tried
+
+
+def test_asked_for_all_the_long_list_still_finds_every_common_key(workspace_lab):
+    result = run_measure(dkim, "workspace.test", workspace_lab.config(dkim_guess="all"))
+    assert sorted(result.data["usable"]) == ["google", "k1"] and len(result.data["tried"]) > 40

@@ -32,9 +32,21 @@ def add_translations(lang: str, translations: dict[str, str], context: str | Non
     catalog(lang).update({(context, english): text for english, text in translations.items()})
 
 
+# Every (context, English) looked up with a context: the word tables' entries, so that a test can
+# tell a stale catalog entry from one that a table uses.
+asked: set[tuple[str | None, str]] = set()
+
+
 def translate(english: str, lang: str, context: str | None = None) -> str:
     """``english`` in ``lang`` (English itself when the catalog has no translation)."""
+    if context is not None:
+        asked.add((context, english))
     return catalog(lang).get((context, english), english) if lang != "en" else english
+
+
+def both(english: str, context: str) -> tuple[str, str]:
+    """(English, Dutch) of a word or phrase of the catalog's ``context``."""
+    return english, translate(english, "nl", context)
 
 
 def has_translation(english: str, lang: str, context: str | None = None) -> bool:

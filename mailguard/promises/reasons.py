@@ -10,31 +10,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..core import messages
+from ..core.i18n import both, translate
 from ..core.messages import Message
 from ..core.model import Fulfilment
 
 # What a kind that cannot be verified from outside is, in both languages.
 UNVERIFIABLE: Mapping[str, tuple[str, str]] = {
-    "2fa": ("Two-factor authentication", "Tweestapsverificatie"),
-    "firewall": ("A firewall", "Een firewall"),
-    "antivirus": ("Virus scanning", "Virusscanning"),
-    "backup": ("Backups", "Back-ups"),
-    "encryption-at-rest": ("Encryption of stored data", "Versleuteling van opgeslagen gegevens"),
-    "audit": ("Regular checks of the measures", "Regelmatige controle van de maatregelen"),
-    "access-control": ("Access control", "Toegangsbeheer"),
-    "pseudonymisation": ("Pseudonymisation", "Pseudonimisering"),
-    "training": ("Staff training and confidentiality", "Training en geheimhouding van medewerkers"),
-    "monitoring": ("Logging and monitoring", "Logging en monitoring"),
-    "security-measures": ("Organisational and technical measures", "Organisatorische en technische maatregelen"),
+    "2fa": both("Two-factor authentication", "unverifiable kind"),
+    "firewall": both("A firewall", "unverifiable kind"),
+    "antivirus": both("Virus scanning", "unverifiable kind"),
+    "backup": both("Backups", "unverifiable kind"),
+    "encryption-at-rest": both("Encryption of stored data", "unverifiable kind"),
+    "audit": both("Regular checks of the measures", "unverifiable kind"),
+    "access-control": both("Access control", "unverifiable kind"),
+    "pseudonymisation": both("Pseudonymisation", "unverifiable kind"),
+    "training": both("Staff training and confidentiality", "unverifiable kind"),
+    "monitoring": both("Logging and monitoring", "unverifiable kind"),
+    "security-measures": both("Organisational and technical measures", "unverifiable kind"),
 }
 
 # The verdicts' names in both languages, for renderers.
 FULFILMENT_TEXT: Mapping[Fulfilment, tuple[str, str]] = {
-    Fulfilment.UPHELD: ("upheld", "nagekomen"),
-    Fulfilment.PARTLY: ("partly upheld", "gedeeltelijk nagekomen"),
-    Fulfilment.NOT_UPHELD: ("not upheld", "niet nagekomen"),
-    Fulfilment.NOT_VERIFIABLE: ("not verifiable", "niet te controleren"),
-    Fulfilment.NOT_TESTED: ("not tested", "niet getest"),
+    Fulfilment.UPHELD: both("upheld", "fulfilment"),
+    Fulfilment.PARTLY: both("partly upheld", "fulfilment"),
+    Fulfilment.NOT_UPHELD: both("not upheld", "fulfilment"),
+    Fulfilment.NOT_VERIFIABLE: both("not verifiable", "fulfilment"),
+    Fulfilment.NOT_TESTED: both("not tested", "fulfilment"),
 }
 
 M = Message
@@ -183,20 +184,21 @@ MESSAGES: Mapping[str, Message] = {
 }
 messages.register(MESSAGES)
 
-SENDS_NL = {"the company's own e-mail": "de eigen e-mail van het bedrijf",
-             "invoices and payment reminders": "facturen en betalingsherinneringen", "invoices": "facturen",
-             "newsletters": "nieuwsbrieven", "transactional mail": "transactionele e-mail",
-             "support replies": "antwoorden op supportvragen"}
+_SENDS = ("the company's own e-mail", "invoices and payment reminders", "invoices", "newsletters",
+          "transactional mail", "support replies")
+SENDS_NL = {what: translate(what, "nl", "sends") for what in _SENDS}
 
-# The baseline's promises in Dutch, for the reasoning of Dutch reports.
+# The baseline's promises in Dutch, for the reasoning of Dutch reports (from the catalog).
 BASELINE_NL: Mapping[str, str] = {
-    "spf": "een SPF-record dat eindigt op -all of ~all, met DMARC dat afdwingt",
-    "dkim": "gepubliceerde DKIM-sleutels voor de mail van het domein",
-    "dmarc": "een DMARC-beleid quarantine of reject",
-    "mail-tls": "STARTTLS met TLS 1.2 of nieuwer op elke mailserver",
-    "dane": "DANE (TLSA-records) voor de mailservers",
-    "dnssec": "een met DNSSEC ondertekend domein",
-    "https": "de website over HTTPS met TLS 1.2 of nieuwer, een doorverwijzing vanaf http:// en HSTS",
+    kind: translate(english, "nl", "baseline") for kind, english in (
+        ("spf", "an SPF record ending in -all or ~all, with DMARC enforcing"),
+        ("dkim", "DKIM keys published for the domain's mail"),
+        ("dmarc", "a DMARC policy of quarantine or reject"),
+        ("mail-tls", "STARTTLS with TLS 1.2 or newer on every mail server"),
+        ("dane", "DANE (TLSA records) for the mail servers"),
+        ("dnssec", "the domain signed with DNSSEC"),
+        ("https", "the website over HTTPS with TLS 1.2 or newer, a redirect from http:// and HSTS"),
+    )
 }
 
 __all__ = ["BASELINE_NL", "FULFILMENT_TEXT", "MESSAGES", "SENDS_NL", "UNVERIFIABLE"]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core import messages
+from ..core.i18n import both, translate
 from ..core.model import Finding, Fulfilment, MeasureResult, Promise, PromiseResult, Verdict
 from ..measures import dmarc, dnssec, mtasts, spf, starttls
 from ..measures.dkim import measure as dkim
@@ -44,7 +45,9 @@ KIND_MEASURES: Mapping[str, tuple[str, ...]] = {
 
 
 _STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
-_ACTION = {"quarantine": ("quarantine", "plaatsen in quarantaine"), "reject": ("refuse", "weigeren")}
+_ACTION = {"quarantine": both("quarantine", "dmarc action verb"), "reject": both("refuse", "dmarc action verb")}
+_ACTION_NONE = both("accept", "dmarc action verb")
+_BASELINE_QUOTE_NL = translate("the baseline ({what})", "nl", "baseline quote")
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,7 @@ def quote(promise: Promise, max_words: int = 16, *, lang: str = "en") -> str:
     sentence = promise.sentence.strip()
     if sentence.startswith("baseline:"):
         if lang == "nl" and promise.kind in BASELINE_NL:
-            return f"de basislijn ({BASELINE_NL[promise.kind]})"
+            return _BASELINE_QUOTE_NL.format(what=BASELINE_NL[promise.kind])
         return "the baseline (" + re.sub(r"\s*\(internet\.nl[^)]*\)", "", sentence[9:]).strip() + ")"
     words = sentence.split()
     if len(words) <= max_words:
@@ -302,7 +305,7 @@ def _judge_dmarc(promise: Promise, by_name: Mapping[str, MeasureResult], context
     if facts.testing:
         issues.append(Issue(Fulfilment.PARTLY, "PROMISE-DMARC-TESTING",
                             {**params, "applied": facts.applied or "none"}, deciding))
-    action = _ACTION.get(policy, ("accept", "accepteren"))
+    action = _ACTION.get(policy, _ACTION_NONE)
     issues.append(Issue(Fulfilment.UPHELD, "PROMISE-DMARC-UPHELD",
                         {**params, "action": action[0], "action_nl": action[1]}, deciding))
     return issues

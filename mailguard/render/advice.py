@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..core import messages
+from ..core.i18n import both, translate
 from ..core.messages import Message
 from ..core.model import Fulfilment, MeasureResult, PromiseResult, ScanReport, Verdict
 
@@ -216,16 +217,10 @@ def recommendations(report: ScanReport, lang: str = "en") -> list[Recommendation
     return sorted(out, key=lambda r: 0 if r.verdict == Verdict.FAIL else 1)
 
 
-_FULFILMENT_NL = {
-    Fulfilment.UPHELD: "nagekomen",
-    Fulfilment.PARTLY: "deels nagekomen",
-    Fulfilment.NOT_UPHELD: "niet nagekomen",
-    Fulfilment.NOT_VERIFIABLE: "niet te controleren",
-    Fulfilment.NOT_TESTED: "niet getest",
-}
-
-
 _FULFILMENT_EN = {Fulfilment.NOT_VERIFIABLE: "not verifiable"}  # its reason says why: from outside, no evidence...
+_FULFILMENT_NL = {v: translate(_FULFILMENT_EN.get(v, v.value), "nl", "fulfilment badge") for v in Fulfilment}
+
+
 
 
 def fulfilment_label(verdict: Fulfilment, lang: str) -> str:
@@ -257,13 +252,11 @@ WORDING_PROMISE: dict[str, Message] = {
     "dane": WORDING["dane"] or WORDING_GENERAL,
     "https": WORDING["https"] or WORDING_GENERAL,
 }
-_ALL_MEANING = {"-all": ("mail from other servers is to be refused", "mail van andere servers moet worden "
-                         "geweigerd"),
-                "~all": ("a soft fail: mail from other servers is only marked as suspicious",
-                         "een softfail: mail van andere servers wordt alleen als verdacht gemarkeerd")}
+_ALL_MEANING = {"-all": both("mail from other servers is to be refused", "spf all meaning"),
+                "~all": both("a soft fail: mail from other servers is only marked as suspicious", "spf all meaning")}
 
 
-_DMARC_ACTION = {"quarantine": ("quarantine", "in quarantaine te plaatsen"), "reject": ("refuse", "weigeren")}
+_DMARC_ACTION = {"quarantine": both("quarantine", "dmarc action"), "reject": both("refuse", "dmarc action")}
 
 
 def suggested_wording(report: ScanReport, lang: str = "en") -> tuple[str, tuple[str, ...]]:

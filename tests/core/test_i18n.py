@@ -40,7 +40,14 @@ def every_word() -> set[tuple[str | None, str]]:
     for context, names in (("promise kind", terms.PROMISE_KINDS), ("measure title", terms.MEASURE_TITLES),
                            ("check", terms.CHECKS), ("evidence kind", terms.EVIDENCE_KINDS)):
         words |= {(context, name) for name in names}
-    return words
+    return words | used_by_both()
+
+
+def used_by_both() -> set[tuple[str | None, str]]:
+    """The (context, English) every small word table asked the catalog for while importing."""
+    from mailguard.core import i18n
+
+    return set(i18n.asked)
 
 
 def shipped_catalog() -> dict[tuple[str | None, str], tuple[str, bool]]:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+from ..core.i18n import translate
 from ..history.compare import Comparison
 from . import advice
 from .text import inert
 from .view import LABELS
 
-_HEAD = {
-    "en": "Changes for {domain} from {old} to {new}:",
-    "nl": "Wijzigingen voor {domain} van {old} naar {new}:",
-}
-_TAIL = {
-    "en": "{count} change(s), {worse} worse, {better} better",
-    "nl": "{count} wijziging(en), {worse} slechter, {better} beter",
-}
+_HEAD_EN = "Changes for {domain} from {old} to {new}:"
+_TAIL_EN = "{count} change(s), {worse} worse, {better} better"
+_HEAD = {"en": _HEAD_EN, "nl": translate(_HEAD_EN, "nl", "diff head")}
+_TAIL = {"en": _TAIL_EN, "nl": translate(_TAIL_EN, "nl", "diff tail")}
 
 
 def render(comparison: Comparison, *, lang: str = "en") -> str:

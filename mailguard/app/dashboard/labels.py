@@ -1,6 +1,8 @@
-"""The dashboard's own words in English and Dutch (the reports bring their own)."""
+"""The dashboard's own words: English here, Dutch from the gettext catalog (the reports bring their own)."""
 
 from __future__ import annotations
+
+from ...core.i18n import translate
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -18,20 +20,5 @@ LABELS: dict[str, dict[str, str]] = {
         "missing": "Missing", "unscannable": "Not scannable", "took": "Time taken", "unfinished": "not finished",
         "no_runs": "No runs recorded.", "error_title": "Cannot show this page",
     },
-    "nl": {
-        "fleet": "Overzicht", "runs": "Runs", "api": "API", "fleet_title": "Overzicht: {n} domein(en)",
-        "search": "Zoeken", "show": "Toon", "all": "alle domeinen", "not_upheld_filter": "beloften niet nagekomen",
-        "unscannable_filter": "niet te scannen", "domain": "Domein", "last": "Laatste scan",
-        "score": "Totaalscore", "trend": "Verloop", "not_upheld": "Beloften niet nagekomen",
-        "since": "Sinds vorige scan", "first": "eerste scan", "worse": "slechter", "not_worse": "niet slechter",
-        "not_scanned": "niet gescand", "tested": "{tested} van {checks} controles getest",
-        "none": "Geen domeinen gevonden.", "page": "Pagina {page} van {pages}", "previous": "vorige",
-        "next": "volgende", "over_time": "Totaalscore door de tijd", "scans": "Scans, nieuwste eerst", "run": "run",
-        "overall": "totaal", "first_scan": "Eerste vastgelegde scan.", "since_before": "Sinds de vorige scan",
-        "no_change": "Niets veranderd sinds de vorige scan.", "report": "rapport (HTML)",
-        "runs_title": "Runs: {n}", "engine": "Engine", "started": "Gestart", "domains": "Domeinen",
-        "done": "Klaar", "missing": "Ontbreekt", "unscannable": "Niet te scannen", "took": "Duur",
-        "unfinished": "niet klaar", "no_runs": "Geen runs vastgelegd.",
-        "error_title": "Deze pagina kan niet getoond worden",
-    },
 }
+LABELS["nl"] = {key: translate(text, "nl", f"dashboard:{key}") for key, text in LABELS["en"].items()}

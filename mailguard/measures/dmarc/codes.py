@@ -2,44 +2,44 @@
 
 from __future__ import annotations
 
+from ...core.i18n import translate
 from ...core.messages import Message
 
 BIS = "RFC 9989"  # DMARCbis
 _M = Message
 
-# The parser's explanations (record.py) in Dutch: findings carry both, as ``error`` and ``error_nl``.
-DETAILS_NL = {
-    "white space before v=DMARC1: the record must start with it":
-        "witruimte voor v=DMARC1: het record moet daarmee beginnen",
-    "expected ';' after v=DMARC1": "';' verwacht na v=DMARC1",
-    "the version must be written exactly v=DMARC1 (case-sensitive)":
-        "de versie moet precies v=DMARC1 zijn (hoofdlettergevoelig)",
-    "v=DMARC1 must be the first tag of the record": "v=DMARC1 moet de eerste tag van het record zijn",
-    "not a DMARC record: it does not start with v=DMARC1": "geen DMARC-record: het begint niet met v=DMARC1",
-    "empty tag between two ';'": "lege tag tussen twee ';'",
-    "expected a tag name (letters only)": "tagnaam verwacht (alleen letters)",
-    "expected '=' after the tag name": "'=' verwacht na de tagnaam",
-    "the tag has an empty value": "de tag heeft een lege waarde",
-    "character not allowed in a tag value (printable ASCII only)":
-        "teken niet toegestaan in een tagwaarde (alleen afdrukbare ASCII)",
-    "expected none, quarantine or reject": "none, quarantine of reject verwacht",
-    "expected r (relaxed) or s (strict)": "r (ruim) of s (strikt) verwacht",
-    "options are 0, 1, d and s, separated by ':'": "opties zijn 0, 1, d en s, gescheiden door ':'",
-    "0 and 1 are mutually exclusive (DMARCbis §4.8)": "0 en 1 sluiten elkaar uit (DMARCbis §4.8)",
-    "an option is repeated": "een optie komt dubbel voor",
-    "expected a whole number from 0 to 100": "geheel getal van 0 tot en met 100 verwacht",
-    "the only report format defined is afrf": "het enige gedefinieerde rapportformaat is afrf",
-    "expected a number of seconds (32-bit)": "aantal seconden verwacht (32 bits)",
-    "expected y, n or u": "y, n of u verwacht",
-    "expected y or n": "y of n verwacht",
-    "empty URI in the list": "lege URI in de lijst",
-    "white space or a non-ASCII character in a URI": "witruimte of een niet-ASCII-teken in een URI",
-    "not a URI: a scheme such as mailto: is missing": "geen URI: een schema zoals mailto: ontbreekt",
-    "a mailto: URI needs an address local-part@domain": "een mailto:-URI heeft een adres naam@domein nodig",
-    "more than one '@' in the address": "meer dan één '@' in het adres",
-    "the address has no valid mail domain": "het adres heeft geen geldig maildomein",
-    "a web URI needs //host": "een web-URI heeft //host nodig",
-}
+# The parser's explanations (record.py); findings carry both languages, as ``error`` and ``error_nl``
+# (the Dutch from the gettext catalog).
+_DETAILS = (
+    'white space before v=DMARC1: the record must start with it',
+    "expected ';' after v=DMARC1",
+    'the version must be written exactly v=DMARC1 (case-sensitive)',
+    'v=DMARC1 must be the first tag of the record',
+    'not a DMARC record: it does not start with v=DMARC1',
+    "empty tag between two ';'",
+    'expected a tag name (letters only)',
+    "expected '=' after the tag name",
+    'the tag has an empty value',
+    'character not allowed in a tag value (printable ASCII only)',
+    'expected none, quarantine or reject',
+    'expected r (relaxed) or s (strict)',
+    "options are 0, 1, d and s, separated by ':'",
+    '0 and 1 are mutually exclusive (DMARCbis §4.8)',
+    'an option is repeated',
+    'expected a whole number from 0 to 100',
+    'the only report format defined is afrf',
+    'expected a number of seconds (32-bit)',
+    'expected y, n or u',
+    'expected y or n',
+    'empty URI in the list',
+    'white space or a non-ASCII character in a URI',
+    'not a URI: a scheme such as mailto: is missing',
+    'a mailto: URI needs an address local-part@domain',
+    "more than one '@' in the address",
+    'the address has no valid mail domain',
+    'a web URI needs //host',
+)
+DETAILS_NL = {detail: translate(detail, "nl", "dmarc detail") for detail in _DETAILS}
 
 MESSAGES = {
     # -- finding the record ----------------------------------------------------------------------

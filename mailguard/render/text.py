@@ -8,16 +8,18 @@ from collections.abc import Iterable
 from tabulate import tabulate
 
 from ..core import messages
+from ..core.i18n import translate
 from ..core.model import ScanReport, Verdict
 from ..core.text import visible
 from . import terms
 from .view import VERDICT_LABELS
 
 # The terminal's own words (the table headers); verdicts, checks and titles come from the report's tables.
-_WORDS = {
-    "en": {"check": "check", "subject": "subject", "verdict": "verdict", "reason": "reason"},
-    "nl": {"check": "controle", "subject": "onderwerp", "verdict": "oordeel", "reason": "reden"},
-}
+_WORDS_EN = {"check": "check", "subject": "subject", "verdict": "verdict", "reason": "reason"}
+_WORDS = {"en": _WORDS_EN, "nl": {key: translate(word, "nl", "terminal") for key, word in _WORDS_EN.items()}}
+_PROMISE_HEADERS = ("promise", "the statement's words", "verdict", "reasoning")
+_PROMISE_HEADERS_NL = tuple(translate(h, "nl", "terminal") for h in _PROMISE_HEADERS)
+_PROMISES_NL = translate("Promises", "nl", "terminal")
 
 _ORDER = [Verdict.FAIL, Verdict.WARN, Verdict.NOT_TESTED, Verdict.PASS, Verdict.INFO]
 
@@ -79,9 +81,8 @@ def render_promises(report: ScanReport, *, lang: str = "en", words: int = 60) ->
         verdict = FULFILMENT_TEXT[result.verdict][1 if nl else 0]
         kind = terms.promise_kind(result.promise.kind, lang)
         rows.append([inert(c) for c in (kind, shown, verdict, render_reason(result, lang))])
-    headers = (["belofte", "woorden van de verklaring", "oordeel", "onderbouwing"] if nl
-               else ["promise", "the statement's words", "verdict", "reasoning"])
-    title = "Beloften" if nl else "Promises"
+    headers = list(_PROMISE_HEADERS_NL if nl else _PROMISE_HEADERS)
+    title = _PROMISES_NL if nl else "Promises"
     table = tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=[12, 34, 14, 70])
     return f"{title}\n{table}"
 

@@ -219,13 +219,17 @@ class ReportView:
     version: str = ""
 
 
+_COVERAGE = {"en": "({tested} of {checks} tested)"}
+_COVERAGE["nl"] = translate(_COVERAGE["en"], "nl", "coverage")
+
+
 def coverage_text(counts: Mapping[str, int] | None, lang: str) -> str:
     """"(18 of 24 tested)": how many of an area's checks were tested, in the reader's language ("" when
     nothing was counted)."""
     if not counts:
         return ""
     tested, checks = counts.get("tested", 0), counts.get("checks", 0)
-    return f"({tested} van {checks} getest)" if lang == "nl" else f"({tested} of {checks} tested)"
+    return _COVERAGE.get(lang, _COVERAGE["en"]).format(tested=tested, checks=checks)
 
 
 def _scores(report: ScanReport, lang: str) -> tuple[tuple[str, str, str, str], ...]:

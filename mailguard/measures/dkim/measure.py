@@ -385,14 +385,34 @@ async def check_keys(net: Net, domain: str, candidates: Sequence[Candidate], gue
             _providers(net, domain) if guess == "provider" else _no_providers())
         if first[0].status == "nxdomain":
             return first[0], named, first[1:]
-        wanted = {s for p in providers for s in p.selectors}
-        chosen = [c for c in guessed if c.selector in wanted] if providers else guessed
-        more = await net.dns.query_many([(c.name, "TXT") for c in chosen])
-        return first[0], named + chosen, first[1:] + more
+        if not providers:
+            more = await net.dns.query_many([(c.name, "TXT") for c in guessed])
+            return first[0], named + guessed, first[1:] + more
+        # The recognised providers' selectors and the three most common ones first; the rest of the
+        # list only when none of those (nor a selector the user named) holds a key, so that a domain
+        # without a key found is judged on exactly the questions the long list asks.
+        wanted = {s for p in providers for s in p.selectors} | set(ALWAYS_GUESSED)
+        chosen = [c for c in guessed if c.selector in wanted]
+        answers = dict(zip((c.name for c in chosen), await net.dns.query_many([(c.name, "TXT") for c in chosen]),
+                           strict=True))
+        if not any(_holds_key(a) for a in [*first[1:], *answers.values()]):
+            rest = [c for c in guessed if c.name not in answers]
+            answers.update(zip((c.name for c in rest), await net.dns.query_many([(c.name, "TXT") for c in rest]),
+                               strict=True))
+        asked_guesses = [c for c in guessed if c.name in answers]  # in the report's (the list's) order
+        return first[0], named + asked_guesses, first[1:] + [answers[c.name] for c in asked_guesses]
 
     (domainkey, asked, answers), (mx_answer, hosts) = await asyncio.gather(selectors(), mx.mx_hosts(net, domain))
     judgements = [judge_selector(c, a, domain) for c, a in zip(asked, answers, strict=True)]
     return judgements, domainkey, mx_answer, mx.is_null_mx(hosts)
+
+
+# Guessed first whatever the records say: the most common selectors by far.
+ALWAYS_GUESSED = ("google", "selector1", "selector2")
+
+
+def _holds_key(answer: DnsAnswer) -> bool:
+    return answer.status == "ok" and any(looks_like_key_record(t) for t in answer.txt_strings())
 
 
 async def _no_providers() -> tuple[Provider, ...]:

@@ -12,7 +12,7 @@ from ..core.i18n import translate
 from ..core.model import ScanReport, Verdict
 from ..core.text import visible
 from . import terms
-from .view import VERDICT_LABELS
+from .view import AREA_LABELS, VERDICT_LABELS, when
 
 # The terminal's own words (the table headers); verdicts, checks and titles come from the report's tables.
 _WORDS_EN = {"check": "check", "subject": "subject", "verdict": "verdict", "reason": "reason"}
@@ -31,12 +31,14 @@ def inert(value: object) -> str:
 
 
 def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> str:
+    started = report.started if lang == "en" else when(report.started, lang)
     lines = [f"mailguard {report.mailguard_version}: {inert(report.domain)}  "
-             f"(resolver {', '.join(report.resolvers)}, {report.started}, {report.elapsed_ms / 1000:.2f} s)"]
+             f"(resolver {', '.join(report.resolvers)}, {started}, {report.elapsed_ms / 1000:.2f} s)"]
     if report.error:
-        lines.append(f"could not scan {inert(report.domain)}: {inert(report.error)}")
+        lines.append(_say("could not scan {domain}: {error}", lang).format(domain=inert(report.domain),
+                                                                        error=inert(report.error)))
         if "NXDOMAIN" not in report.error:
-            lines.append("Is this machine online? Choose a resolver with --nameserver HOST[:PORT].")
+            lines.append(_say("Is this machine online? Choose a resolver with --nameserver HOST[:PORT].", lang))
         return "\n".join(lines) + "\n"
     if report.promises:
         lines.append("")
@@ -59,12 +61,16 @@ def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> st
             lines.append("  evidence:")
             lines.extend(f"    {inert(e.summary)}" for e in measure.evidence)
     lines.append("")
-    lines.append(summary_line([report]))
+    lines.append(summary_line([report], lang))
+    areas = AREA_LABELS.get(lang, AREA_LABELS["en"]) if lang != "en" else {}
     if report.scores:
-        lines.append("scores: " + ", ".join(f"{area} {value}" for area, value in report.scores.items()))
+        scores = ", ".join(f"{areas.get(area, area)} {value}" for area, value in report.scores.items())
+        lines.append(_say("scores: {scores}", lang).format(scores=scores))
     if report.coverage:
-        lines.append("tested: " + ", ".join(f"{area} {c.get('tested', 0)} of {c.get('checks', 0)} checks"
-                                            for area, c in report.coverage.items()))
+        each = _say("{area} {tested} of {checks} checks", lang)
+        tested = ", ".join(each.format(area=areas.get(area, area), tested=c.get("tested", 0), checks=c.get("checks", 0))
+                           for area, c in report.coverage.items())
+        lines.append(_say("tested: {areas}", lang).format(areas=tested))
     return "\n".join(lines) + "\n"
 
 
@@ -87,7 +93,7 @@ def render_promises(report: ScanReport, *, lang: str = "en", words: int = 60) ->
     return f"{title}\n{table}"
 
 
-def summary_line(reports: Iterable[ScanReport]) -> str:
+def summary_line(reports: Iterable[ScanReport], lang: str = "en") -> str:
     counts: Counter[Verdict] = Counter()
     unscanned = 0
     for report in reports:
@@ -95,7 +101,20 @@ def summary_line(reports: Iterable[ScanReport]) -> str:
             unscanned += 1
         for measure in report.measures:
             counts.update(f.verdict for f in measure.findings)
-    parts = [f"{counts[v]} {v.value}" for v in _ORDER if counts[v]]
+    verdicts = VERDICT_LABELS.get(lang, VERDICT_LABELS["en"])
+    parts = [f"{counts[v]} {verdicts[v]}" for v in _ORDER if counts[v]]
     if unscanned:
-        parts.append(f"{unscanned} domain(s) not scannable")
-    return "summary: " + (", ".join(parts) if parts else "no findings")
+        parts.append(_say("{count} domain(s) not scannable", lang).format(count=unscanned))
+    return _say("summary: {counts}", lang).format(counts=", ".join(parts) if parts else _say("no findings", lang))
+
+
+# The terminal's sentences: English here, Dutch from the catalog (context "terminal").
+_SENTENCES = ("could not scan {domain}: {error}",
+              "Is this machine online? Choose a resolver with --nameserver HOST[:PORT].", "summary: {counts}",
+              "{count} domain(s) not scannable", "no findings", "scores: {scores}", "tested: {areas}",
+              "{area} {tested} of {checks} checks")
+_SENTENCES_NL = {english: translate(english, "nl", "terminal") for english in _SENTENCES}
+
+
+def _say(english: str, lang: str) -> str:
+    return _SENTENCES_NL.get(english, english) if lang == "nl" else english

@@ -106,3 +106,14 @@ def test_the_terminal_tables_are_dutch_too(demo_world):
     assert "Website bereikbaar [in orde]" in out and "beleid" in out
     for english in ("check ", " verdict", "reason", "[pass]", "[warn]", "[fail]", "Website reachable"):
         assert english not in out, english
+
+
+def test_the_dutch_terminal_has_no_english_lines(demo_world):
+    from mailguard.render import text as render_text
+
+    for report in demo_world:
+        lines = render_text.render(report, lang="nl").splitlines()
+        assert "+00:00" not in lines[0] and "T0" not in lines[0]  # the time as a Dutch reader writes it
+        tail = [line for line in lines if line.startswith(("samenvatting:", "scores:", "getest:"))]
+        assert len(tail) == 3, lines[-4:]
+        assert not any(word in " ".join(tail) for word in ("summary", "tested", "checks", " of ", "pass", "fail"))

@@ -21,6 +21,7 @@ from mailguard.app.dashboard import create_app
 from mailguard.cli import main
 from mailguard.history.store import open_readonly
 from mailguard.lab import Lab, load_zone_text
+from tests.render.test_render_report import MARKUP_ZONE_TEMPLATE
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "statements"
 STATEMENT = str(FIXTURES / "weakexample-en.md")
@@ -35,17 +36,8 @@ mx IN A 127.0.0.25
 _dmarc IN TXT "v=DMARC1; p={policy}; rua=mailto:d@shop.test"
 """
 
-# Remote text that is markup (the same records as tests/render/test_render_report.py's MARKUP_ZONE).
-MARKUP_ZONE = """$TTL 300
-@        IN SOA ns1.markup.test. hostmaster.markup.test. 1 7200 3600 1209600 300
-@        IN NS  ns1.markup.test.
-ns1      IN A   127.0.0.53
-@        IN MX  10 <script>alert\\(1\\)</script>.mx.markup.test.
-@        IN MX  20 <img\\032src=x\\032onerror=alert\\(2\\)>.markup.test.
-@        IN TXT "v=spf1 <script>alert(3)</script> \\"quoted\\" & 'single' -all"
-@        IN TXT "<img src=x onerror=alert(4)> & &amp; \\"x\\""
-_dmarc   IN TXT "v=DMARC1; p={policy}; rua=mailto:<script>alert(5)</script>@markup.test"
-"""
+# Remote text that is markup: the render tests' records.
+MARKUP_ZONE = MARKUP_ZONE_TEMPLATE
 
 DOMAINS = ("shop.test", "markup.test", "weak.test", "gone.test")
 

@@ -24,7 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ...core.errors import InputError, StoreError
@@ -58,16 +58,21 @@ def database_url(value: str) -> str:
 _SCHEMES = ("sqlite", "postgresql", "postgres")
 
 
-def open_store(value: str) -> Store:
-    """Connect to the database at ``value`` (URL or SQLite path) and migrate it to the newest schema."""
+def _checked_url(value: str) -> tuple[str, URL]:
+    """The SQLAlchemy URL of what the user wrote, checked: SQLite or PostgreSQL, well formed."""
     if "://" in value and value.split("://", 1)[0].split("+", 1)[0].lower() not in _SCHEMES:
         raise InputError(f"unsupported database URL {value.split('://', 1)[0]}://...: give a SQLite path "
                          "or a postgresql:// URL")
     url = database_url(value)
     try:
-        parsed = make_url(url)
+        return url, make_url(url)
     except (ArgumentError, ValueError) as exc:
         raise InputError(f"bad database URL {value!r}: {exc}") from exc
+
+
+def open_store(value: str) -> Store:
+    """Connect to the database at ``value`` (URL or SQLite path) and migrate it to the newest schema."""
+    url, parsed = _checked_url(value)
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database
         if path and path != ":memory:":
@@ -110,14 +115,7 @@ def open_readonly(value: str) -> Store:
     whose schema is not this version's newest raises :class:`SchemaTooOld`; a missing SQLite file,
     an empty database or an unreachable server raise :class:`StoreError`.
     """
-    if "://" in value and value.split("://", 1)[0].split("+", 1)[0].lower() not in _SCHEMES:
-        raise InputError(f"unsupported database URL {value.split('://', 1)[0]}://...: give a SQLite path "
-                         "or a postgresql:// URL")
-    url = database_url(value)
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError) as exc:
-        raise InputError(f"bad database URL {value!r}: {exc}") from exc
+    url, parsed = _checked_url(value)
     shown = parsed.render_as_string(hide_password=True)
     try:
         if parsed.get_backend_name() == "sqlite":

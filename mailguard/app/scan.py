@@ -26,9 +26,9 @@ from ..core.findings import finding, result
 from ..core.messages import Message
 from ..core.model import MeasureResult, ScanReport, Verdict
 from ..core.names import normalize_domain
-from ..measures import Measure, score, select
+from ..measures import Measure, delegation, score, select
 from ..net import Net
-from ..net.dns import ERROR, NXDOMAIN, REFUSED, TIMEOUT
+from ..net.dns import ERROR, NXDOMAIN, REFUSED, SERVFAIL, TIMEOUT
 from ..promises.profile import Profile
 from .statements import DEFAULT_BUDGET_S, read_statement
 
@@ -96,8 +96,16 @@ async def scan_domain(domain: str, config: Config, *, net: Net | None = None) ->
 
 
 async def _preflight(net: Net, domain: str) -> str | None:
-    """Why nothing can be learned about ``domain`` from this resolver, or None if something can."""
+    """Why nothing can be learned about ``domain`` from this resolver, or None if something can.
+
+    A timeout or SERVFAIL may be the domain's own fault: when every name server its zone is
+    delegated to fails to answer (a lame delegation), the reason names them, not the resolver.
+    """
     answer = await net.dns.query(domain, "SOA")
+    if answer.status in (TIMEOUT, SERVFAIL):
+        lame = await delegation.explain_silence(net, domain)
+        if lame is not None:
+            return lame
     if answer.status not in _UNSCANNABLE:
         return None
     if answer.status == NXDOMAIN:

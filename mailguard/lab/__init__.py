@@ -18,7 +18,7 @@ import dns.zone
 
 from ..core.config import LOOPBACK_ONLY, Config
 from .bimi import MarkCa
-from .dns_server import BIND_ATTEMPTS, LabDns, LabDnsMirror, load_zone_dir, load_zone_text
+from .dns_server import BIND_ATTEMPTS, LabDns, LabDnsMirror, LabDnsSilent, load_zone_dir, load_zone_text
 from .dnssec import DEFAULT_SIGNING, DnssecView, Fault, SignedLab, sign_lab
 from .http_server import LabWeb, Site, pki_source
 from .mail import ipv6_loopback, mail_servers
@@ -30,6 +30,10 @@ from .web import lab_sites
 
 ZONES = Path(__file__).parent / "zones"
 DEMO_DOMAINS = ("good.test", "weak.test", "broken.test", "nomail.test")
+# lame.test is delegated in test.zone to ns1 (LAME_SILENT: reads, never answers) and ns2
+# (127.0.0.55: nothing listens there, the port is closed).
+LAME_ZONES = ("lame.test",)
+LAME_SILENT = "127.0.0.54"
 # Selectors of demo keys that no provider table holds, as a check profile would name them.
 # The lab CA's organisation and the CAA domain its zones name: given to scans like any private CA's
 # (--caa-identity), never part of the public CAs' table.
@@ -53,6 +57,7 @@ class Lab:
         self.loop: BackgroundLoop | None = None
         self.dns: LabDns | None = None
         self.dns6: LabDns | None = None  # the same server on ::1 and the same port (name servers' AAAA)
+        self.silent_ns: LabDns | None = None  # lame.test's silent name server, on the same port
         self.files: Path | None = None
         self.pki: LabPki | None = None
         self.smtp: LabSmtp | None = None
@@ -83,17 +88,32 @@ class Lab:
         has ::1); a port taken on ::1 by someone else means trying another one."""
         assert self.loop is not None and self.signed is not None
         for _attempt in range(BIND_ATTEMPTS):
-            self.dns = LabDns(self.signed.zones, delay=self.dns_delay, dnssec=self.signed.view).start(self.loop)
+            self.dns = LabDns(self.signed.zones, delay=self.dns_delay, dnssec=self.signed.view,
+                              lame=LAME_ZONES).start(self.loop)
             if not ipv6_loopback():
+                self._start_silent_ns()
                 return
             try:
                 self.dns6 = LabDnsMirror(self.dns).start(self.loop)
+                self._start_silent_ns()
                 return
             except OSError:
                 self.dns.stop()
         raise OSError("no port free for the lab DNS on both 127.0.0.1 and ::1")
 
+    def _start_silent_ns(self) -> None:
+        """The silent server of lame.test; if its address and port are taken, the port-closed
+        server is all lame.test has, which is just as lame."""
+        assert self.dns is not None and self.loop is not None
+        try:
+            self.silent_ns = LabDnsSilent(host=LAME_SILENT, port=self.dns.port).start(self.loop)
+        except OSError:
+            self.silent_ns = None
+
     def stop(self) -> None:
+        if self.silent_ns is not None:
+            self.silent_ns.stop()
+            self.silent_ns = None
         if self.dns6 is not None:
             self.dns6.stop()
             self.dns6 = None

@@ -6,6 +6,12 @@ NXDOMAIN from NODATA (empty non-terminals included), truncates UDP answers large
 client's buffer (RFC 6891 §7) so the client retries over TCP, and can be told to stay silent for
 some names or to delay every answer. Names in no hosted zone are REFUSED.
 
+A zone named in ``lame`` is delegated (NS and glue in its parent) to servers that never answer
+for it: asked as a resolver (RD set), the server says SERVFAIL for every name in it, as a
+resolver does once the delegated servers have all failed; asked as the parent's authoritative
+server (RD clear), it gives the referral (RFC 1034 §4.3.2), so a client can find out which
+servers those are and try them itself.
+
 Tests subclass it and override :meth:`LabDns.handle` to drop, delay or mangle answers.
 """
 
@@ -99,6 +105,7 @@ class LabDns:
         delay: float = 0.0,
         silent: Iterable[str] = (),
         dnssec: DnssecView | None = None,
+        lame: Iterable[str] = (),
     ) -> None:
         self._index = _ZoneIndex(zones)
         self.host = host
@@ -106,6 +113,7 @@ class LabDns:
         self.delay = delay
         self.silent = {dns.name.from_text(n) for n in silent}
         self.dnssec = dnssec
+        self.lame = {dns.name.from_text(n) for n in lame}
         self.queries = 0
         self._loop: BackgroundLoop | None = None
         self._transport: asyncio.DatagramTransport | None = None
@@ -136,6 +144,9 @@ class LabDns:
         question = query.question[0]
         if any(question.name == n or question.name.is_subdomain(n) for n in self.silent):
             return None
+        cut = next((n for n in self.lame if question.name == n or question.name.is_subdomain(n)), None)
+        if cut is not None:
+            return self._lame(query, cut)
         response = dns.message.make_response(query)
         response.flags |= dns.flags.RA
         # (Message.want_dnssec() is a setter in dnspython; the DO bit is read from the flags.)
@@ -145,6 +156,27 @@ class LabDns:
         seen: list[tuple[dns.name.Name, dns.name.Name, int]] = []
         self._resolve(question.name, question.rdtype, response, want_dnssec=want_dnssec, seen=seen)
         return self._validating(query, response, seen)
+
+    def _lame(self, query: dns.message.Message, cut: dns.name.Name) -> dns.message.Message:
+        """SERVFAIL to a resolver's question; the referral to an authoritative one."""
+        response = dns.message.make_response(query)
+        parent = self._index.zone_for(cut.parent())
+        delegation = parent.get_rdataset(cut, dns.rdatatype.NS) if parent is not None else None
+        if query.flags & dns.flags.RD or parent is None or delegation is None:
+            response.flags |= dns.flags.RA
+            response.set_rcode(dns.rcode.SERVFAIL)
+            return response
+        ns = dns.rrset.RRset(cut, dns.rdataclass.IN, dns.rdatatype.NS)
+        ns.update(delegation)  # type: ignore[no-untyped-call]
+        response.authority.append(ns)
+        for target in sorted({rdata.target for rdata in delegation}):
+            for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+                glue = parent.get_rdataset(target, rdtype)
+                if glue is not None:
+                    rrset = dns.rrset.RRset(target, dns.rdataclass.IN, rdtype)
+                    rrset.update(glue)  # type: ignore[no-untyped-call]
+                    response.additional.append(rrset)
+        return response
 
     def _validating(self, query: dns.message.Message, response: dns.message.Message,
                     seen: list[tuple[dns.name.Name, dns.name.Name, int]]) -> dns.message.Message:
@@ -389,3 +421,13 @@ class LabDnsMirror(LabDns):
 
     def handle(self, query: dns.message.Message, transport: str) -> dns.message.Message | None:
         return self.primary.handle(query, transport)
+
+
+class LabDnsSilent(LabDns):
+    """A name server that reads every question and never answers (a lame delegation's server)."""
+
+    def __init__(self, *, host: str, port: int) -> None:
+        super().__init__((), host=host, port=port)
+
+    def handle(self, query: dns.message.Message, transport: str) -> dns.message.Message | None:
+        return None

@@ -58,6 +58,7 @@ DEFAULT_SIGNING: Mapping[str, Fault] = {
     "expired.test.": Fault.EXPIRED,
     "dsbad.test.": Fault.DS_MISMATCH,
     "danebad.test.": Fault.VALID,
+    "bogusmx.test.": Fault.VALID,
 }
 # Zones signed with NSEC3 instead of NSEC, and whether with opt-out (RFC 5155 §6).
 NSEC3_ZONES: Mapping[str, bool] = {"test.": True}

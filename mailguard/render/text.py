@@ -37,7 +37,7 @@ def render(report: ScanReport, *, lang: str = "en", verbose: bool = False) -> st
     if report.error:
         lines.append(_say("could not scan {domain}: {error}", lang).format(domain=inert(report.domain),
                                                                         error=inert(report.error)))
-        if "NXDOMAIN" not in report.error:
+        if "NXDOMAIN" not in report.error and "lame delegation" not in report.error:
             lines.append(_say("Is this machine online? Choose a resolver with --nameserver HOST[:PORT].", lang))
         return "\n".join(lines) + "\n"
     if report.promises:

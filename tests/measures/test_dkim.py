@@ -75,13 +75,33 @@ def test_null_mx_domain_needs_no_key(lab):
     assert codes(result) == {"DKIM-NONE-NULL-MX": "info"}
 
 
-# -- none found: WARN, never FAIL, and the selectors tried are listed --------------------------------
+def test_null_mx_domain_with_a_revoked_wildcard_key_is_one_pass(lab):
+    """parked.test: null MX and ``*._domainkey`` with an empty p=: every guess hits the wildcard."""
+    result = run(lab, "parked.test")
+    assert codes(result) == {"DKIM-NULL-MX-REVOKED": "pass"}
+    assert len(result.findings) == 1 and result.status.value == "pass"
+    revoked = result.findings[0]
+    # its evidence: the null MX, then every revoked key answer
+    assert revoked.evidence[0].data["query"]["type"] == "MX"
+    assert revoked.params["count"] == len(result.data["keys"]) > 1
+    assert all(k["revoked"] for k in result.data["keys"])
 
-def test_no_key_found_is_a_warning_naming_every_selector_tried(lab):
+
+def test_a_revoked_key_beside_mail_is_still_no_usable_key(lab):
+    """The same revoked key on a domain that receives mail is not a pass."""
+    result = run(lab, "broken.test", "old")
+    assert "DKIM-NULL-MX-REVOKED" not in codes(result)
+    assert codes(result)["DKIM-NO-USABLE-KEY"] == "warn"
+
+
+# -- none found where _domainkey exists: not tested, never failed, the selectors tried listed -------
+
+def test_no_key_found_is_not_tested_naming_every_selector_tried(lab):
     result = run(lab, "hidden.dkim.test")
-    assert codes(result) == {"DKIM-NONE-FOUND": "warn"}
+    assert codes(result) == {"DKIM-NONE-FOUND": "not tested"}
+    assert result.status.value == "not tested"
     none = result.findings[0]
-    assert "cannot be proven absent" in none.reason and "--dkim-selector" in none.reason
+    assert "cannot be listed from DNS" in none.reason and "--dkim-selector" in none.reason
     for selector in ("google", "selector1", "k1", "s1", "mailo", "zoho", "default", "s2048"):
         assert f"{selector}._domainkey.hidden.dkim.test" in result.data["tried"]
         assert selector in none.reason
@@ -162,20 +182,20 @@ def test_cname_selector_is_fine_and_its_chain_reported(lab):
 
 def test_dangling_cname_selector_is_noted_in_the_one_finding(lab):
     result = run(lab, "dangling.dkim.test")
-    assert codes(result) == {"DKIM-NONE-FOUND": "warn"}
+    assert codes(result) == {"DKIM-NONE-FOUND": "not tested"}
     assert "selector1 (CNAME)" in result.findings[0].reason
 
 
 def test_a_txt_record_that_is_not_a_key_is_ignored(lab):
     result = run(lab, "notdkim.dkim.test")
-    assert codes(result) == {"DKIM-NONE-FOUND": "warn"}
+    assert codes(result) == {"DKIM-NONE-FOUND": "not tested"}
     assert "default (TXT)" in result.findings[0].reason
 
 
 def test_a_named_dangling_or_not_key_selector_still_has_its_own_row(lab):
     # a selector a signed message named keeps its row; a selector the user named is a warning
     result = run(lab, "notdkim.dkim.test", "default")
-    assert codes(result) == {"DKIM-SELECTOR-MISSING": "warn", "DKIM-NONE-FOUND": "warn"}
+    assert codes(result) == {"DKIM-SELECTOR-MISSING": "warn", "DKIM-NONE-FOUND": "not tested"}
     assert "(TXT, not v=DKIM1)" in only(result, "DKIM-SELECTOR-MISSING").reason
 
 
@@ -190,7 +210,7 @@ def only(result: MeasureResult, code: str):
 def test_a_version_other_than_dkim1_discards_the_record(lab, domain):
     # RFC 6376 §3.6.1: a v= with any other value than DKIM1 is discarded: no key, not a broken key
     result = run(lab, domain)
-    assert codes(result) == {"DKIM-NONE-FOUND": "warn"}
+    assert codes(result) == {"DKIM-NONE-FOUND": "not tested"}
     assert "default (TXT)" in result.findings[0].reason and result.data["keys"] == []
 
 

@@ -10,7 +10,7 @@ import dns.name
 import pytest
 
 from mailguard.lab import Lab
-from mailguard.measures import dnssec
+from mailguard.measures import dane, dnssec
 from mailguard.net import Net
 from tests.conftest import codes, run_measure
 
@@ -126,3 +126,15 @@ def test_registered_and_in_the_domain_area():
     from mailguard.measures import by_name
 
     assert by_name()["dnssec"].run is dnssec.run and by_name()["dnssec"].area.value == "domain"
+
+
+def test_a_mail_host_in_a_bogus_zone_is_never_secure(lab):
+    """bogusmx.test is signed correctly, but its MX host's address is bogus (bogus.test). The
+    address read with CD set is data, not proof: the host is bogus, and DANE cannot pass on it."""
+    result = run_measure(dnssec, "bogusmx.test", lab.config())
+    assert codes(result)["DNSSEC-HOST-BOGUS"] == "fail"
+    assert result.data["hosts"] == {"mail.bogus.test": "bogus"}
+    assert result.status.value == "fail"
+    dane_result = run_measure(dane, "bogusmx.test", lab.config())
+    assert codes(dane_result) == {"DANE-TLSA-BOGUS": "fail"}
+    assert not any(f.verdict.value == "pass" for f in dane_result.findings)

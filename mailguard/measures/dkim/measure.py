@@ -13,10 +13,14 @@ their answers as evidence, or the "none found" finding does when no key was foun
 ``v=`` other than exactly ``DKIM1`` discards the record (RFC 6376 §3.6.1); unknown tags are
 ignored without comment (§3.2).
 
-When no key is found the verdict is WARN, not FAIL: DKIM cannot be proven absent without
-knowing the selector, but a domain that promises DKIM should be able to point at one, and the
-finding says how (``--dkim-selector``, or a signed message). NOT_TESTED is kept for lookups
-that got no answer, as everywhere in mailguard.
+When no key is found under the selectors tried while ``_domainkey`` exists, DKIM is NOT TESTED,
+never failed: selectors cannot be listed from DNS, so absence is not observed; the finding says
+how to name one (``--dkim-selector``, or a signed message). Where ``_domainkey`` itself is
+NXDOMAIN, absence is proven (RFC 8020) and the finding is a WARN.
+
+A domain that sends no mail (null MX) and publishes only revoked keys (typically one wildcard
+``*._domainkey`` with an empty ``p=``) does the right thing: every signature in its name fails.
+That is one PASS, with the answers as evidence, not a row per guessed selector.
 
 Signed messages (``config.eml_files``, ``--eml``) are verified too (:mod:`.dkim_message`): their
 selectors join the ones asked, and the findings say which message proved DKIM for the domain.
@@ -107,9 +111,13 @@ MESSAGES = {
         "{count} selector lookup(s) got no answer ({statuses}): {selectors}",
         "RFC 6376 §3.6.2.2"),
     "DKIM-NONE-FOUND": Message(
-        "no DKIM key found under the {count} selectors tried ({selectors}). DKIM cannot be proven "
-        "absent without knowing the selector: give it with --dkim-selector, or a message the domain "
+        "no DKIM key found under the {count} selectors tried ({selectors}), and selectors cannot be "
+        "listed from DNS: not tested. Name yours with --dkim-selector, or give a message the domain "
         "signed with --eml", "RFC 6376 §3.1"),
+    "DKIM-NULL-MX-REVOKED": Message(
+        "the domain sends no mail (null MX) and revokes DKIM: every one of the {count} selector(s) "
+        "asked holds an empty key (p=), so a signature in its name cannot verify",
+        "RFC 6376 §3.6.1, RFC 7505"),
     "DKIM-NONE-NO-DOMAINKEY": Message(
         "no DKIM key found under the {count} selectors tried, and {name} does not exist (NXDOMAIN), "
         "so no selector at all is published under it, unless its DNS server mishandles empty "
@@ -314,13 +322,8 @@ def _judge_loaded(record: KeyRecord, facts: dict[str, Any], add: Callable[..., N
 def judge_summary(domain: str, judgements: Sequence[SelectorJudgement], domainkey: DnsAnswer,
                   mx_answer: DnsAnswer, null_mx: bool) -> list[Finding]:
     """The findings about the set of selectors: lookups that failed, none found, none usable."""
-    out: list[Finding] = []
+    out = _failed_lookups(judgements)
     failed = [j for j in judgements if j.failed]
-    if failed:
-        statuses = ", ".join(sorted({j.answer.status for j in failed}))
-        out.append(finding("DKIM-LOOKUP-FAILED", "selector lookups", Verdict.NOT_TESTED,
-                           evidence=[j.answer.evidence for j in failed], count=len(failed),
-                           statuses=statuses, selectors=_names(j.candidate.selector for j in failed)))
     found = [j for j in judgements if j.found]
     if found:
         if not any(j.usable for j in found):
@@ -345,9 +348,34 @@ def judge_summary(domain: str, judgements: Sequence[SelectorJudgement], domainke
         out.append(finding("DKIM-NONE-NO-DOMAINKEY", "DKIM keys", Verdict.WARN, evidence=every,
                            count=len(judgements), name=f"_domainkey.{domain}", selectors=tried))
     else:
-        out.append(finding("DKIM-NONE-FOUND", "DKIM keys", Verdict.WARN, evidence=every,
+        out.append(finding("DKIM-NONE-FOUND", "DKIM keys", Verdict.NOT_TESTED, evidence=every,
                            count=len(judgements), selectors=tried))
     return out
+
+
+def revoked_everywhere(judgements: Sequence[SelectorJudgement]) -> bool:
+    """True when key records were found and every one of them is revoked (empty ``p=``)."""
+    keys = [k for j in judgements if j.found for k in j.keys]
+    return bool(keys) and all(k.get("revoked") for k in keys)
+
+
+def judge_revoked_null_mx(judgements: Sequence[SelectorJudgement], mx_answer: DnsAnswer) -> list[Finding]:
+    """A null-MX domain whose every key is revoked: one PASS (and the lookups that failed, if any)."""
+    found = [j for j in judgements if j.found]
+    out = [finding("DKIM-NULL-MX-REVOKED", "DKIM keys", Verdict.PASS, count=len(found),
+                   evidence=[mx_answer.evidence, *(j.answer.evidence for j in found)])]
+    return out + _failed_lookups(judgements)
+
+
+def _failed_lookups(judgements: Sequence[SelectorJudgement]) -> list[Finding]:
+    """One NOT TESTED finding for the selector lookups that got no answer, if any did not."""
+    failed = [j for j in judgements if j.failed]
+    if not failed:
+        return []
+    statuses = ", ".join(sorted({j.answer.status for j in failed}))
+    return [finding("DKIM-LOOKUP-FAILED", "selector lookups", Verdict.NOT_TESTED,
+                    evidence=[j.answer.evidence for j in failed], count=len(failed),
+                    statuses=statuses, selectors=_names(j.candidate.selector for j in failed))]
 
 
 def _noted(judgement: SelectorJudgement) -> str:
@@ -440,9 +468,12 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
         check_keys(net, domain, candidates, config.dkim_guess), dkim_message.check_messages(net, loaded))
     findings: list[Finding] = [finding("DKIM-SELECTOR-INVALID", "selector", Verdict.INFO, selector=s)
                                for s in invalid]
-    for judgement in judgements:
-        findings += judgement.findings
-    findings += judge_summary(domain, judgements, domainkey, mx_answer, null_mx)
+    if null_mx and revoked_everywhere(judgements):
+        findings += judge_revoked_null_mx(judgements, mx_answer)
+    else:
+        for judgement in judgements:
+            findings += judgement.findings
+        findings += judge_summary(domain, judgements, domainkey, mx_answer, null_mx)
     evidence = [j.answer.evidence for j in judgements] + [domainkey.evidence, mx_answer.evidence]
     message_facts = []
     for item, report in zip(loaded, reports, strict=True):

@@ -71,13 +71,13 @@ def varied_text(size: int) -> str:
 
 def extraction(text: str) -> None:
     """The promise extraction alone (sentences -> promises), in this process: CPU seconds."""
-    from mailguard.promises.extract import analyse, find_promises, paragraphs
+    from mailguard.promises.extract import analyse, blocks, find_promises
     from mailguard.promises.normalise import normalise
 
     clean = normalise(text)
-    blocks = paragraphs(clean)
+    read = blocks(clean)
     started = time.process_time()
-    found = find_promises(blocks)
+    found = find_promises(read)
     middle = time.process_time()
     analysis = analyse(clean, "nl")
     done = time.process_time()

@@ -7,9 +7,11 @@ statement's own words beside the evidence.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +20,7 @@ from publicsuffixlist import PublicSuffixList
 from ..core import psl
 from ..core.model import Promise
 from . import patterns
-from .normalise import ABBREVIATIONS
+from .normalise import abbreviation
 from .processors import ProcessorInfo, find_processors, provider_domains
 
 MAX_SENTENCE = 1000  # characters: longer runs without a full stop are cut, so matching stays linear
@@ -30,10 +32,25 @@ RESERVED_TLDS = frozenset({"test", "example"})  # RFC 2606 names used by the lab
 _BOUNDARY = re.compile(r"([.!?]+)[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9À-Ý•▪☑])")
 
 
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph (or a list item) as the promises are read from it.
+
+    sentences: its sentences; one longer than MAX_SENTENCE comes in pieces, and ``cut`` holds the
+    indices of the pieces that go on with the sentence before them. item: it is a list item.
+    heading: the short heading above it that it explains ("TLS", "SSL-certificaat"), or "".
+    """
+
+    sentences: tuple[str, ...]
+    cut: frozenset[int] = frozenset()
+    item: bool = False
+    heading: str = ""
+
+
 def sentences(text: str) -> tuple[str, ...]:
     """The sentences of normalised text: paragraphs split at full stops that end a sentence.
 
-    A full stop after an abbreviation ("bijv.", "e.g."), an initial ("J. Jansen") or inside a
+    A full stop after an abbreviation ("bijv.", "e.g.", "bzw."), an initial ("J. Jansen") or inside a
     number or a domain name ("www.example.nl") does not end a sentence.
     """
     return tuple(s for paragraph in paragraphs(text) for s in paragraph)
@@ -41,12 +58,41 @@ def sentences(text: str) -> tuple[str, ...]:
 
 def paragraphs(text: str) -> tuple[tuple[str, ...], ...]:
     """The sentences of each paragraph (a list item is a paragraph of its own)."""
-    out: list[tuple[str, ...]] = []
-    for block in re.split(r"\n\s*\n|\n(?=\s*[•▪☑-])", text):
-        found = tuple(s for s in (_BULLET.sub("", s).strip() for s in _split(" ".join(block.split()))) if s)
-        if found:
-            out.append(found)
+    return tuple(p.sentences for p in _paragraphs(text))
+
+
+def blocks(text: str) -> tuple[Paragraph, ...]:
+    """The paragraphs promises are read from: a heading is not a paragraph of its own but the
+    heading of the paragraph that explains it."""
+    return with_headings(_paragraphs(text))
+
+
+# A bullet inside a line: list items run together by a PDF or a pasted list (issue 17).
+_INLINE_BULLET = re.compile(r"(?:^|\s)[•▪◦●■☑➢➤►▶‣⁃\uf0a7\uf0b7\uf0d8\uf0fc](?=\s)")
+
+
+def _paragraphs(text: str) -> tuple[Paragraph, ...]:
+    out: list[Paragraph] = []
+    for block in re.split(r"\n\s*\n|\n(?=\s*[•▪☑\uf0a7\uf0b7-])", text):
+        line = " ".join(block.split())
+        for i, part in enumerate(_INLINE_BULLET.split(line)):
+            paragraph = _paragraph(part, item=i > 0 or _BULLET.match(line) is not None)
+            if paragraph.sentences:
+                out.append(paragraph)
     return tuple(out)
+
+
+def _paragraph(text: str, *, item: bool) -> Paragraph:
+    pieces: list[str] = []
+    cut: set[int] = set()
+    for sentence in _split(text):
+        for n, piece in enumerate(_cut(sentence)):
+            piece = piece.strip() if n else _BULLET.sub("", piece).strip()
+            if piece:
+                if n and pieces:
+                    cut.add(len(pieces))
+                pieces.append(piece)
+    return Paragraph(tuple(pieces), frozenset(cut), item)
 
 
 def _split(paragraph: str) -> list[str]:
@@ -54,24 +100,58 @@ def _split(paragraph: str) -> list[str]:
     start = 0
     for match in _BOUNDARY.finditer(paragraph):
         before = paragraph[start:match.start()].rsplit(" ", 1)[-1].lower()
-        if match.group(1) == "." and _not_an_end(before):
+        if match.group(1) == "." and abbreviation(before):
             continue
-        out.extend(_cut(paragraph[start:match.end(1)]))
+        out.append(paragraph[start:match.end(1)])
         start = match.end()
-    out.extend(_cut(paragraph[start:]))
+    out.append(paragraph[start:])
     return out
 
 
-_BULLET = re.compile(r"^\s*[•▪◦●○■□☐☑☒✓✔➢➤►▶‣⁃–*·-]+\s*")
-
-
-def _not_an_end(word: str) -> bool:
-    word = word.lstrip("(\"'‘“")
-    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or bool(re.fullmatch(r"(?:\w\.)+\w", word))
+_BULLET = re.compile(r"^\s*[•▪◦●○■□☐☑☒✓✔➢➤►▶‣⁃–*·\uf0a7\uf0b7\uf0d8\uf0fc-]+\s*")
 
 
 def _cut(sentence: str) -> list[str]:
     return [sentence[i:i + MAX_SENTENCE] for i in range(0, len(sentence), MAX_SENTENCE)] or [sentence]
+
+
+# --- headings -------------------------------------------------------------------------------
+
+MAX_HEADING_WORDS = 4
+MAX_HEADING_CHARS = 40
+# A subject makes a sentence of it ("Wij gebruiken SPF"), not a heading.
+_SUBJECTS = frozenset({"wij", "we", "ik", "i", "wir", "ich"})
+
+
+def is_heading(paragraph: Paragraph) -> bool:
+    """A title, not a sentence: one short line without a full stop and without a "we" who does
+    something ("TLS", "SSL-certificaat", "Beveiliging", "Two-factor authentication")."""
+    if len(paragraph.sentences) != 1:
+        return False
+    text = paragraph.sentences[0]
+    words = text.rstrip(":").split()
+    return (len(text) <= MAX_HEADING_CHARS and len(words) <= MAX_HEADING_WORDS and text[-1] not in ".!?;,"
+            and not _SUBJECTS & {w.lower() for w in words})
+
+
+def with_headings(found: tuple[Paragraph, ...]) -> tuple[Paragraph, ...]:
+    """Each heading joined to the paragraph after it, which explains it.
+
+    An item of a list is a heading only where the list alternates items and explanations: the
+    last item of a list of items is an item, not the heading of the paragraph after the list.
+    """
+    out: list[Paragraph] = []
+    heading = ""
+    for i, paragraph in enumerate(found):
+        after = found[i + 1] if i + 1 < len(found) else None
+        before = found[i - 1] if i else None
+        if after is not None and is_heading(paragraph) and not is_heading(after) and not (
+                paragraph.item and (after.item or (before is not None and before.item))):
+            heading = paragraph.sentences[0]
+            continue
+        out.append(dataclasses.replace(paragraph, heading=heading) if heading else paragraph)
+        heading = ""
+    return tuple(out)
 
 
 # --- domains --------------------------------------------------------------------------------
@@ -192,7 +272,9 @@ def classify_domains(text: str, emails: list[str], hosts: list[str], source_host
 
 _KINDS = patterns.compile_kinds()
 _KIND_MATCHERS = patterns.kind_matchers()
-_ANTI_SPOOFING = patterns.Matcher(patterns.ANTI_SPOOFING)
+_FORGERY = patterns.Matcher(patterns.FORGERY)
+_IN_OUR_NAME = patterns.Matcher(patterns.IN_OUR_NAME)
+_ABUSE = patterns.Matcher(patterns.ABUSE)
 _MAIL_WORDS = patterns.Matcher((patterns.MAIL_WORDS,))
 _BEST = patterns.Matcher(patterns.BEST)
 _THIRD_PARTY = patterns.Matcher(patterns.THIRD_PARTY)
@@ -227,7 +309,7 @@ def _kinds_in(sentence: str) -> tuple[str, ...]:
         # "MTA-STS om TLS-encryptie af te dwingen": the TLS (or the encrypted connection) that a
         # mail transport standard enforces is mail's, not the website's (issue 17).
         found.remove("https")
-    if _ANTI_SPOOFING.hit(sentence, lowered) and _MAIL_WORDS.hit(sentence, lowered) and "dmarc" not in found:
+    if against_forgery(sentence, lowered) and "dmarc" not in found:
         found.insert(found.index("spf") + 1 if "spf" in found else 0, "dmarc")
     if "encryption-at-rest" in found and "mail-tls" in found:
         found.remove("encryption-at-rest")
@@ -246,7 +328,7 @@ def _wording(sentence: str) -> _Wording:
     """What a sentence's words say about strictness, read once for all the kinds it promises."""
     lowered = sentence.lower()
     return _Wording(_BEST.hit(sentence, lowered),
-                    _ANTI_SPOOFING.hit(sentence, lowered) and _MAIL_WORDS.hit(sentence, lowered),
+                    against_forgery(sentence, lowered),
                     _THIRD_PARTY.hit(sentence, lowered))
 
 
@@ -280,7 +362,24 @@ def settings_for(kind: str, sentence: str, shared: str = "") -> dict[str, Any]:
     return settings
 
 
-def find_promises(text_paragraphs: tuple[tuple[str, ...], ...],
+def against_forgery(sentence: str, lowered: str | None = None) -> bool:
+    """The sentence promises protection against mail forged in the company's name: a word of
+    forgery, or "in our name" beside a word of fraud or of stopping it, and a word for mail."""
+    low = sentence.lower() if lowered is None else lowered
+    named = _FORGERY.hit(sentence, low) or (_IN_OUR_NAME.hit(sentence, low) and _ABUSE.hit(sentence, low))
+    return named and _MAIL_WORDS.hit(sentence, low)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """A sentence (or a piece of one), the text its kinds were read from, and those kinds."""
+
+    quote: str
+    text: str
+    kinds: tuple[str, ...]
+
+
+def find_promises(text_paragraphs: Sequence[Paragraph | tuple[str, ...]],
                   domains: tuple[str, ...] = ()) -> tuple[Promise, ...]:
     """Every promise the paragraphs make, each with its sentence; one per (kind, sentence).
 
@@ -288,15 +387,54 @@ def find_promises(text_paragraphs: tuple[tuple[str, ...], ...],
     DMARC ... for the best possible protection of our e-mail" makes all three strict, even when
     the list and the purpose are in different sentences of it.
     """
-    found: list[Promise] = []
+    found: dict[tuple[str, str], Promise] = {}
     for paragraph in text_paragraphs:
-        kinds = [(sentence, kinds_in(sentence)) for sentence in paragraph if not _TABLE_ROW.search(sentence)]
-        shared = _shared_purpose([s for s, k in kinds if _MAIL_AUTH & set(k)])
-        for sentence, sentence_kinds in kinds:
-            for kind in sentence_kinds:
-                settings = settings_for(kind, sentence, shared if kind in _MAIL_AUTH else "")
-                found.append(Promise(kind=kind, sentence=sentence, domains=domains, settings=settings))
-    return tuple(found)
+        readings = _readings(paragraph if isinstance(paragraph, Paragraph) else Paragraph(tuple(paragraph)))
+        shared = _shared_purpose([r.text for r in readings if _MAIL_AUTH & set(r.kinds)])
+        for reading in readings:
+            for kind in reading.kinds:
+                settings = settings_for(kind, reading.text, shared if kind in _MAIL_AUTH else "")
+                found.setdefault((kind, reading.quote),
+                                 Promise(kind=kind, sentence=reading.quote, domains=domains, settings=settings))
+    return tuple(found.values())
+
+
+def _readings(paragraph: Paragraph) -> list[_Reading]:
+    """What each sentence of a paragraph promises: a kind once per sentence (a sentence cut in
+    pieces is one), with the heading read before the first, and DMARC inferred from wording only
+    where no sentence of the paragraph names DMARC."""
+    readings: list[_Reading] = []
+    made: set[str] = set()
+    for i, piece in enumerate(paragraph.sentences):
+        if i not in paragraph.cut:
+            made = set()
+        kinds = () if _TABLE_ROW.search(piece) else tuple(k for k in kinds_in(piece) if k not in made)
+        made.update(kinds)
+        readings.append(_Reading(piece, piece, kinds))
+    if paragraph.heading and readings and not _TABLE_ROW.search(readings[0].quote) and kinds_in(paragraph.heading):
+        readings[0] = _under_heading(paragraph.heading, readings[0], readings[1:])
+    return _dmarc_where_named(readings)
+
+
+def _under_heading(heading: str, first: _Reading, rest: list[_Reading]) -> _Reading:
+    """The first sentence read after the heading it explains: "TLS" over "forms on our website go
+    encrypted" promises https; over "mail between servers goes encrypted" it promises mail-tls.
+    What the heading adds is quoted from the explanation, once: not where a later sentence of it
+    makes that promise itself."""
+    text = f"{heading}: {first.text}"
+    later = {k for r in rest for k in r.kinds}
+    kinds = tuple(k for k in kinds_in(text) if k in first.kinds or k not in later)
+    return _Reading(first.quote, text, kinds)
+
+
+def _dmarc_where_named(readings: list[_Reading]) -> list[_Reading]:
+    """DMARC read from wording ("so that no one mails in our name") is left to the sentence of the
+    paragraph that names DMARC, if one does: a promise quotes the sentence that makes it."""
+    named = [_KIND_MATCHERS["dmarc"].hit(r.text) for r in readings]
+    if not any(named):
+        return readings
+    return [r if is_named else dataclasses.replace(r, kinds=tuple(k for k in r.kinds if k != "dmarc"))
+            for r, is_named in zip(readings, named, strict=True)]
 
 
 _MAIL_AUTH = frozenset({"spf", "dkim", "dmarc"})
@@ -305,7 +443,7 @@ _MAIL_AUTH = frozenset({"spf", "dkim", "dmarc"})
 def _shared_purpose(mail_sentences: list[str]) -> str:
     if any(_BEST.hit(s) for s in mail_sentences):
         return "best"
-    if any(_ANTI_SPOOFING.hit(s) and _MAIL_WORDS.hit(s) for s in mail_sentences):
+    if any(against_forgery(s) for s in mail_sentences):
         return "anti-spoofing"
     return ""
 
@@ -331,9 +469,9 @@ class Analysis:
 
 def analyse(text: str, language: str, *, links: tuple[str, ...] = (), source_url: str = "") -> Analysis:
     """Sentences, domains, promises and processors of a normalised statement text."""
-    blocks = paragraphs(text)
-    parts = tuple(s for block in blocks for s in block)
+    found = _paragraphs(text)  # headings stay sentences of their own; the promises read them as headings
+    parts = tuple(s for paragraph in found for s in paragraph.sentences)
     domains = find_domains(text, links, source_url)
-    promises = find_promises(blocks, domains.company)
+    promises = find_promises(with_headings(found), domains.company)
     processors = tuple(Processor(info, sentence) for info, sentence in find_processors(parts))
     return Analysis(language, parts, domains, promises, processors)

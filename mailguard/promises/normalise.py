@@ -32,12 +32,18 @@ aan als bij dat de den der des die door een en het in met na naar noch of om ond
 over per tot te tegen uit uw van voor zoals zodat wij we zij je jouw ook dan maar niet wel a an
 and as at but by for from in into nor of on or our over than that the their to via with your we
 is are was be has have will can
+und oder mit für von vom zu zur zum dem das ein eine einer einem einen eines unser unsere unserer
+unserem unseren ihre ihrer ihrem ihren damit dass über durch bei auf aus sowie
 """)
 
-# Abbreviations whose full stop is not a sentence end (lower-case, without the final dot).
+# Abbreviations whose full stop is not a sentence end (lower-case, without the final dot): Dutch,
+# English, and the German ones that most often stand before a capital or a number ("SSL- bzw.
+# TLS", "Art. 32 Abs. 1"), so that a statement in a language read only partly still comes out in
+# whole sentences (issue 17).
 ABBREVIATIONS = _words("""
 bijv b.v e.g i.e etc o.a m.b.t t.a.v z.s.m incl excl ca nr no mr mrs ms dr st vs resp evt jl
-d.w.z i.v.m n.a.v m.u.v a.u.b t.b.v v.a o.b.v p.a fig art lid
+d.w.z i.v.m n.a.v m.u.v a.u.b t.b.v v.a o.b.v p.a fig art lid bv zgn vgl cf approx
+bzw ggf ggfs gem gemäß sog inkl evtl vgl abs bspw insb zzgl tel str
 """)
 
 # Words that PDF extraction tends to split with a stray space. Each may be found with one or
@@ -54,6 +60,13 @@ VOCABULARY = (
     "secured", "security", "protection", "protected", "authentication", "verification", "personal",
     "transfer", "communication", "password", "passwords", "antivirus",
 )
+
+
+def abbreviation(word: str) -> bool:
+    """``word`` (lower case, without its final full stop) is an abbreviation or an initial: "bijv",
+    "bzw", "z.b", "j"; its full stop does not end a sentence."""
+    word = word.lstrip("(\"'‘“")
+    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or bool(re.fullmatch(r"(?:\w\.)+\w", word))
 
 
 def normalise(text: str) -> str:
@@ -113,8 +126,11 @@ def continues(previous: str, line: str, *, gap: int, usual_gap: int, wrap_width:
         return line[0].isalpha()  # a word hyphenated at the line end
     last_word = previous.rsplit(" ", 1)[-1].lower()
     if previous[-1] in _TERMINAL:
-        # "bijv." at a line end does not end the sentence when the next line goes on in lower case
-        return previous[-1] == "." and last_word.rstrip(".") in ABBREVIATIONS and line[0].islower()
+        if previous[-1] != "." or not abbreviation(last_word[:-1]):
+            return False
+        # "bijv." at a line end does not end the sentence when the next line goes on in lower case,
+        # nor "bzw." at the end of a full wrapped line before a German capital ("TLS", "Daten")
+        return line[0].islower() or (gap <= usual_gap and len(previous) >= 0.7 * wrap_width)
     first_word = line.split(" ", 1)[0]
     starts_lower = line[0].islower() and first_word == first_word.lower()  # "iX Studios" is a name
     open_end = previous.endswith(",") or last_word in _CONTINUES

@@ -97,12 +97,26 @@ KINDS: Mapping[str, tuple[str, ...]] = {
 CASE_SENSITIVE = frozenset({r"\bDANE\b", r"\bTLSA\b", r"\bMFA\b", r"\bSIEM\b", r"\bSOC ?2\b", r"\b2-?FA\b"})
 
 # Wording that promises protection against mail sent in the company's name (needs DMARC enforcing).
-ANTI_SPOOFING = (
-    r"\b(?:uit|in|onder) onze naam\b", r"\bnamens ons\b", r"\buit naam van ons\b", r"\bspoof",
-    r"\bvervals", r"\bnagemaakt", r"\bin our name\b", r"\bon behalf of us\b", r"\bforge[dr]?\b",
-    r"\bforging\b", r"impersonat", r"pretend(?:ing)? to be (?:us|from us)",
-    r"zich (?:uitgeven|voordoen) als (?:ons|wij)", r"\bappear(?:s|ing)? to come from us\b",
+# Forgery words say it on their own.
+FORGERY = (
+    r"\bspoof", r"\bvervals", r"\bnagemaakt", r"\bforge[dr]?\b", r"\bforging\b", r"impersonat",
+    r"pretend(?:ing)? to be (?:us|from us)", r"zich (?:uitgeven|voordoen) als (?:ons|wij)",
+    r"\bappear(?:s|ing)? to come from us\b",
 )
+# "In our name" is also how a statement says that a processor sends mail for the company
+# ("Mailchimp sends our newsletter on behalf of us"): it promises protection only beside a word
+# of fraud or of preventing it (issue 17).
+IN_OUR_NAME = (
+    r"\b(?:uit|in|onder) onze naam\b", r"\bnamens ons\b", r"\buit naam van ons\b", r"\bin our name\b",
+    r"\bon behalf of us\b",
+)
+ABUSE = (
+    r"\bvoorkom", r"\btegen\b", r"\bbescherm", r"\bmisbruik", r"phishing", r"\bspam", r"\bfraud",
+    r"\bnep", r"\boplicht", r"\bcrimin", r"\bvirus", r"\bniemand\b", r"\bniet van ons\b", r"\bprevent",
+    r"\bprotect", r"\bagainst\b", r"\bstop", r"\babuse", r"\bfake", r"\bscam", r"\bno one\b",
+    r"\bnobody\b", r"\bnot from us\b",
+)
+ANTI_SPOOFING = FORGERY + IN_OUR_NAME  # where a verdict's quote starts for purpose "anti-spoofing"
 MAIL_WORDS = r"(?:e-?mail|\bmail|berichten|messages|afzender|sender)"
 
 # Wording that promises the best protection there is: the strictest setting of every check.

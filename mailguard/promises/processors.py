@@ -36,11 +36,16 @@ class ProcessorInfo:
     note: str = ""
 
 
+# Gmail the product, not a mailbox at gmail.com: an address (also written "naam [at] gmail [dot]
+# com"), "our Gmail address" or "Gmail-account" sends from gmail.com, never for the company's domain.
+_GMAIL = (r"(?<![@\w.])(?<!\[at\] )(?<!\(at\) )(?<!\(at\))(?<!\[at\])Gmail\b"
+          r"(?![.-]|\s*[\[(]?(?:dot|punt)\b|\s*(?:adres|address|account|e-?mail ?adres))")
+
 _ASK = "its include and DKIM selector differ per account: look them up in its settings"
 
 PROCESSORS: tuple[ProcessorInfo, ...] = (
     ProcessorInfo("Google Workspace", (r"\bGoogle (?:Workspace|Suite|Apps)\b", r"\bG ?Suite\b",
-                                       r"(?<![@\w.])Gmail\b(?!\.)"),  # not an address at gmail.com
+                                       _GMAIL),
                   True, both("the company's own e-mail", "sends"), "_spf.google.com",
                   ("google",), ("google.com", "gmail.com", "googlemail.com")),
     ProcessorInfo("Microsoft 365", (r"\b(?:Microsoft|Office) ?365\b", r"\bExchange Online\b"), True,

@@ -76,8 +76,17 @@ def test_bullets_start_their_own_paragraph():
 
 
 def test_abbreviation_at_a_line_end_does_not_end_the_sentence():
-    assert normalise("Wij gebruiken bijv.\nSPF en DKIM.") == "Wij gebruiken bijv.\n\nSPF en DKIM."
+    # Issue 17: a capital after "bijv." or "bzw." at the end of a full line goes on with the sentence
+    assert normalise("Wij gebruiken bijv.\nSPF en DKIM.") == "Wij gebruiken bijv. SPF en DKIM."
     assert normalise("Wij gebruiken o.a.\nversleuteling.") == "Wij gebruiken o.a. versleuteling."
+    assert normalise("Unsere Website nutzt eine SSL- bzw.\nTLS-Verschlüsselung.") == (
+        "Unsere Website nutzt eine SSL- bzw. TLS-Verschlüsselung.")
+    # ...but not after a short last line and more space than between the lines of a paragraph
+    text = ("Wij gebruiken veel standaarden die de e-mail beschermen, zoals\nSPF, DKIM en DMARC etc.\n\n"
+            "Back-ups maken wij dagelijks.")
+    assert normalise(text).split("\n\n") == [
+        "Wij gebruiken veel standaarden die de e-mail beschermen, zoals SPF, DKIM en DMARC etc.",
+        "Back-ups maken wij dagelijks."]
 
 
 def test_a_sentence_running_over_a_page_break_is_joined():

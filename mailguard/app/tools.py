@@ -78,6 +78,19 @@ def history_steps(domain: str, db: str, limit: int) -> list[tuple[Any, Compariso
             for before, (row, doc) in zip([None, *scans], scans, strict=False)]
 
 
+def upgrade_database(db: str) -> str:
+    """``mailguard db upgrade``: migrate the results database to this version's schema; what was done."""
+    from ..history.store import database_url, upgrade
+
+    before, now = upgrade(db)
+    shown = database_url(db).split("://", 1)[0] + "://..." if "://" in db else db
+    if before == now:
+        return f"database {shown} is up to date (schema {now})"
+    if before is None:
+        return f"database {shown} created (schema {now})"
+    return f"database {shown} upgraded from schema {before} to {now}"
+
+
 def run_summary(db: str, run_id: str | None, fmt: str, emit: Callable[[str, bool], None]) -> None:
     """``mailguard fleet``: one run of the database in counts (table, json) or a row a domain (csv)."""
     from ..core.errors import InputError
@@ -159,5 +172,5 @@ def lab_settings(config: Config, selectors: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__: Sequence[str] = ["history_steps", "run_demo", "run_spf", "run_summary", "serve_lab",
+__all__: Sequence[str] = ["history_steps", "run_demo", "run_spf", "run_summary", "serve_lab", "upgrade_database",
                           "verify_message_file"]

@@ -18,7 +18,7 @@ def main() -> None:
 
 for command in (scan.scan, tools.spf_command, tools.promises_command, tools.dkim, fleet.worker, fleet.history,
                 fleet.fleet_summary, scan.list_measures, scan.demo, reports.keygen, reports.verify, reports.diff,
-                scan.lab_server, serve.serve):
+                scan.lab_server, serve.serve, serve.passwd, fleet.db_group):
     main.add_command(command)
 
 

@@ -1,4 +1,4 @@
-"""``mailguard worker``, ``history`` and ``fleet``: the fleet engine and the results database. Click only."""
+"""``mailguard worker``, ``history``, ``fleet`` and ``db``: the fleet engine and the results database. Click only."""
 
 from __future__ import annotations
 
@@ -72,3 +72,18 @@ def fleet_summary(ctx: click.Context, run_id: str | None, db: str | None, fmt: s
 
     run_summary(db or default_db(), run_id, fmt, lambda text, newline: click.echo(text, nl=newline))
     ctx.exit(EXIT_OK)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Look after the results database."""
+
+
+@db_group.command("upgrade")
+@db_option("The results database (SQLite path or postgresql://...). Default: reports/mailguard.db")
+def db_upgrade(db: str | None) -> None:
+    """Migrate the results database to this version's schema (`mailguard serve` only reads and
+    never migrates; a scan with --db migrates too). Safe to run twice; takes the migration lock."""
+    from ..app.tools import upgrade_database
+
+    click.echo(upgrade_database(db or default_db()))

@@ -26,6 +26,8 @@ from typing import Any
 from ..core.errors import InputError
 
 _NAME = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?\.json$")
+# One file of a report set: <stem>.<format>, and its detached signature <stem>.<format>.sig
+_SET_FILE = re.compile(r"^(\d{8}T\d{6}Z(?:-\d+)?)\.(pdf|html|md|json)(\.sig)?$")
 MAX_REPORT_BYTES = 64 * 1024 * 1024  # a history file larger than this is not read back
 
 
@@ -71,6 +73,50 @@ def previous(folder: Path) -> tuple[Path, dict[str, Any]] | None:
         if isinstance(document, dict):
             return path, document
     return None
+
+
+def scan_files(root: Path, domain: str, started: str) -> dict[str, Path]:
+    """The report files written for the scan of ``domain`` that started at ``started`` (ISO time),
+    by extension (``pdf``, ``html``, ``pdf.sig``, ...); empty when the folder holds none of them.
+
+    A set is named after the UTC second its scan started, with a suffix when that name was taken;
+    when several sets share the second, the one whose JSON report has this ``started`` is the
+    scan's. Only regular files inside ``root`` are returned: a link that leads out of the report
+    folder is left out, so whoever serves these files serves nothing else.
+    """
+    try:
+        folder = domain_folder(root, domain)
+        base = root.resolve()
+        entries = list(os.scandir(folder))
+    except (InputError, OSError):
+        return {}
+    name = stem(started)
+    sets: dict[str, dict[str, Path]] = {}
+    for entry in entries:
+        match = _SET_FILE.match(entry.name)
+        if match is None or match.group(1).split("-")[0] != name:
+            continue
+        path = Path(entry.path)
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue
+        if real.is_file() and real.is_relative_to(base):
+            sets.setdefault(match.group(1), {})[match.group(2) + (match.group(3) or "")] = path
+    if len(sets) > 1:
+        sets = {key: files for key, files in sets.items() if _started(files.get("json")) == started}
+    return next(iter(sets.values())) if len(sets) == 1 else {}
+
+
+def _started(path: Path | None) -> str | None:
+    """The ``started`` of a JSON report file (None: none, unreadable, too large)."""
+    try:
+        if path is None or path.stat().st_size > MAX_REPORT_BYTES:
+            return None
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return str(document.get("started")) if isinstance(document, dict) else None
 
 
 def free_stem(folder: Path, base: str, extensions: list[str]) -> str:

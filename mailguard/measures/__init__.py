@@ -6,14 +6,19 @@ module has ``NAME``, ``TITLE``, ``AREA``, a ``MESSAGES`` table (registered with
 ``run(net, domain, config) -> MeasureResult`` that gathers, parses and judges. A measure that
 asks many questions no chain depends on sets ``BULK = True``: the scanner starts it just after
 the others, so that their first questions (and so their answers) come before its flood.
+A measure that sees server certificates exports ``certificate_expiries(data)``: the notAfter of
+each certificate in its result's ``data`` (what the results database keeps as a scan's earliest
+certificate expiry).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from types import ModuleType
+from typing import Any
 
 from ..core.config import Config
 from ..core.errors import InputError
@@ -27,6 +32,7 @@ from .web import https as web_https
 from .web import tls as web_tls
 
 Run = Callable[[Net, str, Config], Awaitable[MeasureResult]]
+Expiries = Callable[[Mapping[str, Any]], tuple[datetime, ...]]
 
 
 @dataclass(frozen=True)
@@ -38,10 +44,12 @@ class Measure:
     area: Area
     run: Run
     bulk: bool = False  # many independent questions: started just after the chained measures
+    expiries: Expiries | None = None  # the notAfter of the certificates in its data, if it sees any
 
     @classmethod
     def of(cls, module: ModuleType) -> Measure:
-        return cls(module.NAME, module.TITLE, module.AREA, module.run, bool(getattr(module, "BULK", False)))
+        return cls(module.NAME, module.TITLE, module.AREA, module.run, bool(getattr(module, "BULK", False)),
+                   getattr(module, "certificate_expiries", None))
 
 
 _MODULES: tuple[ModuleType, ...] = (
@@ -86,3 +94,12 @@ def select(names: tuple[str, ...]) -> tuple[Measure, ...]:
     if unknown:
         raise InputError(f"unknown measure(s): {', '.join(unknown)}; known: {', '.join(known)}")
     return tuple(m for m in catalog() if m.name in names)
+
+
+def earliest_certificate_expiry(results: Iterable[tuple[str, Mapping[str, Any]]]) -> datetime | None:
+    """The earliest notAfter among the server certificates (mail and web) in a scan's measure
+    results, given as (measure name, its data); None when no certificate was seen."""
+    known = by_name()
+    found = [when for name, data in results if (m := known.get(name)) is not None and m.expiries is not None
+             and isinstance(data, Mapping) for when in m.expiries(data)]
+    return min(found, default=None)

@@ -21,6 +21,7 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..core import messages
@@ -296,3 +297,11 @@ def promise_facts(measure: MeasureResult) -> StarttlsFacts:
         hosts.append(HostTls(str(e.get("host")), e.get("starttls"), bool(tls),
                              str(tls["version"]) if tls.get("version") else None, bool(tls.get("cert_valid"))))
     return StarttlsFacts(tuple(hosts), bool(measure.data.get("null_mx")))
+
+
+def certificate_expiries(data: Mapping[str, Any]) -> tuple[datetime, ...]:
+    """The notAfter of every mail server certificate this measure saw (its ``data``, fresh or stored)."""
+    hosts = data.get("hosts")
+    found = (tlseval.summary_not_after(e["tls"]) for e in hosts or () if isinstance(e, Mapping)
+             and isinstance(e.get("tls"), Mapping)) if isinstance(hosts, list | tuple) else ()
+    return tuple(when for when in found if when is not None)

@@ -35,6 +35,7 @@ that expires within 21 days warns, one that has expired fails.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from ..core import messages
@@ -700,6 +701,20 @@ def summary(obs: TlsObservation, versions: VersionSupport | None = None) -> dict
     return data
 
 
+def summary_not_after(data: Mapping[str, Any]) -> datetime | None:
+    """The leaf certificate's notAfter (UTC) in a :func:`summary`, None when no certificate was seen.
+
+    Reads what :func:`summary` wrote, fresh or loaded back from a stored report."""
+    value = data.get("not_after")
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 __all__ = [
     "EXPIRY_WARN_DAYS",
     "GOOD",
@@ -716,6 +731,7 @@ __all__ = [
     "key_level",
     "signature_level",
     "summary",
+    "summary_not_after",
     "version_level",
     "weak_suites",
 ]

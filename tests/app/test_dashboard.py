@@ -1,25 +1,33 @@
 """mailguard serve: the dashboard through its ASGI interface, over a database filled by real scans of
 the lab (two nights: a DMARC policy weakened between them, a domain whose records hold markup, a
-domain that cannot be scanned)."""
+domain that cannot be scanned, a mail server whose certificate expires in 10 days), and the report
+folder those scans wrote (the second night signed, with PDFs)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
 from click.testing import CliRunner
 
 from mailguard.app.dashboard import create_app
+from mailguard.app.dashboard.passwords import Passwords, hash_password
+from mailguard.app.tools import lab_settings
 from mailguard.cli import main
-from mailguard.history.store import open_readonly
+from mailguard.history.store import MIGRATIONS, open_readonly
 from mailguard.lab import Lab, load_zone_text
 from tests.render.test_render_report import MARKUP_ZONE_TEMPLATE
 
@@ -42,30 +50,51 @@ MARKUP_ZONE = MARKUP_ZONE_TEMPLATE
 DOMAINS = ("shop.test", "markup.test", "weak.test", "gone.test")
 
 
-def night(db: str, policy: str) -> None:
+def night(db: str, policy: str, reports: Path, *, signed_by: Path | None = None) -> None:
+    """One night's scan of DOMAINS, recorded in ``db``, its reports written into ``reports``
+    (signed with the key ``signed_by``, PDFs too, when given). The lab's own settings file points
+    the scan at its resolver, its mail and web ports and its CA, so STARTTLS and the website's TLS
+    see the lab's certificates (mail.weak.test's expires in 10 days)."""
     zones = [load_zone_text("shop.test", SHOP_ZONE.format(policy=policy)),
              load_zone_text("markup.test", MARKUP_ZONE.format(policy=policy))]
     with Lab(extra_zones=zones) as lab:
-        result = CliRunner().invoke(main, ["scan", *DOMAINS, "--statement", STATEMENT, "--nameserver",
-                                           lab.dns.address, "--timeout", "2", "--allow-network", "127.0.0.0/8",
-                                           "--measure", "mx", "--measure", "spf", "--measure", "dmarc",
-                                           "--db", db, "--format", "jsonl", "-q"])
+        assert lab.files is not None
+        settings = Path(lab.files) / "lab.toml"
+        settings.write_text(lab_settings(lab.config(), ()), encoding="utf-8")
+        # One domain at a time when PDFs are written: WeasyPrint renders on the scans' event loop, and
+        # would hold up the handshakes of the domains still being scanned.
+        signing = ["--sign-key", str(signed_by), "--report", "pdf", "--concurrency", "1"] if signed_by else []
+        result = CliRunner().invoke(main, ["scan", *DOMAINS, "--statement", STATEMENT, "--config", str(settings),
+                                           "--timeout", "2", "--measure", "mx", "--measure", "spf", "--measure",
+                                           "dmarc", "--measure", "starttls", "--measure", "web-tls", "--db", db,
+                                           "--report-dir", str(reports), *signing, "--format", "jsonl", "-q"])
     assert "mailguard: run " in result.stderr, result.output
 
 
+def two_nights(db: str, reports: Path, keys: Path) -> None:
+    """The first night unsigned, the second signed with PDFs (a key made in ``keys``)."""
+    assert CliRunner().invoke(main, ["keygen", "--out", str(keys)]).exit_code == 0
+    night(db, "reject", reports)
+    night(db, "none", reports, signed_by=keys / "mailguard.key")
+
+
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("dashboard") / "mailguard.db")
-    night(path, "reject")
-    night(path, "none")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dashboard")
+
+
+@pytest.fixture(scope="module")
+def db(folder: Path) -> str:
+    path = str(folder / "mailguard.db")
+    two_nights(path, folder / "reports", folder / "keys")
     return path
 
 
 def fetch(db: str, *paths: str, token: str | None = None, page_size: int = 50, method: str = "GET",
-          headers: dict[str, str] | None = None) -> list[httpx.Response]:
+          headers: dict[str, str] | None = None, **options: Any) -> list[httpx.Response]:
     """Each path asked of one application instance through its ASGI interface."""
     async def run() -> list[httpx.Response]:
-        app = create_app(db, token, page_size=page_size)
+        app = create_app(db, token, page_size=page_size, **options)
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
                 return [await c.request(method, p, headers=headers) for p in paths]
@@ -207,6 +236,66 @@ def test_scan_page_is_the_full_evidence_report_and_json_downloads(db):
     assert get(db, "/scan/999999").status_code == 404 and get(db, "/scan/999999.json").status_code == 404
 
 
+def test_domain_page_offers_the_pdf_and_the_signed_files_that_verify(db, folder, tmp_path):
+    reports = folder / "reports"
+    older, newer = scan_ids(db, "shop.test")
+    page = Page(get(db, "/domain/shop.test", report_dir=reports).text)
+    assert f"/scan/{newer}.pdf" in page.links and f"/scan/{older}.pdf" in page.links
+    (written,) = sorted((reports / "shop.test").glob("*.pdf"))  # only the second night wrote PDFs, signed
+    signed = [f"/scan/{newer}/files/{written.stem}.{ext}" for ext in ("pdf", "pdf.sig", "json", "json.sig")]
+    assert [link for link in page.links if "/files/" in link] == signed
+    assert "Signed files" in page.text and not any(f"/scan/{older}/files/" in link for link in page.links)
+    api = get(db, "/api/domain/shop.test", report_dir=reports).json()["scans"]
+    assert api[0]["downloads"]["pdf_from_folder"] is True and api[1]["downloads"]["signed"] == []
+
+    # the folder's PDF as it was written and signed, under its own name: `mailguard verify` passes
+    pdf, signature, json_file, json_signature = fetch(db, *signed, report_dir=reports)
+    assert pdf.content == written.read_bytes() and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"] == f'attachment; filename="{written.name}"'
+    assert fetch(db, f"/scan/{newer}.pdf", report_dir=reports)[0].content == written.read_bytes()
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    for response in (pdf, signature, json_file, json_signature):
+        name = response.headers["content-disposition"].split('filename="')[1].rstrip('"')
+        (downloads / name).write_bytes(response.content)
+    for name in (written.name, f"{written.stem}.json"):
+        checked = CliRunner().invoke(main, ["verify", str(downloads / name), "--public-key",
+                                            str(folder / "keys" / "mailguard.pub")])
+        assert checked.exit_code == 0, checked.output
+
+    # a scan whose folder holds no PDF gets one rendered from the stored report
+    rendered = get(db, f"/scan/{older}.pdf", report_dir=reports)
+    assert rendered.status_code == 200 and rendered.content.startswith(b"%PDF-")
+    assert rendered.headers["content-disposition"] == f'attachment; filename="shop.test-{older}.pdf"'
+    assert rendered.headers["content-security-policy"].startswith("default-src 'none'")
+    without = Page(get(db, "/domain/shop.test").text)  # no report folder given: PDFs rendered, nothing signed
+    assert f"/scan/{newer}.pdf" in without.links and not [link for link in without.links if "/files/" in link]
+
+
+def test_files_are_served_only_from_the_scans_own_report_set(db, folder, tmp_path):
+    reports = folder / "reports"
+    older, newer = scan_ids(db, "shop.test")
+    (written,) = sorted((reports / "shop.test").glob("*.pdf"))
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not a report")
+    # a link in the report folder that leads out of it, named like a report of the scan
+    planted = reports / "shop.test" / f"{written.stem}.md"
+    planted.symlink_to(outside)
+    try:
+        asked = [f"/scan/{newer}/files/..%2F..%2Fmailguard.db", f"/scan/{newer}/files/%2E%2E",
+                 f"/scan/{newer}/files/{planted.name}", f"/scan/{older}/files/{written.name}",
+                 f"/scan/{newer}/files/{written.name}%00.txt", f"/scan/{newer}/files/..%5C{written.name}",
+                 f"/scan/{newer}/files/{written.name.upper()}", "/scan/999999/files/x.pdf",
+                 f"/scan/{newer}/../../mailguard.db"]
+        for path, response in zip(asked, fetch(db, *asked, report_dir=reports), strict=True):
+            assert response.status_code == 404, path
+            assert b"not a report" not in response.content and b"SQLite" not in response.content, path
+        links = Page(get(db, "/domain/shop.test", report_dir=reports).text).links
+        assert not [link for link in links if planted.name in link]
+    finally:
+        planted.unlink()
+
+
 def test_runs_page_counts_each_run(db):
     runs = get(db, "/api/runs").json()
     assert runs["total"] == 2
@@ -216,6 +305,34 @@ def test_runs_page_counts_each_run(db):
     assert runs["runs"][0]["started"] >= runs["runs"][1]["started"]
     text = Page(get(db, "/runs").text).text
     assert "Runs: 2" in text and runs["runs"][0]["id"] in text
+
+
+def test_the_earliest_certificate_expiry_is_recorded_shown_filtered_and_sorted(db):
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        stored = dict(conn.execute("SELECT domain, cert_expires FROM scans WHERE id IN "
+                                   "(SELECT max(id) FROM scans GROUP BY domain)").fetchall())
+    assert stored["shop.test"] is None and stored["gone.test"] is None and stored["markup.test"] is None
+    rows = {d["domain"]: d for d in get(db, "/api/fleet").json()["domains"]}
+    weak = rows["weak.test"]["certificate_expires"]  # mail.weak.test's: 10 days; the website's: 90
+    assert weak["not_after"].startswith(stored["weak.test"][:10]) and weak["days"] in (9, 10) and weak["soon"]
+    assert rows["shop.test"]["certificate_expires"] is None
+
+    def names(query: str, **options: Any) -> list[str]:
+        return [d["domain"] for d in fetch(db, "/api/fleet" + query, **options)[0].json()["domains"]]
+
+    expires = datetime.fromisoformat(weak["not_after"])
+    assert names("?filter=cert-expiring") == ["weak.test"]
+    assert names("?filter=cert-expiring", now=lambda: expires - timedelta(days=31)) == []
+    later = fetch(db, "/api/fleet?filter=cert-expiring", now=lambda: expires + timedelta(days=3))[0].json()
+    assert [d["certificate_expires"]["days"] for d in later["domains"]] == [-3]  # expired: still listed
+    assert names("?sort=expiry")[0] == "weak.test" and names("?sort=-expiry")[0] == "weak.test"
+    page = get(db, "/?filter=cert-expiring")
+    text = Page(page.text).text
+    assert "Fleet: 1 domain(s)" in text and weak["not_after"][:10] in text and f"(in {weak['days']} days)" in text
+    assert '<option value="cert-expiring" selected>' in page.text and "Certificate expires" in text
+    assert "(expired)" in Page(fetch(db, "/", now=lambda: expires + timedelta(days=3))[0].text).text
+    dutch = Page(get(db, "/?lang=nl").text).text
+    assert "certificaat verlopen of verloopt binnen 30 dagen" in dutch and f"(over {weak['days']} dagen)" in dutch
 
 
 def test_openapi_describes_every_api_route(db):
@@ -280,14 +397,18 @@ def test_a_missing_empty_or_older_database_is_a_clear_page_and_never_changed(db,
     page = get(str(empty), "/")
     assert page.status_code == 503 and "holds no mailguard results yet" in Page(page.text).text
     older = tmp_path / "older.db"
-    older.write_bytes(Path(db).read_bytes())
-    with sqlite3.connect(older) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '0000_before'")
+    written_by_0001(older, db)
     before = older.read_bytes()
-    response = get(str(older), "/api/fleet")
-    assert response.status_code == 503 and "upgrade it with a scan of this version" in response.json()["error"]
+    response, page = fetch(str(older), "/api/fleet", "/")
+    assert response.status_code == 503 and "run `mailguard db upgrade --db sqlite:///" in response.json()["error"]
+    assert page.status_code == 503 and "mailguard db upgrade" in Page(page.text).text and "Traceback" not in page.text
     assert older.read_bytes() == before
-    assert "written by an older mailguard" in caplog.text
+    assert "written by an older mailguard (schema 0001" in caplog.text
+    newer = tmp_path / "newer.db"
+    newer.write_bytes(Path(db).read_bytes())
+    with contextlib.closing(sqlite3.connect(newer)) as conn, conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    assert "written by a newer mailguard" in get(str(newer), "/api/runs").json()["error"]
     with contextlib.closing(sqlite3.connect(db)) as conn:
         head = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     broken = tmp_path / "broken.db"  # the newest schema's version, but no tables
@@ -300,10 +421,137 @@ def test_a_missing_empty_or_older_database_is_a_clear_page_and_never_changed(db,
     assert "Traceback" not in page.text
 
 
+OLD_SCAN_COLUMNS = ("id, run_id, domain, started, finished, error, statuses, scores, promises, previous_id, worse, "
+                    "mailguard_version, document")
+
+
+def written_by_0001(path: Path, source: str) -> None:
+    """A database as a mailguard of schema 0001 wrote it: that schema, made by its own migration, holding
+    the runs and scans of ``source`` (the same scans, without the column 0002 adds)."""
+    engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            config = AlembicConfig()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = conn
+            alembic_command.upgrade(config, "0001")
+            conn.commit()
+    finally:
+        engine.dispose()
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("ATTACH DATABASE ? AS source", (source,))
+        conn.execute("INSERT INTO runs SELECT * FROM source.runs")
+        conn.execute(f"INSERT INTO scans ({OLD_SCAN_COLUMNS}) SELECT {OLD_SCAN_COLUMNS} FROM source.scans")
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(scans)")}
+        assert "cert_expires" not in columns and conn.execute("SELECT count(*) FROM scans").fetchone()[0] == 8
+
+
+def test_db_upgrade_migrates_an_older_database_with_its_scans_and_serve_reads_it_then(db, tmp_path):
+    older = tmp_path / "older.db"
+    written_by_0001(older, db)
+    assert get(str(older), "/api/fleet").status_code == 503
+    upgraded = CliRunner().invoke(main, ["db", "upgrade", "--db", str(older)])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"database {older} upgraded from schema 0001 to 0002" in upgraded.output
+    # the scans recorded before the column existed got their expiry from their own documents
+    with contextlib.closing(sqlite3.connect(older)) as conn, contextlib.closing(sqlite3.connect(db)) as fresh:
+        backfilled = conn.execute("SELECT id, cert_expires FROM scans ORDER BY id").fetchall()
+        recorded = fresh.execute("SELECT id, cert_expires FROM scans ORDER BY id").fetchall()
+    assert backfilled == recorded and any(expires for _id, expires in backfilled)
+    assert [d["domain"] for d in get(str(older), "/api/fleet?filter=cert-expiring").json()["domains"]] == ["weak.test"]
+    again = CliRunner().invoke(main, ["db", "upgrade", "--db", str(older)])
+    assert again.exit_code == 0 and "is up to date (schema 0002)" in again.output
+    created = CliRunner().invoke(main, ["db", "upgrade", "--db", str(tmp_path / "new.db")])
+    assert created.exit_code == 0 and "created (schema 0002)" in created.output
+
+
 def test_serve_refuses_a_public_address_without_a_token(tmp_path):
     result = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "m.db"), "--host", "0.0.0.0"])
     assert result.exit_code == 2
-    assert "refusing to listen on 0.0.0.0 without an access token" in result.output
+    assert "refusing to listen on 0.0.0.0 without an access token or a password file" in result.output
+    assert "--password-file" in result.output
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def test_passwd_writes_salted_scrypt_entries_without_echo_and_changes_them(tmp_path):
+    path = tmp_path / "users"
+    added = CliRunner().invoke(main, ["passwd", str(path), "anna"], input="corr3ct horse\ncorr3ct horse\n")
+    assert added.exit_code == 0, added.output
+    assert "corr3ct horse" not in added.output and "added anna" in added.output
+    assert path.stat().st_mode & 0o777 == 0o600
+    CliRunner().invoke(main, ["passwd", str(path), "bert"], input="s3cret\ns3cret\n")
+    first = path.read_text().splitlines()
+    assert [line.split(":")[0] for line in first] == ["anna", "bert"]
+    assert all(line.split(":", 1)[1].startswith("$scrypt$ln=15,r=8,p=1$") for line in first)
+    changed = CliRunner().invoke(main, ["passwd", str(path), "anna"], input="n3w one\nn3w one\n")
+    assert changed.exit_code == 0 and "changed the password of anna" in changed.output
+    second = path.read_text().splitlines()
+    assert second[1] == first[1] and second[0] != first[0] and len(second) == 2
+    passwords = Passwords.load(path)
+    assert passwords.check("anna", "n3w one") and not passwords.check("anna", "corr3ct horse")
+    assert not passwords.check("carl", "n3w one")
+    # the same password twice: another salt, another hash
+    assert hash_password("same") != hash_password("same")
+    mismatch = CliRunner().invoke(main, ["passwd", str(path), "dora"], input="one\ntwo\n")
+    assert mismatch.exit_code != 0 and "dora" not in path.read_text()
+    bad_user = CliRunner().invoke(main, ["passwd", str(path), "a:b"], input="x\nx\n")
+    assert bad_user.exit_code == 2 and "not usable" in bad_user.output
+
+
+def test_a_password_file_admits_its_users_with_basic_auth(db, tmp_path):
+    path = tmp_path / "users"
+    CliRunner().invoke(main, ["passwd", str(path), "anna"], input="corr3ct horse\ncorr3ct horse\n")
+    passwords = Passwords.load(path)
+    without, wrong, unknown = (fetch(db, "/", passwords=passwords, headers=h)[0] for h in (
+        None, basic("anna", "wrong"), basic("nobody", "corr3ct horse")))
+    right, again, api = fetch(db, "/", "/runs", "/api/fleet", passwords=passwords,
+                              headers=basic("anna", "corr3ct horse"))
+    for refused in (without, wrong, unknown):
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == 'Basic realm="mailguard", charset="UTF-8"'
+        assert "a user name and password are needed" in Page(refused.text).text
+    assert [right.status_code, again.status_code, api.status_code] == [200, 200, 200]
+    garbled = fetch(db, "/", passwords=passwords, headers={"Authorization": "Basic %%%"})[0]
+    assert garbled.status_code == 401
+    # with a token as well, either admits
+    token, login, neither = (fetch(db, "/", token="t0ken", passwords=passwords, headers=h)[0] for h in (
+        {"Authorization": "Bearer t0ken"}, basic("anna", "corr3ct horse"), basic("anna", "t0ken")))
+    assert [token.status_code, login.status_code, neither.status_code] == [200, 200, 401]
+    assert "an access token or a user name and password are needed" in Page(neither.text).text
+
+
+def test_serve_refuses_a_missing_empty_unreadable_or_malformed_password_file(tmp_path):
+    def serve(path: Path) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "m.db"), "--host", "0.0.0.0",
+                                           "--port", "1", "--password-file", str(path)])
+        return result.exit_code, result.output
+
+    good = hash_password("x")
+    cases = {
+        "missing": (None, "no such file (create it with `mailguard passwd"),
+        "empty": ("\n# only a comment\n", "holds no user"),
+        "malformed": (f"anna:{good}\nbert $scrypt$\n", "line 2: not a 'user:$scrypt$...' entry"),
+        "weak": ("anna:plaintext\n", "line 1: not a 'user:$scrypt$...' entry"),
+        "costly": (f"anna:{good.replace('ln=15', 'ln=20')}\n", "line 1: not a 'user:$scrypt$...' entry"),
+        "twice": (f"anna:{good}\nanna:{good}\n", "line 2: user 'anna' a second time"),
+        "binary": (b"\xff\xfe", "is not UTF-8 text"),
+    }
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        if isinstance(content, str):
+            path.write_text(content)
+        elif content is not None:
+            path.write_bytes(content)
+        code, output = serve(path)
+        assert code == 2 and message in output, (name, output)
+        assert "Traceback" not in output and "plaintext" not in output and good not in output
+    (tmp_path / "afile").write_text("x")
+    code, output = serve(tmp_path / "afile" / "users")  # a path that cannot be opened
+    assert code == 2 and "cannot be read: Not a directory" in output
 
 
 def test_help_does_not_load_the_web_stack():
@@ -314,12 +562,13 @@ def test_help_does_not_load_the_web_stack():
     assert out.strip() == "[]"
 
 
-def test_the_dashboard_reads_postgresql_in_read_only_sessions(postgres_server):
+def test_the_dashboard_reads_postgresql_in_read_only_sessions(postgres_server, tmp_path):
     url = postgres_server.new_database()
-    night(url, "reject")
-    night(url, "none")
-    fleet, domain = fetch(url, "/api/fleet", "/api/domain/shop.test")
+    night(url, "reject", tmp_path)
+    night(url, "none", tmp_path)
+    fleet, domain, expiring = fetch(url, "/api/fleet", "/api/domain/shop.test", "/api/fleet?filter=cert-expiring")
     assert sorted(d["domain"] for d in fleet.json()["domains"]) == sorted(DOMAINS)
+    assert [d["domain"] for d in expiring.json()["domains"]] == ["weak.test"]
     assert any(c["code"] == "CHANGE-DMARC-WEAKER" for c in domain.json()["scans"][0]["changes"])
     store = open_readonly(url)
     try:

@@ -1,6 +1,7 @@
 """mailguard serve in a real browser: Debian's chromium driven by Playwright, against a real uvicorn
-server (``mailguard serve --port 0``) over a database filled by real scans of the lab. Each page is
-saved as a screenshot in $MAILGUARD_ARTIFACTS (default: the test's temporary folder)."""
+server (``mailguard serve --port 0``) over a database filled by real scans of the lab and the report
+folder they wrote. Each page is saved as a screenshot in $MAILGUARD_ARTIFACTS (default: the test's
+temporary folder)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.test_dashboard import night
+from tests.app.test_dashboard import two_nights
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -24,10 +25,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = str(tmp_path_factory.mktemp("browser") / "mailguard.db")
-    night(db, "reject")
-    night(db, "none")
-    process = subprocess.Popen([sys.executable, "-m", "mailguard", "serve", "--db", db, "--port", "0"],
+    folder = tmp_path_factory.mktemp("browser")
+    db = str(folder / "mailguard.db")
+    two_nights(db, folder / "reports", folder / "keys")
+    process = subprocess.Popen([sys.executable, "-m", "mailguard", "serve", "--db", db, "--port", "0",
+                                "--report-dir", str(folder / "reports")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         address = None
@@ -74,6 +76,17 @@ def test_fleet_filter_domain_report_and_json_in_a_browser(server, artifacts):
             assert "shop.test" in names and "gone.test" not in names
             page.screenshot(path=str(artifacts / "fleet-not-upheld.png"), full_page=True)
 
+            page.select_option("select[name=filter]", "cert-expiring")
+            page.click("button[type=submit]")
+            assert "filter=cert-expiring" in page.url
+            assert page.locator("table.fleet tbody td:first-child").all_inner_texts() == ["weak.test"]
+            expiry = page.locator("table.fleet tbody tr td:nth-child(4)").inner_text()
+            assert re.fullmatch(r"\d{4}-\d\d-\d\d \(in (9|10) days\)", expiry), expiry
+            assert page.locator("th", has_text="Certificate expires").count() == 1
+            page.screenshot(path=str(artifacts / "fleet-cert-expiring.png"), full_page=True)
+
+            page.select_option("select[name=filter]", "not-upheld")
+            page.click("button[type=submit]")
             page.click("text=markup.test")
             assert page.url.endswith("/domain/markup.test")
             assert page.locator("svg.trend polyline").count() == 1
@@ -94,6 +107,28 @@ def test_fleet_filter_domain_report_and_json_in_a_browser(server, artifacts):
             saved = artifacts / download.suggested_filename
             download.save_as(saved)
             assert saved.name.startswith("markup.test-") and json.loads(saved.read_text())["domain"] == "markup.test"
+
+            # the newest scan was signed: its PDF is the folder's, under the name its signature names
+            newest = page.locator("section.scan").first
+            assert newest.locator("p.signed a").count() == 4
+            with page.expect_download() as info:
+                newest.locator("h3 a.pdf").click()
+            pdf = info.value
+            assert re.fullmatch(r"\d{8}T\d{6}Z\.pdf", pdf.suggested_filename)
+            pdf.save_as(artifacts / pdf.suggested_filename)
+            assert (artifacts / pdf.suggested_filename).read_bytes().startswith(b"%PDF-")
+            with page.expect_download() as info:
+                newest.locator("p.signed a", has_text="signature").first.click()
+            assert info.value.suggested_filename == pdf.suggested_filename + ".sig"
+            # the first night's scan: a PDF rendered on demand, nothing signed
+            oldest = page.locator("section.scan").last
+            assert oldest.locator("p.signed").count() == 0
+            with page.expect_download() as info:
+                oldest.locator("h3 a.pdf").click()
+            assert re.fullmatch(r"markup\.test-\d+\.pdf", info.value.suggested_filename)
+            page.locator("section.scan").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(artifacts / "domain-downloads.png"), clip={"x": 0, "y": 0, "width": 1280,
+                                                                                 "height": 900})
 
             page.click("header >> text=Runs")
             assert page.locator("table.runs tbody tr").count() == 2

@@ -6,18 +6,22 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
 from click.testing import CliRunner
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import MetaData, Table, create_engine, insert, inspect, select, text
 
 from mailguard.app.fleet.chunk import chunk_deadline, run_chunk
 from mailguard.app.scan import scan_domain
 from mailguard.cli import main
 from mailguard.core.config import LOOPBACK_ONLY, Config, config_from_dict, config_to_dict
 from mailguard.core.model import ScanReport
-from mailguard.history.store import database_url, open_store
+from mailguard.history.store import MIGRATIONS, database_url, open_store
+from mailguard.history.store.models import Run, Scan
 from mailguard.lab import DEMO_DOMAINS, Lab, load_zone_text
 from mailguard.render import json as render_json
 
@@ -85,7 +89,7 @@ def test_schema_is_migrated_and_versioned(db_url):
         indexes = {i["name"] for i in inspect(engine).get_indexes("scans")}
         assert {"ix_scans_domain_started", "ix_scans_run_id", "ix_scans_started"} <= indexes
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     finally:
         engine.dispose()
 
@@ -227,3 +231,55 @@ def test_a_chunk_judges_the_submitters_promises_as_a_local_batch_does(lab, tmp_p
     finally:
         store.close()
     assert expected and [(p["promise"]["kind"], p["verdict"]) for p in doc["promises"]] == expected
+
+
+def test_each_scan_records_its_earliest_certificate_expiry(db_url, lab):
+    config = lab.config(measures=("starttls", "web-tls"))
+    weak, good = (asyncio.run(scan_domain(d, config)) for d in ("weak.test", "good.test"))
+    store = open_store(db_url)
+    try:
+        ids = store.record(store.start_run("local", 2, {}), [weak, good])
+        with store.engine.connect() as conn:
+            stored = dict(conn.execute(select(Scan.id, Scan.cert_expires)).all())
+    finally:
+        store.close()
+    # mail.weak.test's certificate expires in 10 days, the lab's others in 90 (to the second)
+    assert expires_in(stored[ids["weak.test"]], lab) == 10 and expires_in(stored[ids["good.test"]], lab) == 90
+
+
+def expires_in(stored: datetime, lab: Lab) -> float:
+    """Days from the lab's certificates' issue time to a stored expiry (SQLite gives back no offset)."""
+    aware = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
+    return round((aware - lab.pki.now).total_seconds() / 86400, 4)
+
+
+def test_upgrading_a_0001_database_fills_the_expiry_of_the_scans_it_holds(db_url, lab):
+    """A database written by a mailguard of schema 0001, with scans in it, upgraded by this one."""
+    report = asyncio.run(scan_domain("weak.test", lab.config(measures=("starttls",))))
+    if "://" not in db_url:
+        Path(db_url).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(database_url(db_url))
+    try:
+        with engine.connect() as conn:
+            config = AlembicConfig()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = conn
+            alembic_command.upgrade(config, "0001")
+            old_scans = Table("scans", MetaData(), autoload_with=conn)
+            assert "cert_expires" not in old_scans.c
+            conn.execute(insert(Run).values(id="r1", started=datetime.now(UTC), engine="local", total=1, settings={}))
+            doc = render_json.to_jsonable(report)
+            conn.execute(insert(old_scans).values(
+                run_id="r1", domain="weak.test", started=datetime.now(UTC), finished=datetime.now(UTC), error=None,
+                statuses={}, scores={}, promises=[], mailguard_version="old", document=doc))
+            conn.commit()
+    finally:
+        engine.dispose()
+    assert CliRunner().invoke(main, ["db", "upgrade", "--db", db_url]).exit_code == 0
+    store = open_store(db_url)
+    try:
+        with store.engine.connect() as conn:
+            (expires,) = conn.execute(select(Scan.cert_expires)).scalars().all()
+    finally:
+        store.close()
+    assert expires_in(expires, lab) == 10

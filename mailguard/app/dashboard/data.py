@@ -4,9 +4,12 @@ API render the same dictionaries, so the two never disagree."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ...core.model import Fulfilment, Verdict
+from ...history import folder
 from ...history.compare import compare
 from ...history.store import Store, browse
 from ...render import advice, view
@@ -19,10 +22,19 @@ def _when(value: Any) -> str:
     return value.isoformat(timespec="seconds") if value is not None else ""
 
 
+def _expiry(when: datetime | None, now: datetime) -> dict[str, Any] | None:
+    """The earliest certificate expiry: its time, its date and whole days left (negative: expired)."""
+    if when is None:
+        return None
+    return {"not_after": _when(when), "date": f"{when:%Y-%m-%d}", "days": (when - now).days,
+            "soon": when <= now + timedelta(days=browse.EXPIRING_DAYS)}
+
+
 def fleet(store: Store, *, filter_: str | None, search: str | None, sort: str, page: int,
-          size: int = PAGE_SIZE) -> dict[str, Any]:
+          size: int = PAGE_SIZE, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
     total, rows = browse.fleet(store, filter_=filter_, search=search, sort=sort,
-                               offset=(page - 1) * size, limit=size)
+                               offset=(page - 1) * size, limit=size, now=now)
     trends = browse.trends(store, [r.domain for r in rows])
     return {
         "total": total, "page": page, "pages": max((total + size - 1) // size, 1),
@@ -32,6 +44,7 @@ def fleet(store: Store, *, filter_: str | None, search: str | None, sort: str, p
             "error": r.error, "overall": r.overall,
             "coverage": {"tested": r.tested, "checks": r.checks} if r.checks is not None else None,
             "promises_not_upheld": r.not_upheld, "worse": r.worse,
+            "certificate_expires": _expiry(r.cert_expires, now),
             "trend": _points(trends.get(r.domain, []), 100, 24),
         } for r in rows],
     }
@@ -60,8 +73,26 @@ def _status(status: str, lang: str) -> str:
         return status
 
 
-def domain(store: Store, name: str, lang: str = "en") -> dict[str, Any] | None:
-    """The domain's scans, newest first, each with its verdicts and what changed since the one before."""
+FORMATS = ("pdf", "html", "md", "json")
+
+
+def downloads(scan_id: int, files: Mapping[str, Path], pdf: bool) -> dict[str, Any]:
+    """A scan's PDF (from the report folder, else rendered when ``pdf``: WeasyPrint is here) and its
+    signed files: each report file of the folder that has a signature beside it, with that signature."""
+    base = f"/scan/{scan_id}/files/"
+    return {
+        "pdf": f"/scan/{scan_id}.pdf" if "pdf" in files or pdf else None,
+        "pdf_from_folder": "pdf" in files,
+        "signed": [{"format": fmt, "file": files[fmt].name, "href": base + files[fmt].name,
+                    "signature": base + files[f"{fmt}.sig"].name}
+                   for fmt in FORMATS if fmt in files and f"{fmt}.sig" in files],
+    }
+
+
+def domain(store: Store, name: str, lang: str = "en", *, reports: Path | None = None,
+           pdf: bool = False) -> dict[str, Any] | None:
+    """The domain's scans, newest first, each with its verdicts, what changed since the one before,
+    and its downloads (``reports``: the report folder; ``pdf``: a PDF can be rendered here)."""
     history = store.history(name, HISTORY_LIMIT)
     if not history:
         return None
@@ -69,6 +100,7 @@ def domain(store: Store, name: str, lang: str = "en") -> dict[str, Any] | None:
     before: Mapping[str, Any] | None = None
     for row, doc in history:
         comparison = compare(before, doc) if before is not None else None
+        files = folder.scan_files(reports, name, str(doc.get("started", ""))) if reports is not None else {}
         scans.append({
             "id": row.id, "run": row.run_id, "started": _when(row.started), "error": row.error,
             "overall": row.scores.get("overall"), "coverage": (doc.get("coverage") or {}).get("overall"),
@@ -77,6 +109,7 @@ def domain(store: Store, name: str, lang: str = "en") -> dict[str, Any] | None:
             "promises": [{"kind": kind, "verdict": verdict, "label": _fulfilment(verdict, lang)}
                          for kind, verdict in row.promises],
             "worse": comparison.worse if comparison else None,
+            "downloads": downloads(row.id, files, pdf),
             "changes": None if comparison is None else [
                 {"code": c.code, "direction": c.direction, "subject": c.subject,
                  "label": view.LABELS[lang].get(c.direction, c.direction),

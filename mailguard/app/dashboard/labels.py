@@ -19,6 +19,9 @@ LABELS: dict[str, dict[str, str]] = {
         "runs_title": "Runs: {n}", "engine": "Engine", "started": "Started", "domains": "Domains", "done": "Done",
         "missing": "Missing", "unscannable": "Not scannable", "took": "Time taken", "unfinished": "not finished",
         "no_runs": "No runs recorded.", "error_title": "Cannot show this page",
+        "cert_filter": "certificate expired or expires within 30 days", "cert": "Certificate expires",
+        "cert_days": "in {days} days", "cert_expired": "expired", "signed": "Signed files",
+        "signature": "signature",
     },
 }
 LABELS["nl"] = {key: translate(text, "nl", f"dashboard:{key}") for key, text in LABELS["en"].items()}

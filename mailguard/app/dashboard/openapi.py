@@ -10,7 +10,8 @@ from ..._version import __version__
 def _get(summary: str, params: list[dict[str, Any]], schema: dict[str, Any]) -> dict[str, Any]:
     return {"get": {"summary": summary, "parameters": params, "responses": {
         "200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
-        "401": {"description": "access token missing or wrong (when the server has one)"},
+        "401": {"description": "access token or user name and password missing or wrong (when the server "
+                               "has them)"},
         "404": {"description": "not found"},
         "503": {"description": "the database cannot be read"},
     }}}
@@ -35,13 +36,23 @@ def openapi() -> dict[str, Any]:
                  "description": "Read-only view of the mailguard results database."},
         "paths": {
             "/api/fleet": _get("Each domain with its newest scan", [
-                _query("filter", {"enum": ["not-upheld", "unscannable"]}, "only these domains"),
+                _query("filter", {"enum": ["not-upheld", "unscannable", "cert-expiring"]},
+                       "only these domains (cert-expiring: a certificate of the newest scan expired or "
+                       "expires within 30 days)"),
                 _query("q", {"type": "string"}, "domain name contains"),
-                _query("sort", {"enum": ["domain", "-domain", "last", "-last", "score", "-score"]},
-                       "order; a leading - reverses"),
+                _query("sort", {"enum": ["domain", "-domain", "last", "-last", "score", "-score", "expiry",
+                                         "-expiry"]},
+                       "order; a leading - reverses (expiry: the earliest certificate expiry)"),
                 _PAGE], {"type": "object", "properties": {
                     "total": {"type": "integer"}, "page": {"type": "integer"}, "pages": {"type": "integer"},
-                    "domains": {"type": "array", "items": _OBJ}}}),
+                    "domains": {"type": "array", "items": {"type": "object", "properties": {
+                        "certificate_expires": {
+                            "type": ["object", "null"],
+                            "description": "the earliest notAfter among the mail and web server certificates "
+                                           "of the newest scan (null: none seen)",
+                            "properties": {"not_after": {"type": "string", "format": "date-time"},
+                                           "date": {"type": "string", "format": "date"},
+                                           "days": {"type": "integer"}, "soon": {"type": "boolean"}}}}}}}}),
             "/api/domain/{name}": _get("A domain's scans, newest first, with verdicts and changes",
                                        [_path("name", {"type": "string"})], _OBJ),
             "/api/scan/{id}": _get("A scan's full report document (the JSON report)",

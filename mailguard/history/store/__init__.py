@@ -1,7 +1,7 @@
 """Every finished scan kept in a database: SQLite by default, PostgreSQL by URL for fleets.
 
 :func:`open_store` connects and brings the schema to the newest Alembic revision (migrations
-ship in ``mailguard/store/migrations``; two processes opening a new database at once take a
+ship in ``mailguard/history/store/migrations``; two processes opening a new database at once take a
 lock, so only one migrates). :class:`Store` records reports, once per (run, domain) however
 often a chunk ran, and answers the queries behind ``mailguard history`` and ``mailguard fleet``.
 """
@@ -22,6 +22,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError as AlembicError
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
@@ -31,6 +32,7 @@ from ...core.errors import InputError, StoreError
 from ...core.jsonable import to_jsonable
 from ...core.model import ScanReport
 from ..compare import compare
+from .certificates import earliest_expiry
 from .models import Chunk, Run, Scan
 
 DEFAULT_DB = "reports/mailguard.db"
@@ -72,6 +74,19 @@ def _checked_url(value: str) -> tuple[str, URL]:
 
 def open_store(value: str) -> Store:
     """Connect to the database at ``value`` (URL or SQLite path) and migrate it to the newest schema."""
+    engine, _before, _head = _open_migrated(value)
+    return Store(engine)
+
+
+def upgrade(value: str) -> tuple[str | None, str]:
+    """Migrate the database at ``value`` to the newest schema (creating it if need be), as
+    ``mailguard db upgrade`` does; returns (its schema revision before, the revision now)."""
+    engine, before, head = _open_migrated(value)
+    engine.dispose()
+    return before, head
+
+
+def _open_migrated(value: str) -> tuple[Engine, str | None, str]:
     url, parsed = _checked_url(value)
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database
@@ -94,18 +109,19 @@ def open_store(value: str) -> Store:
         except (SQLAlchemyError, ValueError) as exc:
             raise InputError(f"bad database URL {parsed.render_as_string(hide_password=True)}: {_short(exc)}") from exc
     try:
-        _migrate(engine, parsed.database if parsed.get_backend_name() == "sqlite" else None)
+        before, head = _migrate(engine, parsed.database if parsed.get_backend_name() == "sqlite" else None)
     except SQLAlchemyError as exc:
         engine.dispose()
         raise StoreError(f"database {parsed.render_as_string(hide_password=True)}: {_short(exc)}") from exc
     except BaseException:
         engine.dispose()
         raise
-    return Store(engine)
+    return engine, before, head
 
 
 class SchemaTooOld(StoreError):
-    """The database was written by an older mailguard; only a scan of this version upgrades it."""
+    """The database was written by an older mailguard: ``mailguard db upgrade`` (or any scan of this
+    version with ``--db``) migrates it; readers never do."""
 
 
 def open_readonly(value: str) -> Store:
@@ -144,10 +160,15 @@ def open_readonly(value: str) -> Store:
         engine.dispose()
         raise StoreError(f"database {shown} holds no mailguard results yet (record some with `mailguard scan "
                          "... --db`)")
+    if current != head and not _known_revision(current):
+        engine.dispose()
+        raise StoreError(f"database {shown} was written by a newer mailguard (schema {current}, this version "
+                         f"reads {head}): upgrade mailguard to read it")
     if current != head:
         engine.dispose()
         raise SchemaTooOld(f"database {shown} was written by an older mailguard (schema {current}, this version "
-                           f"reads {head}); upgrade it with a scan of this version (`mailguard scan ... --db`)")
+                           f"reads {head}): run `mailguard db upgrade --db {shown}` (a scan of this version "
+                           "with --db upgrades it too)")
     return Store(engine)
 
 
@@ -162,7 +183,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 _PG_LOCK_WAIT_S = 120  # seconds a process waits for another's migration
 
 
-def _migrate(engine: Engine, sqlite_path: str | None) -> None:
+def _migrate(engine: Engine, sqlite_path: str | None) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision; (the revision found, the newest)."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     head = ScriptDirectory.from_config(config).get_current_head()
@@ -173,7 +195,11 @@ def _migrate(engine: Engine, sqlite_path: str | None) -> None:
             conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
             conn.commit()
         try:
-            if MigrationContext.configure(conn).get_current_revision() != head:
+            before = MigrationContext.configure(conn).get_current_revision()
+            if before is not None and not _known_revision(before):
+                raise StoreError(f"the database was written by a newer mailguard (schema {before}, this version "
+                                 f"knows up to {head}): upgrade mailguard before writing to it")
+            if before != head:
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
                 conn.commit()
@@ -181,6 +207,18 @@ def _migrate(engine: Engine, sqlite_path: str | None) -> None:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_MIGRATION_LOCK})
                 conn.commit()
+    assert head is not None
+    return before, head
+
+
+def _known_revision(revision: str) -> bool:
+    """Whether this version's migrations know ``revision`` (an unknown one came from a newer mailguard)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        return ScriptDirectory.from_config(config).get_revision(revision) is not None
+    except AlembicError:
+        return False
 
 
 LOCK_WAIT_S = 120.0  # seconds a process waits for another's migration, like the PostgreSQL lock
@@ -328,6 +366,7 @@ class Store:
                 "promises": [[p["promise"]["kind"], p["verdict"]] for p in doc["promises"]],
                 "previous_id": before[0] if before else None,
                 "worse": compare(before[1], doc).worse if before else None,
+                "cert_expires": earliest_expiry(doc),
                 "mailguard_version": doc["mailguard_version"], "document": doc,
             })
         with self._begin() as conn:
@@ -391,4 +430,4 @@ class Store:
 
 
 __all__ = ["DEFAULT_DB", "ScanRow", "SchemaTooOld", "Store", "database_url", "new_run_id", "open_readonly",
-           "open_store"]
+           "open_store", "upgrade"]

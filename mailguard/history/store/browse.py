@@ -4,7 +4,7 @@ the runs. They read the compact columns and, for a page of rows, two small paths
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, Text, cast, func, select
@@ -13,8 +13,9 @@ from . import Store
 from .models import Run, Scan
 
 NOT_UPHELD = "not upheld"
-FILTERS = ("not-upheld", "unscannable")
-SORTS = ("domain", "-domain", "last", "-last", "score", "-score")
+FILTERS = ("not-upheld", "unscannable", "cert-expiring")
+SORTS = ("domain", "-domain", "last", "-last", "score", "-score", "expiry", "-expiry")
+EXPIRING_DAYS = 30  # "cert-expiring": a certificate that expired or expires within this many days
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class FleetRow:
     checks: int | None
     not_upheld: int
     worse: bool | None
+    cert_expires: datetime | None  # the earliest notAfter among the certificates seen (UTC)
 
 
 @dataclass(frozen=True)
@@ -48,34 +50,52 @@ def _newest() -> Any:
     return select(func.max(Scan.id).label("id")).group_by(Scan.domain).subquery()
 
 
-def _filtered(query: Select[Any], filter_: str | None, search: str | None) -> Select[Any]:
+def _filtered(query: Select[Any], filter_: str | None, search: str | None, now: datetime) -> Select[Any]:
     if filter_ == "not-upheld":
         query = query.where(cast(Scan.promises, Text).like(f'%"{NOT_UPHELD}"%'))
     elif filter_ == "unscannable":
         query = query.where(Scan.error.is_not(None))
+    elif filter_ == "cert-expiring":
+        # in UTC, as stored (SQLite keeps the UTC time without its offset)
+        soon = now.astimezone(UTC) + timedelta(days=EXPIRING_DAYS)
+        query = query.where(Scan.cert_expires.is_not(None), Scan.cert_expires <= soon)
     if search:
         query = query.where(Scan.domain.contains(search.strip().lower(), autoescape=True))
     return query
 
 
 def fleet(store: Store, *, filter_: str | None = None, search: str | None = None, sort: str = "domain",
-          offset: int = 0, limit: int = 50) -> tuple[int, list[FleetRow]]:
-    """(domains matching, one page of them): each domain's newest scan, filtered, searched, sorted."""
+          offset: int = 0, limit: int = 50, now: datetime | None = None) -> tuple[int, list[FleetRow]]:
+    """(domains matching, one page of them): each domain's newest scan, filtered, searched, sorted.
+
+    ``now`` is the clock "cert-expiring" counts from (default: the current time)."""
+    now = now or datetime.now(UTC)
     newest = _newest()
     overall = Scan.scores["overall"].as_integer()
-    base = _filtered(select(Scan.id).join(newest, Scan.id == newest.c.id), filter_, search)
-    order = {"domain": Scan.domain, "last": Scan.started, "score": overall}[sort.lstrip("-")]
-    ordering = [order.desc() if sort.startswith("-") else order.asc(), Scan.domain.asc()]
+    base = _filtered(select(Scan.id).join(newest, Scan.id == newest.c.id), filter_, search, now)
+    order = {"domain": Scan.domain, "last": Scan.started, "score": overall,
+             "expiry": Scan.cert_expires}[sort.lstrip("-")]
+    # domains without a certificate (or a score) come last either way
+    ordering = [(order.desc() if sort.startswith("-") else order.asc()).nulls_last(), Scan.domain.asc()]
     page = _filtered(select(Scan.id, Scan.domain, Scan.run_id, Scan.started, Scan.error, overall,
                             Scan.document["coverage"]["overall"]["tested"].as_integer(),
                             Scan.document["coverage"]["overall"]["checks"].as_integer(),
-                            Scan.promises, Scan.worse).join(newest, Scan.id == newest.c.id), filter_, search)
+                            Scan.promises, Scan.worse, Scan.cert_expires).join(newest, Scan.id == newest.c.id),
+                     filter_, search, now)
     with store.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
         rows = conn.execute(page.order_by(*ordering).offset(offset).limit(limit)).all()
     return total, [FleetRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                            sum(1 for _kind, verdict in (r[8] or []) if verdict == NOT_UPHELD), r[9])
+                            sum(1 for _kind, verdict in (r[8] or []) if verdict == NOT_UPHELD), r[9],
+                            _utc(r[10]))
                    for r in rows]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A stored time as UTC (SQLite gives it back without its offset)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def scan(store: Store, scan_id: int) -> tuple[str, dict[str, Any]] | None:

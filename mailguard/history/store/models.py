@@ -68,5 +68,7 @@ class Scan(Base):
     promises: Mapped[list[list[str]]] = mapped_column(Document)  # [kind, verdict] per promise
     previous_id: Mapped[int | None] = mapped_column(ScanId)
     worse: Mapped[bool | None] = mapped_column(Boolean)
+    # The earliest notAfter among the mail and web server certificates seen (None: none seen).
+    cert_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     mailguard_version: Mapped[str] = mapped_column(String(40))
     document: Mapped[dict[str, Any]] = mapped_column(Document)

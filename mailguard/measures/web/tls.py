@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from ...core import messages
@@ -76,3 +78,11 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
         findings.append(no_web(hosts, "WEB-TLS-NO-WEB", evidence))
     return result(NAME, TITLE, AREA, findings, evidence=evidence, data={"hosts": data},
                   elapsed_ms=(time.monotonic() - started) * 1000)
+
+
+def certificate_expiries(data: Mapping[str, Any]) -> tuple[datetime, ...]:
+    """The notAfter of every web server certificate this measure saw (its ``data``, fresh or stored)."""
+    hosts = data.get("hosts")
+    found = (tlseval.summary_not_after(e) for e in hosts or () if isinstance(e, Mapping)) \
+        if isinstance(hosts, list | tuple) else ()
+    return tuple(when for when in found if when is not None)

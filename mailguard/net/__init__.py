@@ -16,6 +16,7 @@ never repeat a handshake:
 
 from __future__ import annotations
 
+import asyncio.sslproto
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -27,6 +28,17 @@ from .nsprobe import NameServerProbe, NsObservation
 from .route import RouteCheck
 from .smtp import SmtpObservation, SmtpProbe
 from .tls import TlsObservation, TlsProbe
+
+
+# asyncio gives every TLS connection a read buffer of SSLProtocol.max_size, 256 KiB in Python
+# 3.11-3.13, allocated whole when the connection opens. A batch of full scans holds hundreds of
+# handshakes at once (STARTTLS, HTTPS, version and cipher probes), so those buffers were most of its
+# peak memory. The buffer only stages ciphertext read from the socket before OpenSSL takes it; a TLS
+# record is at most 16 KiB plus 256 octets of expansion (RFC 8446 §5.2), so 32 KiB holds two, and a
+# larger body is simply read in more turns. Set once, for this process, when the network room loads.
+TLS_READ_BUFFER = 32 * 1024
+if getattr(asyncio.sslproto.SSLProtocol, "max_size", 0) > TLS_READ_BUFFER:
+    asyncio.sslproto.SSLProtocol.max_size = TLS_READ_BUFFER
 
 
 def _utcnow() -> datetime:

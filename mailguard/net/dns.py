@@ -59,7 +59,8 @@ class DnsAnswer:
     records: the records of the asked type at the end of any CNAME chain.
     cnames: the CNAME chain followed, as ``alias -> target`` strings.
     rdatas: the dnspython rdata objects behind ``records`` (for parsing; not in reports).
-    message: the whole response (for DNSSEC: RRSIGs, NSEC records); None when there was none.
+    message: the whole response of a DNSSEC question (DO set: RRSIGs, NSEC records); None for
+        other questions, and when there was no response.
     """
 
     qname: str
@@ -232,7 +233,7 @@ class DnsClient:
                     query = self._message(qname, qtype, dnssec, cd)
                     async with asyncio.timeout(self.timeout):
                         response = await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
-                    return _answer(name, rdtype, where, response, True, started, stamp)
+                    return _answer(name, rdtype, where, response, True, started, stamp, keep=dnssec)
             except (TimeoutError, dns.exception.Timeout):
                 last = _failure(name, rdtype, where, TIMEOUT, f"no answer within {self.timeout:g} s", started, stamp)
                 continue
@@ -246,7 +247,7 @@ class DnsClient:
             except dns.exception.DNSException as exc:
                 last = _failure(name, rdtype, where, ERROR, f"malformed answer: {_describe(exc)}", started, stamp)
                 continue
-            return _answer(name, rdtype, where, response, False, started, stamp)
+            return _answer(name, rdtype, where, response, False, started, stamp, keep=dnssec)
         assert last is not None
         return last
 
@@ -272,8 +273,10 @@ def _flags(message: dns.message.Message) -> tuple[str, ...]:
 
 def _answer(
     name: str, rdtype: str, where: str, response: dns.message.Message, used_tcp: bool,
-    started: float, stamp: str,
+    started: float, stamp: str, *, keep: bool = True,
 ) -> DnsAnswer:
+    """The answer read from ``response``; the whole message is kept only when ``keep`` (DNSSEC
+    answers: their signatures and denial proofs), since a batch's cache holds thousands."""
     rcode = response.rcode()
     rcode_text = dns.rcode.to_text(rcode)
     cnames: list[str] = []
@@ -298,7 +301,7 @@ def _answer(
         if status == OK and not records:
             status = NODATA
     return _answer_of(name, rdtype, where, status, rcode_text, _flags(response), records, cnames,
-                      "tcp" if used_tcp else "udp", started, stamp, tuple(rdatas), response)
+                      "tcp" if used_tcp else "udp", started, stamp, tuple(rdatas), response if keep else None)
 
 
 def _empty(name: str, rdtype: str, where: str, header: Header, started: float, stamp: str) -> DnsAnswer:

@@ -29,7 +29,6 @@ from .route import RouteCheck
 from .smtp import SmtpObservation, SmtpProbe
 from .tls import TlsObservation, TlsProbe
 
-
 # asyncio gives every TLS connection a read buffer of SSLProtocol.max_size, 256 KiB in Python
 # 3.11-3.13, allocated whole when the connection opens. A batch of full scans holds hundreds of
 # handshakes at once (STARTTLS, HTTPS, version and cipher probes), so those buffers were most of its

@@ -34,6 +34,17 @@ ns1  IN A   127.0.0.53
 @    IN TXT "v=spf1 include:spf.protection.outlook.com -all"
 k2._domainkey IN TXT "{KEY[:200]}" "{KEY[200:]}"
 """
+# Its own mail server, no provider to recognise, and a key under the most common selector: the three
+# most common selectors are asked first, and the long list is not needed.
+OWNMAIL = f"""$TTL 300
+@    IN SOA ns1.ownmail.test. hostmaster.ownmail.test. 1 7200 3600 1209600 300
+@    IN NS  ns1.ownmail.test.
+ns1  IN A   127.0.0.53
+@    IN MX  10 mail.ownmail.test.
+mail IN A   127.0.0.25
+@    IN TXT "v=spf1 mx -all"
+selector1._domainkey IN TXT "{KEY[:200]}" "{KEY[200:]}"
+"""
 
 
 @pytest.mark.parametrize(("mx", "includes", "names"), [
@@ -49,7 +60,9 @@ def test_providers_are_recognised_from_mx_and_spf(mx, includes, names):
 
 @pytest.fixture(scope="module")
 def workspace_lab():
-    with Lab(extra_zones=[load_zone_text("workspace.test", ZONE), load_zone_text("fallback.test", FALLBACK)]) as lab:
+    zones = [load_zone_text("workspace.test", ZONE), load_zone_text("fallback.test", FALLBACK),
+             load_zone_text("ownmail.test", OWNMAIL)]
+    with Lab(extra_zones=zones) as lab:
         yield lab
 
 
@@ -72,3 +85,11 @@ def test_when_the_short_guesses_find_no_key_the_whole_list_is_asked(workspace_la
     everything = run_measure(dkim, "fallback.test", workspace_lab.config(dkim_guess="all"))
     assert provider.data["usable"] == everything.data["usable"] == ["k2"]
     assert provider.data["tried"] == everything.data["tried"]  # the same questions, in the report's order
+
+
+def test_without_a_recognised_provider_the_most_common_selectors_go_first(workspace_lab):
+    result = run_measure(dkim, "ownmail.test", workspace_lab.config())
+    assert result.data["usable"] == ["selector1"]
+    assert sorted(result.data["tried"]) == [f"{s}._domainkey.ownmail.test" for s in ("google", "selector1", "selector2")]
+    everything = run_measure(dkim, "ownmail.test", workspace_lab.config(dkim_guess="all"))
+    assert everything.data["usable"] == ["selector1"] and len(everything.data["tried"]) > 40

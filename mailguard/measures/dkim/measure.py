@@ -413,12 +413,12 @@ async def check_keys(net: Net, domain: str, candidates: Sequence[Candidate], gue
             _providers(net, domain) if guess == "provider" else _no_providers())
         if first[0].status == "nxdomain":
             return first[0], named, first[1:]
-        if not providers:
+        if guess == "all":
             more = await net.dns.query_many([(c.name, "TXT") for c in guessed])
             return first[0], named + guessed, first[1:] + more
-        # The recognised providers' selectors and the three most common ones first; the rest of the
-        # list only when none of those (nor a selector the user named) holds a key, so that a domain
-        # without a key found is judged on exactly the questions the long list asks.
+        # The recognised providers' selectors (if any) and the three most common ones first; the
+        # rest of the list only when none of those (nor a selector the user named) holds a key, so
+        # that a domain without a key found is judged on exactly the questions the long list asks.
         wanted = {s for p in providers for s in p.selectors} | set(ALWAYS_GUESSED)
         chosen = [c for c in guessed if c.selector in wanted]
         answers = dict(zip((c.name for c in chosen), await net.dns.query_many([(c.name, "TXT") for c in chosen]),

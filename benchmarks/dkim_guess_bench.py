@@ -1,6 +1,6 @@
 """DKIM questions per domain, guessing by provider (the default) against the long common list.
 
-    .venv/bin/python benchmarks/dkim_guess_bench.py [N]
+    .venv/bin/python benchmarks/dkim_guess_bench.py [N] [guess|batch]
 
 A world of N lab domains (default 300): 50% hosted by Google Workspace (MX aspmx.l.google.com, SPF
 include:_spf.google.com, key under "google"), 20% by Microsoft 365 (selector1), 10% Google plus a
@@ -19,9 +19,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mailguard.app.scan import scan_domain  # noqa: E402
+from mailguard.core.config import LOOPBACK_ONLY, Config  # noqa: E402
 from mailguard.lab import Lab, load_zone_text  # noqa: E402
+from mailguard.lab.dns_server import LabDns  # noqa: E402
 from mailguard.net import Net  # noqa: E402
 
 KEY = ("v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAzNuja55ImUv4squsbQzqXwOqxxPHPJq1YKdSBP"
@@ -61,22 +64,41 @@ async def scan_all(config, names):  # type: ignore[no-untyped-def]
         await net.aclose()
 
 
+def findings_of(report) -> set[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+    """Every finding as (measure, code, subject, verdict): what a reader acts on."""
+    return {(m.name, f.code, f.subject, f.verdict.value) for m in report.measures for f in m.findings}
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-    names = [f"d{i}.guess.test" for i in range(n)]
-    with Lab(extra_zones=[load_zone_text("guess.test", zone(n))]) as lab:
-        base = dataclasses.replace(lab.config(), measures=("mx", "spf", "dmarc", "dkim"), deadline=60.0)
-        found = {}
+    world = sys.argv[2] if len(sys.argv) > 2 else "guess"
+    if world == "batch":  # the project's batch benchmark world (benchmarks/zones.py)
+        import zones
+        names, extra = zones.domain_names(n), [load_zone_text("test", zones.zone_text(n))]
+    else:
+        names, extra = [f"d{i}.guess.test" for i in range(n)], [load_zone_text("guess.test", zone(n))]
+    # The batch world is its own "test." zone: served alone, not beside the lab's.
+    with (LabDns(extra) if world == "batch" else Lab(extra_zones=extra)) as lab:
+        config = (Config(nameservers=((lab.host, lab.port),), allowed_networks=LOOPBACK_ONLY, timeout=3.0)
+                  if isinstance(lab, LabDns) else lab.config())
+        base = dataclasses.replace(config, measures=("mx", "spf", "dmarc", "dkim"), deadline=60.0)
+        found, seen = {}, {}
         for mode in ("all", "provider"):
             reports, questions = asyncio.run(scan_all(dataclasses.replace(base, dkim_guess=mode), names))
             keys = {r.domain: sorted(next(m for m in r.measures if m.name == "dkim").data.get("usable", []))
                     for r in reports}
             found[mode] = keys
+            seen[mode] = {r.domain: findings_of(r) for r in reports}
             print(f"--dkim-guess {mode}: {questions / n:.1f} DNS questions a domain (mx, spf, dmarc, dkim)")
         missed = {d: (found["all"][d], found["provider"][d]) for d in names if found["all"][d] != found["provider"][d]}
         print(f"domains whose keys differ: {len(missed)} of {n}")
         for d, (everything, shorter) in list(missed.items())[:5]:
             print(f"  {d}: all finds {everything}, provider finds {shorter}")
+        differ = [d for d in names if seen["all"][d] != seen["provider"][d]]
+        print(f"domains whose findings (measure, code, subject, verdict) differ: {len(differ)} of {n}")
+        for d in differ[:5]:
+            print(f"  {d}: only with all {sorted(seen['all'][d] - seen['provider'][d])}; "
+                  f"only with provider {sorted(seen['provider'][d] - seen['all'][d])}")
 
 
 if __name__ == "__main__":

@@ -79,7 +79,9 @@ def main() -> int:
             asked = server.queries() - before
         finally:
             server.stop()
-    print(f"{lines:,} reports in {wall:.1f} s ({lines / wall:.1f} domains/s, under {args.tool}); {asked / max(lines, 1):.1f} DNS questions a domain; exit {code}")
+    rate = f"{lines / wall:.1f} domains/s, under {args.tool}"
+    print(f"{lines:,} reports in {wall:.1f} s ({rate}); {asked / max(lines, 1):.1f} DNS questions a domain; "
+          f"exit {code}")
     if args.tool == "cprofile":
         stats = pstats.Stats(str(args.out / "profile.pstats"))
         stats.sort_stats("tottime").print_stats(args.top)

@@ -33,6 +33,7 @@ BIND_ATTEMPTS = 8
 # Certificate kinds a site can ask the lab CA for.
 VALID, EXPIRED, WRONG_NAME = "valid", "expired", "wrong-name"
 SELF_SIGNED, UNTRUSTED = "self-signed", "untrusted"
+OTHER_CA = "other-ca"  # trusted, from the lab's second issuing CA (another organisation)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ CertSource = Callable[[tuple[str, ...], str], tuple[bytes, bytes]]
 
 def pki_source(pki: LabPki) -> CertSource:
     """Certificates from the lab CA: ``valid`` (the intermediate, the site's names), ``expired``,
-    ``wrong-name`` (another name), ``self-signed``, ``untrusted`` (the rogue CA)."""
+    ``wrong-name`` (another name), ``self-signed``, ``untrusted`` (the rogue CA), ``other-ca`` (the
+    lab's second, trusted issuing CA)."""
 
     def issue(names: tuple[str, ...], kind: str) -> tuple[bytes, bytes]:
         if kind == EXPIRED:
@@ -114,6 +116,8 @@ def pki_source(pki: LabPki) -> CertSource:
             cert = pki.issue(list(names), key="ec256", issuer="self")
         elif kind == UNTRUSTED:
             cert = pki.issue(list(names), key="ec256", issuer="rogue")
+        elif kind == OTHER_CA:
+            cert = pki.issue(list(names), key="ec256", issuer="other")
         else:
             cert = pki.issue(list(names), key="ec256")
         return cert.chain_pem(), cert.key_pem()

@@ -29,7 +29,10 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPri
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 KEYS = Path(__file__).parent / "keys"
-KEY_NAMES = ("root-ca", "intermediate-ca", "rogue-ca", "rsa3072", "rsa2048", "ec256")
+KEY_NAMES = ("root-ca", "intermediate-ca", "rogue-ca", "other-ca", "rsa3072", "rsa2048", "ec256")
+# A second issuing CA under the lab root, of another organisation: trusted, but with no CAA
+# identity anyone configured (the CAA check must say "not tested", never "forbidden").
+OTHER_CA_ORGANISATION = "Lab Trust Services"
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -84,14 +87,17 @@ class LabPki:
         self.root = self._ca("mailguard lab root CA", "root-ca", None)
         self.intermediate = self._ca("mailguard lab issuing CA", "intermediate-ca", self.root)
         self.rogue = self._ca("rogue CA (not trusted)", "rogue-ca", None)
+        self.other = self._ca("Lab Trust Services issuing CA", "other-ca", self.root,
+                              organisation=OTHER_CA_ORGANISATION)
         self.bundle_path = directory / "lab-ca.pem"
         self.bundle_path.write_bytes(self.root.cert.public_bytes(serialization.Encoding.PEM))
 
-    def _ca(self, common_name: str, key_name: str, parent: LabCert | None) -> LabCert:
+    def _ca(self, common_name: str, key_name: str, parent: LabCert | None, *,
+            organisation: str = "mailguard lab") -> LabCert:
         key = lab_key(key_name)
         name = x509.Name(
             [
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mailguard lab"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
                 x509.NameAttribute(NameOID.COMMON_NAME, common_name),
             ]
         )
@@ -143,12 +149,13 @@ class LabPki:
     ) -> LabCert:
         """A server certificate for ``names`` (DNS names or IP addresses).
 
-        issuer: ``intermediate`` (trusted through the root), ``rogue`` (untrusted) or ``self``.
+        issuer: ``intermediate`` (trusted through the root), ``other`` (trusted, another
+            organisation), ``rogue`` (untrusted) or ``self``.
         days_valid: notBefore and notAfter, in days from now (``(-100, -10)`` is expired).
         """
         leaf_key = lab_key(key)
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-        parent = {"intermediate": self.intermediate, "rogue": self.rogue}.get(issuer)
+        parent = {"intermediate": self.intermediate, "rogue": self.rogue, "other": self.other}.get(issuer)
         issuer_name = parent.cert.subject if parent else subject
         signing_key: CertificateIssuerPrivateKeyTypes = parent.key if parent else leaf_key
         issuer_public = signing_key.public_key()

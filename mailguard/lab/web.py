@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from .http_server import (
     EXPIRED,
     NOT_FOUND,
+    OTHER_CA,
     SELF_SIGNED,
     UNTRUSTED,
     WRONG_NAME,
@@ -155,6 +156,9 @@ def case_sites(now: datetime) -> list[Site]:
         case("httponly", "127.0.2.19", serve_https=False, http={"*": page(HOME.format(name="http only"))}),
         case("hstsplain", "127.0.2.20", http={"*": redirect(f"https://{n('hstsplain')}/", 301, HSTS_GOOD)}),
         case("caacritical", "127.0.2.24"),
+        # caaother: CAA names the lab CA's domain, but the certificate comes from another (trusted)
+        # CA whose CAA identity nobody configured: "not tested", never "forbidden"
+        case("caaother", "127.0.2.28", cert=OTHER_CA),
         case("gzip", "127.0.2.25", https={"*": Reply(200, (("Content-Type", "text/plain"),
                                                            ("Content-Encoding", "gzip")),
                                                      gzip.compress(b"a" * 1_000_000))}),

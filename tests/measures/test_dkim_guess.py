@@ -90,6 +90,7 @@ def test_when_the_short_guesses_find_no_key_the_whole_list_is_asked(workspace_la
 def test_without_a_recognised_provider_the_most_common_selectors_go_first(workspace_lab):
     result = run_measure(dkim, "ownmail.test", workspace_lab.config())
     assert result.data["usable"] == ["selector1"]
-    assert sorted(result.data["tried"]) == [f"{s}._domainkey.ownmail.test" for s in ("google", "selector1", "selector2")]
+    first = ("google", "selector1", "selector2")
+    assert sorted(result.data["tried"]) == [f"{s}._domainkey.ownmail.test" for s in first]
     everything = run_measure(dkim, "ownmail.test", workspace_lab.config(dkim_guess="all"))
     assert everything.data["usable"] == ["selector1"] and len(everything.data["tried"]) > 40

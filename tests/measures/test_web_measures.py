@@ -247,6 +247,18 @@ def test_a_certificate_from_a_ca_nobody_named_is_not_tested_never_failed(lab):
     assert named["CAA-ISSUER-ALLOWED"] == "pass"
 
 
+def test_the_lab_persona_with_an_unknown_ca_issuer(lab):
+    """caaother.webcases.test: a trusted certificate from the lab's second CA (Lab Trust Services),
+    which neither the shipped table nor the lab's --caa-identity maps to a CAA domain."""
+    result = run_measure(caa, "caaother.webcases.test", lab.config())
+    found = codes_of(result)
+    assert found["CAA-ISSUER-UNKNOWN"] == "not tested" and "CAA-ISSUER-FORBIDDEN" not in found
+    unknown = next(f for f in result.findings if f.code == "CAA-ISSUER-UNKNOWN")
+    assert "Lab Trust Services" in unknown.reason and "--caa-identity" in unknown.reason
+    mapped = lab.config(caa_identities=(*lab.config().caa_identities, ("Lab Trust Services", "ca.mailguard.test")))
+    assert codes_of(run_measure(caa, "caaother.webcases.test", mapped))["CAA-ISSUER-ALLOWED"] == "pass"
+
+
 # -- issue 17: page checks on what was actually reached ------------------------------------------------
 
 def test_an_https_redirect_loop_is_not_https_ok(lab):

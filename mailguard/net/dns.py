@@ -177,6 +177,13 @@ class DnsClient:
 
     async def query(self, name: str, rdtype: str, *, dnssec: bool = False, cd: bool = False) -> DnsAnswer:
         """Ask once per client; concurrent askers share the answer."""
+        future = self._future(name, rdtype, dnssec, cd)
+        if future.done() and not future.cancelled():
+            return future.result()  # most questions of a batch are cache hits: no shield needed
+        return await asyncio.shield(future)
+
+    def _future(self, name: str, rdtype: str, dnssec: bool, cd: bool) -> asyncio.Future[DnsAnswer]:
+        """The shared future of a question: from the cache, or a new question on its way."""
         key = (name.lower().rstrip("."), rdtype.upper(), dnssec, cd)
         future = self._cache.get(key)
         if future is None:
@@ -185,9 +192,7 @@ class DnsClient:
             self._evict()
         else:
             self._cache.move_to_end(key)
-            if future.done() and not future.cancelled():
-                return future.result()  # most questions of a batch are cache hits: no shield needed
-        return await asyncio.shield(future)
+        return future
 
     def _evict(self) -> None:
         while len(self._cache) > self._cache_size:
@@ -197,8 +202,14 @@ class DnsClient:
             del self._cache[key]
 
     async def query_many(self, questions: Iterable[tuple[str, str]]) -> list[DnsAnswer]:
-        """Ask several independent questions concurrently."""
-        return list(await asyncio.gather(*(self.query(n, t) for n, t in questions)))
+        """Ask several independent questions concurrently.
+
+        The shared futures are gathered directly (shielded, so that a cancelled asker never
+        cancels a question others wait for), without a task per question: a batch asks hundreds
+        of thousands of them."""
+        futures = [self._future(n, t, False, False) for n, t in questions]
+        return list(await asyncio.gather(*(f if f.done() and not f.cancelled() else asyncio.shield(f)
+                                           for f in futures)))
 
     def close(self) -> None:
         """Cancel questions still in flight (after a deadline) and close the sockets."""

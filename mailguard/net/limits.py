@@ -12,9 +12,10 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-DEFAULT_ENTRIES = 4096     # finished observations kept per cache: a batch shares the hot ones (a
+DEFAULT_ENTRIES = 2048     # finished observations kept per cache: a batch shares the hot ones (a
                            # hosting company's MX host, a provider's web server) and forgets the rest
-DEFAULT_BYTES = 128 << 20  # weight kept per cache, for caches whose values are weighed (HTTP bodies)
+DEFAULT_BYTES = 32 << 20   # weight kept per cache, for caches whose values are weighed (HTTP bodies:
+                           # 128 home pages at the 256 KiB body cap; a scan needs its own few at once)
 
 
 class OnceCache(Generic[K, V]):

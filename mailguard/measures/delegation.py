@@ -7,13 +7,14 @@ for, asks that zone's servers (without recursion) for the referral to the domain
 (RFC 1034 §4.3.2), and then asks each delegated server for the zone's SOA. When none of them
 answers with authority, the reason names the zone, its servers and what each one did.
 
-``referral_of`` and ``why_not_serving`` are pure; ``explain_silence`` drives them. Every question
+``referral_of``, ``why_not_serving`` and ``lame_servers`` are pure; ``explain_silence`` drives them. Every question
 has ``config.timeout``; the whole diagnosis has a budget of a few timeouts.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import dns.flags
@@ -24,7 +25,7 @@ import dns.rdatatype
 
 from ..net import Net
 from ..net.dns import NXDOMAIN, OK
-from ..net.nsprobe import NsObservation
+from ..net.nsprobe import REFUSED, TIMEOUT, NsObservation
 
 MAX_LEVELS = 8  # parent zones walked up looking for one the resolver answers for
 MAX_SERVERS = 4  # name servers asked at each step
@@ -62,8 +63,14 @@ def referral_of(response: dns.message.Message, qname: str) -> Referral | None:
     return Referral(_text(cut.name), hosts, glue)
 
 
+# What a server did that shows it does not serve the zone. Anything else it may have done
+# (outside the allowed networks, no route from here, a garbled exchange) proves nothing.
+_SILENT = frozenset({TIMEOUT, REFUSED})
+
+
 def why_not_serving(observation: NsObservation) -> str | None:
-    """Why a delegated server does not serve its zone, or None when it answers with authority."""
+    """Why a delegated server does not serve its zone, or None when it answers with authority
+    (or when what happened proves nothing either way: see :func:`lame_servers`)."""
     if not observation.answered:
         return observation.error or observation.status
     if observation.rcode not in ("NOERROR", "NXDOMAIN"):
@@ -71,6 +78,15 @@ def why_not_serving(observation: NsObservation) -> str | None:
     if "aa" not in observation.flags:
         return "answers without authority for the zone (no AA flag)"
     return None
+
+
+def lame_servers(observations: Sequence[NsObservation]) -> list[tuple[NsObservation, str]] | None:
+    """Every server with why it does not serve the zone, when that is observed of ALL of them;
+    None when one serves it, or when one could not be asked (blocked, unreachable, an error)."""
+    if not observations or any(not o.answered and o.status not in _SILENT for o in observations):
+        return None
+    found = [(o, why) for o in observations if (why := why_not_serving(o)) is not None]
+    return found if len(found) == len(observations) else None
 
 
 def describe(referral: Referral, parent: str, silent: list[tuple[NsObservation, str]]) -> str:
@@ -103,10 +119,8 @@ async def _explain(net: Net, domain: str) -> str | None:
         return None
     observations = await asyncio.gather(*(net.ns.query(host, address, referral.zone, "SOA")
                                           for host, address in servers))
-    silent = [(o, why) for o in observations if (why := why_not_serving(o)) is not None]
-    if len(silent) < len(observations):
-        return None  # some server does serve the zone: the silence is somewhere else
-    return describe(referral, zone, silent)
+    silent = lame_servers(observations)
+    return describe(referral, zone, silent) if silent is not None else None
 
 
 async def _enclosing_zone(net: Net, domain: str) -> tuple[str, tuple[str, ...]] | None:
@@ -150,4 +164,4 @@ def _text(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower()
 
 
-__all__ = ["Referral", "describe", "explain_silence", "referral_of", "why_not_serving"]
+__all__ = ["Referral", "describe", "explain_silence", "lame_servers", "referral_of", "why_not_serving"]

@@ -15,7 +15,9 @@ import pytest
 
 from mailguard.lab import LAME_SILENT, ZONES, Lab
 from mailguard.lab.dns_server import LabDns, load_zone_dir
-from mailguard.measures.delegation import referral_of
+from mailguard.core.model import Evidence
+from mailguard.measures.delegation import lame_servers, referral_of
+from mailguard.net.nsprobe import NsObservation
 from mailguard.render import text
 from tests.conftest import run_scan
 
@@ -54,6 +56,24 @@ def test_a_referral_names_the_cut_its_servers_and_their_glue():
 ])
 def test_anything_else_is_not_a_referral(message):
     assert referral_of(message, "www.shop.example") is None
+
+
+def seen(status, *, rcode="", flags=()):
+    return NsObservation("ns.shop.example", "192.0.2.1", 53, "shop.example", "SOA", status, rcode, flags, (),
+                         "udp", 1.0, "" if status == "ok" else f"{status}!", Evidence("dns", "", {}))
+
+
+@pytest.mark.parametrize(("observations", "lame"), [
+    ([seen("timeout"), seen("refused")], True),
+    ([seen("ok", rcode="NOERROR", flags=("qr",)), seen("timeout")], True),  # answers, not AA
+    ([seen("ok", rcode="REFUSED", flags=("qr",))], True),
+    ([seen("ok", rcode="NOERROR", flags=("qr", "aa")), seen("timeout")], False),  # one serves it
+    ([seen("blocked"), seen("timeout")], False),  # a server not asked proves nothing
+    ([seen("unreachable"), seen("timeout")], False),  # no route from here (IPv6)
+    ([], False),
+])
+def test_a_delegation_is_lame_only_when_every_server_was_seen_not_serving(observations, lame):
+    assert (lame_servers(observations) is not None) == lame
 
 
 @pytest.mark.parametrize("domain", ["lame.test", "www.lame.test"])

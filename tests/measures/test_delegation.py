@@ -13,9 +13,9 @@ import dns.rcode
 import dns.rrset
 import pytest
 
+from mailguard.core.model import Evidence
 from mailguard.lab import LAME_SILENT, ZONES, Lab
 from mailguard.lab.dns_server import LabDns, load_zone_dir
-from mailguard.core.model import Evidence
 from mailguard.measures.delegation import lame_servers, referral_of
 from mailguard.net.nsprobe import NsObservation
 from mailguard.render import text

@@ -13,6 +13,7 @@ from typing import Any
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _FIELDS: dict[type, tuple[str, ...] | None] = {}  # a dataclass's field names; None: not a dataclass
+_UNSEEN = ("",)  # not yet in _FIELDS
 
 
 def to_jsonable(value: Any) -> Any:
@@ -24,12 +25,14 @@ def to_jsonable(value: Any) -> Any:
     if kind in _PLAIN:
         return value
     if kind is dict:
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {k if type(k) is str else str(k): v if type(v) in _PLAIN else to_jsonable(v)
+                for k, v in value.items()}
     if kind is tuple or kind is list:
-        return [to_jsonable(v) for v in value]
-    if kind not in _FIELDS:
-        _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
-    names = _FIELDS[kind]
+        return [v if type(v) in _PLAIN else to_jsonable(v) for v in value]
+    names = _FIELDS.get(kind, _UNSEEN)
+    if names is _UNSEEN:
+        names = _FIELDS[kind] = (tuple(f.name for f in dataclasses.fields(kind))
+                                 if dataclasses.is_dataclass(kind) else None)
     if names is not None:
         return {name: to_jsonable(getattr(value, name)) for name in names}
     if isinstance(value, enum.Enum):

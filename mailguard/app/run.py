@@ -8,7 +8,10 @@ one mapping from errors to exit codes; Ctrl-C ends it with 130 and keeps what is
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
 from functools import partial
 from types import ModuleType
 from typing import Any
@@ -126,8 +129,26 @@ def _scan_in_workers(source: Iterable[str], config: Config, concurrency: int, wo
     from .workers import job_for, scan_parallel
 
     job = job_for(config, concurrency, workers, scan=scan, render=fmt)
-    for report, rendered in scan_parallel(source, job, workers, notice=notice):
-        take(report, rendered)
+    with closing(scan_parallel(source, job, workers, notice=notice)) as finished:  # Ctrl-C: stopped at once
+        for report, rendered in finished:
+            with sigint_deferred():  # this process mostly writes: Ctrl-C must not cut a line in two
+                take(report, rendered)
+
+
+@contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Ctrl-C during the block takes effect when it ends, so a report is written whole or not at all."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
 
 
 def deliver(report: ScanReport, tally: BatchTally, output: Output, progress: Progress, fail_on: str,

@@ -38,7 +38,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
@@ -142,7 +142,7 @@ class _Dispatch:
 
 
 def scan_parallel(source: Iterable[str], job: WorkerJob, workers: int, *,
-                  notice: Callable[[str], None] = lambda line: None) -> Iterator[Finished]:
+                  notice: Callable[[str], None] = lambda line: None) -> Generator[Finished, None, None]:
     """Scan ``source`` in ``workers`` processes; yield each report as it finishes (with its stdout
     document when the job renders one). ``notice`` gets one line for each worker that stopped."""
     dispatch = _Dispatch(source, job.chunk)

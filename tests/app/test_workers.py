@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -210,6 +211,26 @@ def start_cli(lab, names: list[str]) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def finish(proc: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """The rest of stdout and stderr, read through the same buffered streams as the first line
+    (communicate() would read the pipes underneath them and lose what they already buffered)."""
+    out: dict[str, str] = {}
+
+    def drain(name: str, stream) -> None:
+        out[name] = stream.read()
+
+    readers = [threading.Thread(target=drain, args=item, daemon=True)
+               for item in (("out", proc.stdout), ("err", proc.stderr))]
+    for reader in readers:
+        reader.start()
+    proc.wait(timeout)  # a hung run fails here
+    for reader in readers:
+        reader.join(timeout)
+    for stream in (proc.stdout, proc.stderr):
+        stream.close()
+    return out["out"], out["err"]
+
+
 def test_a_killed_worker_s_domains_are_reported_as_could_not_scan(slow):
     names = customers(60)
     proc = start_cli(slow, names)
@@ -217,7 +238,7 @@ def test_a_killed_worker_s_domains_are_reported_as_could_not_scan(slow):
     first = proc.stdout.readline()  # the run is going
     victim = worker_pids(proc.pid, 2)[0]
     os.kill(victim, signal.SIGKILL)
-    rest, err = proc.communicate(timeout=60)
+    rest, err = finish(proc, 60)
     docs = [json.loads(line) for line in [first, *rest.splitlines()] if line.strip()]
     assert Counter(d["domain"] for d in docs) == Counter(names)  # nothing lost, nothing twice
     lost = [d for d in docs if d.get("error")]
@@ -233,7 +254,7 @@ def test_ctrl_c_stops_every_worker_and_keeps_finished_results(slow):
     first = proc.stdout.readline()
     workers = worker_pids(proc.pid, 2)
     proc.send_signal(signal.SIGINT)
-    rest, err = proc.communicate(timeout=30)
+    rest, err = finish(proc, 30)
     lines = [line for line in [first, *rest.splitlines()] if line.strip()]
     assert proc.returncode == 130, err
     assert "finished result(s) kept" in err

@@ -42,7 +42,7 @@ async def scan_many(domains: Iterable[str], config: Config, *, concurrency: int 
 
     ``scan`` scans one domain (default: the full scan, with invalid names reported as unscannable).
     """
-    scan_one = scan or _scan_one
+    one = scan or scan_one
     own = net is None
     shared = net if net is not None else Net(config)
     pending: set[asyncio.Task[ScanReport]] = set()
@@ -50,7 +50,7 @@ async def scan_many(domains: Iterable[str], config: Config, *, concurrency: int 
     try:
         while True:
             for name in source:
-                pending.add(asyncio.ensure_future(scan_one(name, config, shared)))
+                pending.add(asyncio.ensure_future(one(name, config, shared)))
                 if len(pending) >= concurrency:
                     break
             if not pending:
@@ -67,7 +67,8 @@ async def scan_many(domains: Iterable[str], config: Config, *, concurrency: int 
             await shared.aclose()
 
 
-async def _scan_one(name: str, config: Config, net: Net) -> ScanReport:
+async def scan_one(name: str, config: Config, net: Net) -> ScanReport:
+    """The full scan of one listed name; a name that is not a domain is reported as unscannable."""
     try:
         return await scan_domain(name, config, net=net)
     except InvalidDomain as exc:

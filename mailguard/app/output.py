@@ -70,7 +70,8 @@ class Output:
         self.troubled = 0
         self.notes: list[str] = []  # lines --quiet prints only when the run ends in trouble
 
-    def __call__(self, report: ScanReport) -> None:
+    def __call__(self, report: ScanReport, rendered: str | None = None) -> None:
+        """Write ``report``; ``rendered``: its JSON document, when a worker process rendered it already."""
         item = self.writer(report) if self.writer is not None else None
         if report.error or at_threshold(report, self.fail_on) or (item is not None and item.worse):
             self.troubled += 1
@@ -85,9 +86,9 @@ class Output:
             hint = "" if "NXDOMAIN" in report.error else " Is this machine online?"
             click.echo(f"mailguard: could not scan {visible(report.domain)}: {visible(report.error)}.{hint}", err=True)
         if self.fmt == "jsonl":
-            text = render_json.render(report, indent=None)
+            text = rendered if rendered is not None else render_json.render(report, indent=None)
         elif self.fmt == "json":
-            text = render_json.render(report)
+            text = rendered if rendered is not None else render_json.render(report)
             if self.many:
                 text = ("[\n" if self.count == 0 else ",\n") + text
         else:

@@ -8,7 +8,11 @@ one mapping from errors to exit codes; Ctrl-C ends it with 130 and keeps what is
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
+from functools import partial
 from types import ModuleType
 from typing import Any
 
@@ -43,7 +47,7 @@ def run_scan(plan: ScanPlan) -> int:
     else:
         tally, interrupted = run_batch(plan.domains(), plan.config, plan.concurrency, output, progress,
                                        keep_rows=keep_rows, scan=plan.checker.scan, db=plan.db, total=plan.total,
-                                       quiet=plan.quiet)
+                                       quiet=plan.quiet, workers=local_workers(plan))
     output.close()
     if not plan.quiet and plan.summary != "none":
         print_summary(tally, plan.summary, to_stderr=plan.stdout_fmt != "text")
@@ -66,29 +70,47 @@ def _stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
+def local_workers(plan: ScanPlan) -> int:
+    """How many processes scan a local run: one for a single domain, else ``--workers``."""
+    if not plan.batch or plan.engine != "local":
+        return 1
+    from .workers import worker_count
+
+    return worker_count(plan.workers, plan.total)
+
+
 def run_batch(source: Iterable[str], config: Config, concurrency: int, output: Output,
               progress: Progress, *, keep_rows: bool = False, scan: ScanOne | None = None,
-              db: str | None = None, total: int = 0, quiet: bool = False) -> tuple[BatchTally, bool]:
+              db: str | None = None, total: int = 0, quiet: bool = False,
+              workers: int = 1) -> tuple[BatchTally, bool]:
     """Scan everything in ``source``; returns the tally and whether Ctrl-C stopped it.
 
-    With ``db`` every finished report is also recorded there, in a run of its own (named on
-    stderr unless ``quiet``: cron mails whatever a quiet run prints)."""
+    With ``workers`` above 1 the scans run in that many processes (:mod:`.workers`) and this
+    one writes their reports. With ``db`` every finished report is also recorded there, in a run
+    of its own (named on stderr unless ``quiet``: cron mails whatever a quiet run prints)."""
     tally = BatchTally(keep_rows=keep_rows)
     recorder = open_recorder(db, "local", total, config, announce=not quiet, output=output) if db else None
 
+    def take(report: ScanReport, rendered: str | None = None) -> None:
+        if recorder is not None:
+            recorder.add(report)
+        deliver(report, tally, output, progress, config.fail_on, rendered)
+
     async def go() -> None:
-        try:
-            async for report in scan_many(source, config, concurrency=concurrency, scan=scan):
-                if recorder is not None:
-                    recorder.add(report)
-                deliver(report, tally, output, progress, config.fail_on)
-        finally:
-            if recorder is not None:
-                recorder.flush()
+        async for report in scan_many(source, config, concurrency=concurrency, scan=scan):
+            take(report)
 
     interrupted = False
     try:
-        asyncio.run(go())
+        try:
+            if workers > 1:
+                notice = output.notes.append if quiet else partial(click.echo, err=True)
+                _scan_in_workers(source, config, concurrency, workers, scan, output.fmt, take, notice)
+            else:
+                asyncio.run(go())
+        finally:
+            if recorder is not None:
+                recorder.flush()
         if recorder is not None:
             recorder.store.finish_run(recorder.run_id)
     except KeyboardInterrupt:
@@ -100,10 +122,41 @@ def run_batch(source: Iterable[str], config: Config, concurrency: int, output: O
     return tally, interrupted
 
 
-def deliver(report: ScanReport, tally: BatchTally, output: Output, progress: Progress, fail_on: str) -> None:
-    """One finished report, local or from a worker: count it, write it, move the progress line."""
+def _scan_in_workers(source: Iterable[str], config: Config, concurrency: int, workers: int, scan: ScanOne | None,
+                     fmt: str, take: Callable[[ScanReport, str | None], None], notice: Callable[[str], None]) -> None:
+    """The batch in ``workers`` processes; each report goes to ``take`` as it finishes (with its
+    document when stdout's format ``fmt`` is JSON), a line about each worker that stopped to ``notice``."""
+    from .workers import job_for, scan_parallel
+
+    job = job_for(config, concurrency, workers, scan=scan, render=fmt)
+    with closing(scan_parallel(source, job, workers, notice=notice)) as finished:  # Ctrl-C: stopped at once
+        for report, rendered in finished:
+            with sigint_deferred():  # this process mostly writes: Ctrl-C must not cut a line in two
+                take(report, rendered)
+
+
+@contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Ctrl-C during the block takes effect when it ends, so a report is written whole or not at all."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
+
+
+def deliver(report: ScanReport, tally: BatchTally, output: Output, progress: Progress, fail_on: str,
+            rendered: str | None = None) -> None:
+    """One finished report, local or from a worker: count it, write it, move the progress line.
+    ``rendered``: its JSON document, when a worker process rendered it already."""
     tally.add(report, failing=exit_code([report], fail_on) == EXIT_FINDINGS)
-    output(report)
+    output(report, rendered)
     progress.update(tally)
 
 

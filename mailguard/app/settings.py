@@ -26,6 +26,7 @@
     engine = "celery"               # local | celery: fleet scans on `mailguard worker`s
     broker = "redis://127.0.0.1:6379/0"
     chunk_size = 200                # domains per Celery task
+    workers = 2                     # local batches: scanning processes (default: one per core; 1: this one)
     db = "reports/mailguard.db"     # results database: a SQLite path or postgresql://...
     allow_networks = ["10.1.0.0/16"]  # non-public networks mailguard may contact (default: none)
     caa_identities = ["Example Private CA=ca.example.nl"]  # CAA domains of CAs the public table lacks
@@ -58,6 +59,7 @@ from .scan import PromiseScan, promise_checker
 FORMATS = ("html", "md", "pdf", "json")
 DEFAULT_FORMATS = ("html", "md", "json")  # PDF only when asked for: it needs the extra mailguard[pdf]
 MAX_CONFIG_BYTES = 1024 * 1024
+MAX_WORKERS = 256  # --workers: scanning processes of a local batch
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class RunSettings:
     engine: str | None = None
     broker: str | None = None
     chunk_size: int | None = None
+    workers: int | None = None
     db: str | None = None
     allow_networks: tuple[str, ...] = ()
     caa_identities: tuple[str, ...] = ()
@@ -106,7 +109,7 @@ _NUMBERS = {"timeout": (0.1, 120.0), "deadline": (1.0, 3600.0)}
 _CHOICES = {"lang": ("en", "nl"), "fail_on": ("warn", "fail"), "engine": ("local", "celery"),
             "dkim_guess": ("provider", "all")}
 _PORTS = ("smtp_port", "https_port", "http_port", "dns_port")
-_INTEGERS = {"chunk_size": (1, 100_000), **{port: (1, 65_535) for port in _PORTS}}
+_INTEGERS = {"chunk_size": (1, 100_000), "workers": (1, MAX_WORKERS), **{port: (1, 65_535) for port in _PORTS}}
 KNOWN = tuple(f.name for f in fields(RunSettings) if f.name != "source")
 
 
@@ -215,6 +218,7 @@ class ScanPlan:
     chunk_size: int
     run_id: str | None
     stall_timeout: float
+    workers: int | None = None  # scanning processes of a local batch; None: by the cores and the batch size
 
     def domains(self) -> Iterator[str]:
         """The domains to scan: those named, then the domains file's, read as the scan goes."""
@@ -236,6 +240,9 @@ def plan_scan(options: Mapping[str, Any], given: Collection[str]) -> ScanPlan:
     fail_on = pick("fail_on", settings.fail_on)
     engine = pick("engine", settings.engine)
     chunk_size = pick("chunk_size", settings.chunk_size)
+    workers = pick("workers", settings.workers)
+    if engine == "celery" and "workers" in given:
+        raise InputError("--workers is for local batches; with --engine celery start a `mailguard worker` per core")
     broker = o["broker"] or settings.broker  # the command line and MAILGUARD_BROKER win over the file
     db = o["db"] or settings.db
     _check_fleet_usage(engine, broker, o["run_id"], o["eml_files"])
@@ -287,7 +294,7 @@ def plan_scan(options: Mapping[str, Any], given: Collection[str]) -> ScanPlan:
                     lang=chosen_lang, stdout_fmt=stdout_fmt, summary=o["summary"] or ("table" if batch else "none"),
                     batch=batch, quiet=o["quiet"], verbose=o["verbose"], writer=writer,
                     concurrency=o["concurrency"], engine=engine, broker=broker, db=db, chunk_size=chunk_size,
-                    run_id=run_id, stall_timeout=o["stall_timeout"])
+                    run_id=run_id, stall_timeout=o["stall_timeout"], workers=workers)
 
 
 def parse_formats(values: Sequence[str]) -> list[str]:

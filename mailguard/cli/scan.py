@@ -26,7 +26,10 @@ Unattended: mailguard scan --config mailguard.toml --quiet
 @click.option("--domains-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Scan the domains in this file too: one a line, '#' starts a comment.")
 @click.option("--concurrency", type=click.IntRange(1, 5000), default=100, show_default=True,
-              help="Domains scanned at the same time.")
+              help="Domains scanned at the same time (in all --workers together).")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, metavar="N",
+              help="Processes scanning a local batch, each with its share of --concurrency; 1: this "
+                   "process only. Default: one per core, at most one per 50 domains.")
 @network_options
 @click.option("--deadline", type=click.FloatRange(1, 3600), default=60.0, show_default=True,
               help="Seconds for a whole domain's scan; what is unfinished is reported as not tested.")

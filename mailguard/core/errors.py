@@ -86,3 +86,7 @@ class StoreError(MailguardError):
 
 class BrokerError(MailguardError):
     """The broker a fleet scan sends its chunks through cannot be reached (exit code 3)."""
+
+
+class WorkerError(MailguardError):
+    """Every process scanning a local batch (``--workers``) stopped before the list was done (exit code 3)."""

@@ -83,7 +83,7 @@ class Output:
             return
         if report.error and not self.many and self.fmt != "text":
             # JSON on stdout: the reason goes to stderr too (the text report already says it, once).
-            hint = "" if "NXDOMAIN" in report.error else " Is this machine online?"
+            hint = "" if "NXDOMAIN" in report.error or "lame delegation" in report.error else " Is this machine online?"
             click.echo(f"mailguard: could not scan {visible(report.domain)}: {visible(report.error)}.{hint}", err=True)
         if self.fmt == "jsonl":
             text = rendered if rendered is not None else render_json.render(report, indent=None)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from functools import partial
 from types import ModuleType
@@ -97,8 +99,25 @@ def run_batch(source: Iterable[str], config: Config, concurrency: int, output: O
         deliver(report, tally, output, progress, config.fail_on, rendered)
 
     async def go() -> None:
-        async for report in scan_many(source, config, concurrency=concurrency, scan=scan):
-            take(report)
+        if output.writer is None:
+            async for report in scan_many(source, config, concurrency=concurrency, scan=scan):
+                take(report)
+            return
+        # Report files (a PDF above all) take long to render. A writer thread writes them, so
+        # that this loop keeps serving the scans in flight: their timeouts must not run out
+        # while a PDF renders, or a slow render would read as a mail server that did not answer.
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(1, thread_name_prefix=WRITER_THREAD) as pool:
+            unwritten: deque[asyncio.Future[None]] = deque()
+            async for report in scan_many(source, config, concurrency=concurrency, scan=scan):
+                if recorder is not None:
+                    recorder.add(report)  # the database stays with this thread
+                unwritten.append(loop.run_in_executor(pool, deliver, report, tally, output, progress,
+                                                      config.fail_on))
+                while len(unwritten) > MAX_UNWRITTEN:  # the scans wait for the writer beyond this
+                    await unwritten.popleft()
+            for future in unwritten:
+                await future
 
     interrupted = False
     try:
@@ -120,6 +139,12 @@ def run_batch(source: Iterable[str], config: Config, concurrency: int, output: O
         if recorder is not None:
             recorder.store.close()
     return tally, interrupted
+
+
+# The thread that writes a single-process batch's report files, and how many finished reports
+# may wait for it before the scans wait too (memory stays flat however slow the writing).
+WRITER_THREAD = "mailguard-writer"
+MAX_UNWRITTEN = 16
 
 
 def _scan_in_workers(source: Iterable[str], config: Config, concurrency: int, workers: int, scan: ScanOne | None,

@@ -197,3 +197,27 @@ def test_a_cancelled_scan_leaves_no_measure_running_on_the_shared_client(fleet):
 def test_measures_are_reported_in_registry_order_whatever_their_start(fleet):
     report = asyncio.run(scan_domain("c2.test", fleet.config(measures=("dnssec", "dkim", "mx", "spf"))))
     assert [m.name for m in report.measures] == ["mx", "spf", "dkim", "dnssec"]
+
+
+def test_report_files_are_written_off_the_event_loop_each_once(lab, capsys):
+    """With report files to write (a PDF takes long to render), a writer thread writes them while
+    the loop keeps serving the scans in flight; every report is written exactly once."""
+    import threading
+
+    from mailguard.app.output import Output, Progress
+    from mailguard.app.run import WRITER_THREAD, run_batch
+
+    names = ["good.test", "weak.test", "broken.test", "nomail.test", "parked.test"]
+    threads: dict[str, str] = {}
+
+    def writer(report):  # stands in for the ReportWriter: records where it ran
+        threads[report.domain] = threading.current_thread().name
+
+    output = Output("jsonl", lang="en", verbose=False, many=True, writer=writer)
+    config = lab.config(measures=("mx", "spf", "dmarc"))
+    tally, interrupted = run_batch(names, config, 3, output, Progress(len(names), enabled=False))
+    assert not interrupted and tally.domains == len(names)
+    assert sorted(threads) == sorted(names)
+    assert set(threads.values()) == {f"{WRITER_THREAD}_0"}
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(json.loads(line)["domain"] for line in lines) == sorted(names)

@@ -17,7 +17,9 @@ flame graph, sampling the real process without slowing it.
 from __future__ import annotations
 
 import argparse
+import html
 import pstats
+import re
 import shutil
 import subprocess
 import sys
@@ -36,10 +38,21 @@ from batch_bench import Server  # noqa: E402
 def scan_argv(domains: Path, server: Server, measures: list[str]) -> list[str]:
     argv = ["-m", "mailguard", "scan", "--domains-file", str(domains), "--nameserver",
             f"{server.host}:{server.port}", "--allow-network", "127.0.0.0/8", "--format", "jsonl",
-            "--quiet", "--concurrency", "100", "--timeout", "5"]
+            "--quiet", "--concurrency", "100", "--timeout", "5", "--workers", "1"]
     for name in measures:
         argv += ["--measure", name]
     return argv
+
+
+def print_widest(svg: Path, top: int) -> None:
+    """The frames that hold the most samples (their share of the whole run), read from the flame
+    graph's titles: ``name (module:line) (N samples, P%)``."""
+    shares: dict[str, float] = {}
+    for match in re.finditer(r"<title>(.*?) \(([\d,]+) samples?, ([\d.]+)%\)</title>", svg.read_text()):
+        name = html.unescape(match.group(1))
+        shares[name] = shares.get(name, 0.0) + float(match.group(3))
+    for name, share in sorted(shares.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"{share:6.2f}%  {name}")
 
 
 def main() -> int:
@@ -88,6 +101,7 @@ def main() -> int:
         stats.sort_stats("cumulative").print_stats(args.top)
     elif args.tool == "py-spy":
         print(f"flame graph: {args.out / 'flame.svg'}")
+        print_widest(args.out / "flame.svg", args.top)
     return 0
 
 

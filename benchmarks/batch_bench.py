@@ -88,18 +88,39 @@ def high_water_mib(pid: int) -> int:
     return int(match.group(1)) // 1024 if match else 0
 
 
+def tree(pid: int) -> list[int]:
+    """``pid`` and every process below it (the workers are children of the fork server)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += parents.get(current, [])
+    return found
+
+
 def run_child(argv: list[str], stdout_path: Path) -> tuple[float, int, int]:
-    """Run a command; return wall seconds, its peak RSS in MiB (polled), and its exit code."""
+    """Run a command; return wall seconds, its peak RSS in MiB (polled; summed over the command
+    and the processes below it, each at its own peak: ``--workers`` starts a fork server and
+    workers), and its exit code."""
     with stdout_path.open("w") as out:
         started = time.monotonic()
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
-        peak = 0
+        peaks: dict[int, int] = {}
         while proc.poll() is None:
-            peak = max(peak, high_water_mib(proc.pid))
+            for pid in tree(proc.pid):
+                peaks[pid] = max(peaks.get(pid, 0), high_water_mib(pid))
             time.sleep(0.1)
         wall = time.monotonic() - started
-    return wall, peak, proc.returncode
+    return wall, sum(peaks.values()), proc.returncode
 
 
 # -- mailguard, many domains ------------------------------------------------------------------

@@ -2,7 +2,7 @@
 user runs it) on N domains of the benchmark world. Not a test.
 
     .venv/bin/python benchmarks/profile_full.py [--domains 1000] [--delay 0.02] [--out DIR]
-        [--tool cprofile|py-spy] [--measure NAME ...]
+        [--tool cprofile|py-spy|py-spy-raw|none] [--measure NAME ...]
 
 The world is benchmarks/zones.py (shared provider includes, DKIM keys, broken records), served by
 the benchmark's DNS server in its own process on 127.0.0.153 with ``--delay`` added to every
@@ -10,14 +10,16 @@ answer. Its mail and web hosts are loopback addresses where nothing listens, so 
 probes end in a refused connection, as they do for the many domains whose hosts are down.
 
 cProfile (the default) writes ``DIR/profile.pstats`` and prints the functions with the most own
-time and the most cumulative time. py-spy (``pip install py-spy``) writes ``DIR/flame.svg``, a
-flame graph, sampling the real process without slowing it.
+time and the most cumulative time. py-spy (``pip install py-spy``) samples the real process
+without slowing it: ``--tool py-spy`` writes ``DIR/flame.svg``, a flame graph; ``--tool
+py-spy-raw`` writes the collapsed stacks (``DIR/stacks.txt``, the input of any flame graph tool)
+and prints each function's share of the samples, on the stack and as its own time. The scan runs
+with ``--workers 1``: one process to profile.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
 import pstats
 import re
 import shutil
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -44,15 +47,24 @@ def scan_argv(domains: Path, server: Server, measures: list[str]) -> list[str]:
     return argv
 
 
-def print_widest(svg: Path, top: int) -> None:
-    """The frames that hold the most samples (their share of the whole run), read from the flame
-    graph's titles: ``name (module:line) (N samples, P%)``."""
-    shares: dict[str, float] = {}
-    for match in re.finditer(r"<title>(.*?) \(([\d,]+) samples?, ([\d.]+)%\)</title>", svg.read_text()):
-        name = html.unescape(match.group(1))
-        shares[name] = shares.get(name, 0.0) + float(match.group(3))
-    for name, share in sorted(shares.items(), key=lambda kv: -kv[1])[:top]:
-        print(f"{share:6.2f}%  {name}")
+def print_stacks(path: Path, top: int) -> None:
+    """From collapsed stacks (``frame;frame;... count``): each function's share of the samples
+    with it anywhere on the stack (counted once per stack, so recursion is not counted twice),
+    and its share as the innermost frame (its own time)."""
+    total, inclusive, own = 0, Counter[str](), Counter[str]()
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]  # a function, not a line
+        total += int(count)
+        own[frames[-1]] += int(count)
+        for frame in set(frames):
+            inclusive[frame] += int(count)
+    for title, table in (("with the function on the stack", inclusive), ("own time", own)):
+        print(f"-- {title} (of {total:,} samples)")
+        for frame, count in table.most_common(top):
+            print(f"{100 * count / total:6.2f}%  {frame}")
 
 
 def main() -> int:
@@ -61,8 +73,9 @@ def main() -> int:
     parser.add_argument("--delay", type=float, default=0.02)
     parser.add_argument("--port", type=int, default=5354)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/profile"))
-    parser.add_argument("--tool", choices=("cprofile", "py-spy", "none"), default="cprofile",
-                        help="none: no profiler, just the rate and the questions a domain")
+    parser.add_argument("--tool", choices=("cprofile", "py-spy", "py-spy-raw", "none"), default="cprofile",
+                        help="py-spy: a flame graph (flame.svg); py-spy-raw: collapsed stacks (stacks.txt) "
+                             "and the functions with the most samples; none: just the rate and the questions")
     parser.add_argument("--measure", action="append", default=[], help="only these measures")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
@@ -75,10 +88,11 @@ def main() -> int:
         server = Server(work / "test.zone", "127.0.0.153", args.port, args.delay)
         try:
             argv = scan_argv(domains, server, args.measure)
-            if args.tool == "py-spy":
+            if args.tool.startswith("py-spy"):
                 spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-                command = [spy, "record", "--rate", "200", "-o", str(args.out / "flame.svg"), "--",
-                           sys.executable, *argv]
+                target = ["-o", str(args.out / "flame.svg")] if args.tool == "py-spy" else \
+                    ["--format", "raw", "-o", str(args.out / "stacks.txt")]
+                command = [spy, "record", "--rate", "200", *target, "--", sys.executable, *argv]
             elif args.tool == "cprofile":
                 command = [sys.executable, "-m", "cProfile", "-o", str(args.out / "profile.pstats"), *argv]
             else:
@@ -101,7 +115,8 @@ def main() -> int:
         stats.sort_stats("cumulative").print_stats(args.top)
     elif args.tool == "py-spy":
         print(f"flame graph: {args.out / 'flame.svg'}")
-        print_widest(args.out / "flame.svg", args.top)
+    elif args.tool == "py-spy-raw":
+        print_stacks(args.out / "stacks.txt", args.top)
     return 0
 
 

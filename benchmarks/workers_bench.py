@@ -38,28 +38,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import zones  # noqa: E402
-from batch_bench import Server, available_measures  # noqa: E402
+from batch_bench import Server, available_measures, tree  # noqa: E402
 from full_memory import customer_zone  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def tree(pid: int) -> list[int]:
-    """``pid`` and every process below it (the workers are children of the fork server)."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            parents.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo += parents.get(current, [])
-    return found
 
 
 def high_water_kib(pid: int) -> int:

@@ -124,11 +124,14 @@ async def _explain(net: Net, domain: str) -> str | None:
 
 
 async def _enclosing_zone(net: Net, domain: str) -> tuple[str, tuple[str, ...]] | None:
-    """The closest zone above ``domain`` whose NS set the resolver gives: (zone, name servers)."""
+    """The closest zone above ``domain`` whose NS set the resolver gives: (zone, name servers).
+
+    Every level is asked at once: a resolver that answers nothing at all costs one timeout here,
+    not one per label."""
     labels = domain.rstrip(".").split(".")
-    for level in range(1, min(len(labels), MAX_LEVELS + 1)):
-        zone = ".".join(labels[level:])
-        answer = await net.dns.query(zone, "NS")
+    zones = [".".join(labels[level:]) for level in range(1, min(len(labels), MAX_LEVELS + 1))]
+    answers = await net.dns.query_many([(zone, "NS") for zone in zones])
+    for zone, answer in zip(zones, answers, strict=True):
         if answer.status == OK and answer.records:
             return zone, tuple(r.text.rstrip(".").lower() for r in answer.records[:MAX_SERVERS])
         if answer.status == NXDOMAIN:

@@ -32,18 +32,6 @@ sys.path.insert(0, str(HERE))
 from batch_bench import run_child  # noqa: E402
 
 
-def customer_zone(i: int) -> str:
-    return f"""$TTL 300
-@ IN SOA ns.good.test. hostmaster.c{i}.test. 1 3600 600 86400 300
-@ IN NS ns.good.test.
-@ IN A 127.0.0.20
-www IN A 127.0.0.20
-@ IN MX 10 mx1.good.test.
-@ IN TXT "v=spf1 mx -all"
-_dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@c{i}.test"
-"""
-
-
 def child(config_path: Path, domains: int, concurrency: int) -> None:
     """Scan c0.test .. c{domains-1}.test on one shared Net; print one JSON line of figures."""
     from mailguard.app.batch import scan_many
@@ -83,9 +71,9 @@ def main() -> int:
         return 0
 
     from mailguard.core.config import config_to_dict
-    from mailguard.lab import Lab, load_zone_text
+    from mailguard.lab import Lab, hosting_customer_zone
 
-    zones = [load_zone_text(f"c{i}.test", customer_zone(i)) for i in range(max(args.sizes))]
+    zones = [hosting_customer_zone(i) for i in range(max(args.sizes))]
     results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                                 f"Python {platform.python_version()}",
                      "command": "benchmarks/full_memory.py " + " ".join(sys.argv[1:]),

@@ -39,7 +39,6 @@ sys.path.insert(0, str(HERE))
 
 import zones  # noqa: E402
 from batch_bench import Server, available_measures, tree  # noqa: E402
-from full_memory import customer_zone  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -135,10 +134,10 @@ def bench_full(config_path: Path, n: int, workers: int, concurrency: int, work: 
 
 def run_full(n: int, concurrency: int, delay: float, work: Path) -> list[dict]:
     from mailguard.core.config import config_to_dict
-    from mailguard.lab import Lab, load_zone_text
+    from mailguard.lab import Lab, hosting_customer_zone
 
     rows = []
-    zones_ = [load_zone_text(f"c{i}.test", customer_zone(i)) for i in range(n)]
+    zones_ = [hosting_customer_zone(i) for i in range(n)]
     with Lab(extra_zones=zones_, dns_delay=delay) as lab:
         config_path = work / "lab-config.json"
         config_path.write_text(json.dumps(config_to_dict(lab.config(deadline=120.0))))

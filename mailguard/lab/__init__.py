@@ -43,6 +43,21 @@ LAB_CAA_DOMAIN = "ca.mailguard.test"
 DEMO_DKIM_SELECTORS = ("ed1", "old", "s512")
 
 
+def hosting_customer_zone(i: int) -> dns.zone.Zone:
+    """``c<i>.test``, a hosting company's customer: its own apex and www on the lab's web server
+    (127.0.0.20), mail through the shared mx1.good.test, SPF and DMARC reject. Benchmarks and
+    tests scan thousands of them as one batch."""
+    return load_zone_text(f"c{i}.test", f"""$TTL 300
+@ IN SOA ns.good.test. hostmaster.c{i}.test. 1 3600 600 86400 300
+@ IN NS ns.good.test.
+@ IN A 127.0.0.20
+www IN A 127.0.0.20
+@ IN MX 10 mx1.good.test.
+@ IN TXT "v=spf1 mx -all"
+_dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@c{i}.test"
+""")
+
+
 class Lab:
     """The lab's servers. Its DNS is DNSSEC-signed from a lab root of its own (see
     :mod:`.signing`); ``signing`` adds zones to sign (or break) beside ``DEFAULT_SIGNING``."""
@@ -155,5 +170,5 @@ class Lab:
 __all__ = [
     "DEMO_DKIM_SELECTORS", "DEMO_DOMAINS", "DnssecView", "Fault", "Lab", "LabDns", "LabPki", "LabSmtp",
     "LabWeb", "MailServer", "Site",
-    "load_zone_dir", "load_zone_text",
+    "hosting_customer_zone", "load_zone_dir", "load_zone_text",
 ]

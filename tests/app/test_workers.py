@@ -31,25 +31,12 @@ from mailguard.app.workers import MIN_SHARE, cores, job_for, scan_parallel, work
 from mailguard.cli import main
 from mailguard.core.errors import ProfileError, WorkerError
 from mailguard.core.model import ScanReport
-from mailguard.lab import DEMO_DOMAINS, Lab, load_zone_text
+from mailguard.lab import DEMO_DOMAINS, Lab, hosting_customer_zone
 from mailguard.promises import profiles
 from mailguard.render import json as render_json
 
 CUSTOMERS = 16
 DNS_MEASURES = ("mx", "spf", "dmarc", "dnssec")
-
-
-def customer_zone(i: int) -> str:
-    """A hosting company's customer: its own apex and www on the lab's web server, the shared MX."""
-    return f"""$TTL 300
-@ IN SOA ns.good.test. hostmaster.c{i}.test. 1 3600 600 86400 300
-@ IN NS ns.good.test.
-@ IN A 127.0.0.20
-www IN A 127.0.0.20
-@ IN MX 10 mx1.good.test.
-@ IN TXT "v=spf1 mx -all"
-_dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@c{i}.test"
-"""
 
 
 def customers(n: int) -> list[str]:
@@ -58,7 +45,7 @@ def customers(n: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def hosting():
-    with Lab(extra_zones=[load_zone_text(f"c{i}.test", customer_zone(i)) for i in range(CUSTOMERS)]) as lab:
+    with Lab(extra_zones=[hosting_customer_zone(i) for i in range(CUSTOMERS)]) as lab:
         yield lab
 
 
@@ -200,7 +187,7 @@ def alive(pid: int) -> bool:
 @pytest.fixture(scope="module")
 def slow():
     """A lab whose every answer takes 50 ms: scans stay in flight long enough to kill a worker."""
-    zones = [load_zone_text(f"c{i}.test", customer_zone(i)) for i in range(60)]
+    zones = [hosting_customer_zone(i) for i in range(60)]
     with Lab(extra_zones=zones, dns_delay=0.05) as lab:
         yield lab
 

@@ -70,9 +70,22 @@ class Server:
         answer = dns.query.udp(query, self.host, port=self.port, timeout=5)
         return int(answer.answer[0][0].strings[0])
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system)."""
+        return cpu_seconds(self.proc.pid)
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+def cpu_seconds(pid: int) -> float:
+    """A running process's CPU time so far (user + system, from /proc), in seconds; 0 once gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def high_water_mib(pid: int) -> int:
@@ -106,56 +119,61 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def run_child(argv: list[str], stdout_path: Path) -> tuple[float, int, int]:
-    """Run a command; return wall seconds, its peak RSS in MiB (polled; summed over the command
-    and the processes below it, each at its own peak: ``--workers`` starts a fork server and
-    workers), and its exit code."""
+def run_child(argv: list[str], stdout_path: Path) -> tuple[float, int, int, float]:
+    """Run a command; return wall seconds, its peak RSS in MiB and CPU seconds (both polled every
+    0.1 s and summed over the command and the processes below it: ``--workers`` starts a fork
+    server and workers), and its exit code."""
     with stdout_path.open("w") as out:
         started = time.monotonic()
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
         peaks: dict[int, int] = {}
+        cpu: dict[int, float] = {}
         while proc.poll() is None:
             for pid in tree(proc.pid):
                 peaks[pid] = max(peaks.get(pid, 0), high_water_mib(pid))
+                cpu[pid] = max(cpu.get(pid, 0.0), cpu_seconds(pid))
             time.sleep(0.1)
         wall = time.monotonic() - started
-    return wall, sum(peaks.values()), proc.returncode
+    return wall, sum(peaks.values()), proc.returncode, sum(cpu.values())
 
 
 # -- mailguard, many domains ------------------------------------------------------------------
 def bench_mailguard(server: Server, n: int, work: Path, concurrency: int, measures: list[str]) -> dict:
     domains = work / f"domains-{n}.txt"
     domains.write_text("\n".join(zones.domain_names(n)) + "\n")
-    before = server.queries()
+    before, server_cpu = server.queries(), server.cpu_seconds()
     argv = [sys.executable, "-m", "mailguard", "scan", "--domains-file", str(domains),
             "--nameserver", f"{server.host}:{server.port}", "--format", "jsonl", "--quiet",
             "--concurrency", str(concurrency), "--timeout", "5"]
     for m in measures:
         argv += ["--measure", m]
     out = work / f"mailguard-{n}.jsonl"
-    wall, rss, code = run_child(argv, out)
-    asked = server.queries() - before
+    wall, rss, code, cpu = run_child(argv, out)
+    asked, server_cpu = server.queries() - before, server.cpu_seconds() - server_cpu
     with out.open("rb") as lines:  # counted as a stream: 100,000 full documents are gigabytes
         results = sum(1 for _ in lines)
     out.unlink()
     return {"tool": "mailguard", "domains": n, "seconds": round(wall, 2), "domains_per_s": round(n / wall, 1),
-            "peak_rss_mib": rss, "queries_per_domain": round(asked / n, 1), "results": results,
-            "exit_code": code}
+            "peak_rss_mib": rss, "queries_per_domain": round(asked / n, 1),
+            "queries_per_s": round(asked / wall), "cpu_ms_per_domain": round(cpu * 1000 / n, 1),
+            "server_cpu_share": round(server_cpu / wall, 2), "results": results, "exit_code": code}
 
 
 def bench_checkdmarc(server: Server, checkdmarc: Path, n: int, work: Path) -> dict:
     domains = work / f"domains-{n}.txt"
     domains.write_text("\n".join(zones.domain_names(n)) + "\n")
-    before = server.queries()
+    before, server_cpu = server.queries(), server.cpu_seconds()
     # The domain file goes first: -n and -o each take several values.
     argv = [str(checkdmarc), str(domains), "-t", "5", "-f", "json", "-n", server.host,
             "-o", str(work / f"cd-{n}.json")]
-    wall, rss, code = run_child(argv, work / f"cd-{n}.out")
-    asked = server.queries() - before
+    wall, rss, code, cpu = run_child(argv, work / f"cd-{n}.out")
+    asked, server_cpu = server.queries() - before, server.cpu_seconds() - server_cpu
     return {"tool": "checkdmarc 6.0.4", "domains": n, "seconds": round(wall, 2),
             "domains_per_s": round(n / wall, 2), "peak_rss_mib": rss,
-            "queries_per_domain": round(asked / n, 1), "exit_code": code}
+            "queries_per_domain": round(asked / n, 1), "queries_per_s": round(asked / wall),
+            "cpu_ms_per_domain": round(cpu * 1000 / n, 1), "server_cpu_share": round(server_cpu / wall, 2),
+            "exit_code": code}
 
 
 # -- one domain against its critical path -----------------------------------------------------
@@ -208,11 +226,13 @@ def count_waves(times: list[float], delay: float) -> int:
 
 # -- the report -------------------------------------------------------------------------------
 def markdown(results: dict) -> str:
-    rows = ["| tool | domains | seconds | domains/s | peak RSS (MiB) | questions/domain |",
-            "|---|---:|---:|---:|---:|---:|"]
+    rows = ["| tool | domains | seconds | domains/s | peak RSS (MiB) | questions/domain | questions/s "
+            "| CPU ms/domain | server CPU (cores) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results["batch"] + results["checkdmarc"]:
         rows.append(f"| {r['tool']} | {r['domains']:,} | {r['seconds']} | {r['domains_per_s']} | "
-                    f"{r['peak_rss_mib']} | {r['queries_per_domain']} |")
+                    f"{r['peak_rss_mib']} | {r['queries_per_domain']} | {r['queries_per_s']} | "
+                    f"{r['cpu_ms_per_domain']} | {r['server_cpu_share']} |")
     s = results["single"]
     lines = rows + [
         "",

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from functools import partial
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,11 +24,13 @@ from ..core.config import Config
 from ..core.errors import BrokerError, InputError, StoreError
 from ..core.model import ScanReport
 from .batch import BatchTally, ScanOne, scan_many
-from .fleet.chunk import Recorder
 from .outcome import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, batch_exit_code, exit_code
 from .output import Output, Progress, print_summary
 from .scan import PromiseScan
 from .settings import ScanPlan
+
+if TYPE_CHECKING:  # the database's libraries load only for a run that records (--db)
+    from .fleet.chunk import Recorder
 
 
 def run_scan(plan: ScanPlan) -> int:
@@ -191,6 +193,7 @@ def open_recorder(db: str, engine: str, total: int, config: Config, *, announce:
     (--quiet), its name joins what ``output`` reports only if the run ends in trouble."""
     from ..core.config import config_to_dict
     from ..history.store import open_store
+    from .fleet.chunk import Recorder
 
     store = open_store(db)
     run_id = store.start_run(engine, total, {"config": config_to_dict(config)})

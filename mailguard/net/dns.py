@@ -23,6 +23,7 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
@@ -32,7 +33,7 @@ from ..core.errors import InputError, NoResolver
 from ..core.model import Evidence
 from .guard import address_allowed
 from .udpmux import UdpMux
-from .wire import Header, encode_query, read_header
+from .wire import SINGLETON_TYPES, Header, Unusual, WireRecord, encode_query, read_answer_records, read_header
 
 # Statuses of a DnsAnswer. The first three are answers; the rest mean "could not be tested".
 OK, NODATA, NXDOMAIN = "ok", "nodata", "nxdomain"
@@ -223,15 +224,17 @@ class DnsClient:
         started = time.monotonic()
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
         try:
-            qname = dns.name.from_text(name)
             qtype = dns.rdatatype.from_text(rdtype)
-        except (dns.exception.DNSException, ValueError) as exc:
-            return _failure(name, rdtype, "-", ERROR, f"not a valid question: {exc}", started, stamp)
-        # RFC 6840 §5.7: AD in a query asks a validating resolver to report its verdict in the
-        # answer's AD bit even without DO; the evidence then shows what it concluded.
-        try:
+            # RFC 6840 §5.7: AD in a query asks a validating resolver to report its verdict in the
+            # answer's AD bit even without DO; the evidence then shows what it concluded.
             wire = encode_query(0, name, qtype, payload=self.payload, dnssec=dnssec, cd=cd, ad=not cd)
-        except ValueError:
+            qname: dns.name.Name | None = None  # parsed by dnspython only if it must build the query
+        except (dns.exception.DNSException, ValueError):
+            try:
+                qname = dns.name.from_text(name)
+                qtype = dns.rdatatype.from_text(rdtype)
+            except (dns.exception.DNSException, ValueError) as exc:
+                return _failure(name, rdtype, "-", ERROR, f"not a valid question: {exc}", started, stamp)
             wire = self._message(qname, qtype, dnssec, cd).to_wire()
         last: DnsAnswer | None = None
         for host, port in self.nameservers:
@@ -241,7 +244,7 @@ class DnsClient:
                 data = await self._muxes[(host, port)].ask(wire, self.timeout)  # it keeps the timeout
                 header = read_header(data)
                 if header.truncated:  # the whole answer over TCP (RFC 7766)
-                    query = self._message(qname, qtype, dnssec, cd)
+                    query = self._message(qname or dns.name.from_text(name), qtype, dnssec, cd)
                     async with asyncio.timeout(self.timeout):
                         response = await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
                     return _answer(name, rdtype, where, response, True, started, stamp, keep=dnssec)
@@ -253,6 +256,11 @@ class DnsClient:
                 continue
             if not dnssec and header.ancount == 0 and header.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                 return _empty(name, rdtype, where, header, started, stamp)  # nothing to decode
+            if not dnssec:
+                try:
+                    return _answer_read(name, rdtype, where, data, started, stamp)
+                except Unusual:
+                    pass  # dnspython reads it, below
             try:
                 response = dns.message.from_wire(data)
             except dns.exception.DNSException as exc:
@@ -313,6 +321,68 @@ def _answer(
             status = NODATA
     return _answer_of(name, rdtype, where, status, rcode_text, _flags(response), records, cnames,
                       "tcp" if used_tcp else "udp", started, stamp, tuple(rdatas), response if keep else None)
+
+
+def _answer_read(name: str, rdtype: str, where: str, data: bytes, started: float, stamp: str) -> DnsAnswer:
+    """The answer of an ordinary response with records, read without building a dns.message:
+    the same answer :func:`_answer` reads from dnspython's message (the records of the asked
+    type at the end of the CNAME chain, RFC 1034 §4.3.2), for a fifth of the CPU. Raises Unusual
+    for anything it leaves to dnspython."""
+    header, wire_records = read_answer_records(data)
+    if header.rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        raise Unusual("an error response")
+    qtype = dns.rdatatype.from_text(rdtype)
+    rrsets = _rrsets(data, wire_records)
+    current, answer, links = name.rstrip("."), None, 0
+    while links < dns.message.MAX_CHAIN:
+        answer = rrsets.get((current.lower(), qtype))
+        alias = rrsets.get((current.lower(), dns.rdatatype.CNAME)) if qtype != dns.rdatatype.CNAME else None
+        if answer is not None or alias is None:
+            break
+        current, links = alias[1][0].target.to_text(True), links + 1
+    problem: dns.exception.DNSException | None = None
+    if links >= dns.message.MAX_CHAIN:
+        problem = dns.message.ChainTooLong()  # type: ignore[no-untyped-call]
+    elif header.rcode == dns.rcode.NXDOMAIN and answer is not None:
+        problem = dns.message.AnswerForNXDOMAIN()  # type: ignore[no-untyped-call]
+    if problem is not None:
+        return _failure(name, rdtype, where, ERROR, f"unusable answer: {_describe(problem)}", started, stamp)
+    cnames = [f"{owner} -> {rdata.target.to_text(True)}" for (_, rrtype), (owner, rdatas, _) in rrsets.items()
+              if rrtype == dns.rdatatype.CNAME and qtype != dns.rdatatype.CNAME for rdata in rdatas]
+    records: list[DnsRecord] = []
+    rdatas: tuple[Any, ...] = ()
+    if answer is not None:
+        owner, found, ttl = answer
+        rdatas = tuple(found)
+        records = [DnsRecord(owner, rdtype, ttl, rdata.to_text()) for rdata in found]
+    status = NXDOMAIN if header.rcode == dns.rcode.NXDOMAIN else OK if records else NODATA
+    rcode_text = dns.rcode.to_text(dns.rcode.Rcode(header.rcode))
+    return _answer_of(name, rdtype, where, status, rcode_text, header.flag_names, records, cnames, "udp",
+                      started, stamp, rdatas)
+
+
+def _rrsets(data: bytes, wire_records: list[WireRecord]) -> dict[tuple[str, int], tuple[str, list[Any], int]]:
+    """The answer section's records grouped as dnspython groups them: by owner (case-insensitive)
+    and type, in order of first appearance, repeats dropped, the set's TTL the lowest."""
+    rrsets: dict[tuple[str, int], tuple[str, list[Any], int]] = {}
+    for record in wire_records:
+        try:
+            rdata = dns.rdata.from_wire(dns.rdataclass.IN, dns.rdatatype.RdataType(record.rdtype), data, record.offset,
+                                       record.length)
+        except dns.exception.DNSException as exc:
+            raise Unusual(f"record data dnspython rejects: {exc}") from None
+        key = (record.owner.lower(), record.rdtype)
+        known = rrsets.get(key)
+        if known is None:
+            rrsets[key] = (record.owner, [rdata], record.ttl)
+            continue
+        if record.rdtype in SINGLETON_TYPES:
+            raise Unusual("two records of a singleton type")
+        owner, found, ttl = known
+        if rdata not in found:
+            found.append(rdata)
+        rrsets[key] = (owner, found, min(ttl, record.ttl))
+    return rrsets
 
 
 def _empty(name: str, rdtype: str, where: str, header: Header, started: float, stamp: str) -> DnsAnswer:

@@ -79,3 +79,107 @@ def question_matches(query: bytes, response: bytes) -> bool:
     if len(response) < end or response[4:6] != b"\x00\x01":
         return False
     return response[HEADER:end].lower() == query[HEADER:end].lower()
+
+
+# --- reading an answer's records ----------------------------------------------------------------
+# An answer with records is read here too when it is ordinary: plain names, the usual record types,
+# nothing dnspython would read differently. Anything else raises Unusual and is left to dnspython,
+# whose reading is the reference (tests/net/test_wire_read.py holds the two side by side).
+
+class Unusual(ValueError):
+    """A message this reader leaves to dnspython."""
+
+
+# Owner names made only of these octets read the same as dnspython's text form (nothing escaped).
+_PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_*/")
+# Record types read here in the answer section; the rest (meta types, signatures) go to dnspython.
+ORDINARY_TYPES = frozenset({1, 2, 5, 6, 12, 15, 16, 28, 33, 43, 48, 52, 64, 65, 99, 257})
+SINGLETON_TYPES = frozenset({5, 6})  # CNAME, SOA: a second record replaces the first in dnspython
+TYPE_TSIG, TYPE_TKEY = 250, 249
+OPCODE_MASK = 0x7800
+
+
+@dataclass(frozen=True, slots=True)
+class WireRecord:
+    """One resource record of the answer section, its data left in the message."""
+
+    owner: str  # as sent, without the final dot
+    rdtype: int
+    ttl: int
+    offset: int  # where its RDATA starts in the message
+    length: int
+
+
+def read_name(data: bytes, offset: int, *, plain: bool = True) -> tuple[str, int]:
+    """The name at ``offset`` (compression pointers followed, RFC 1035 §4.1.4) and the offset
+    after it. Pointers must point backwards, each before the last, as dnspython requires.
+    ``plain``: raise Unusual for any label octet that dnspython would escape, and for the root."""
+    labels: list[str] = []
+    end = -1
+    lowest = offset  # a pointer must point below this
+    size = 1
+    while True:
+        if offset >= len(data):
+            raise Unusual("name runs past the message")
+        count = data[offset]
+        if count >= 0xC0:
+            if offset + 1 >= len(data):
+                raise Unusual("pointer runs past the message")
+            target = ((count & 0x3F) << 8) | data[offset + 1]
+            if end < 0:
+                end = offset + 2
+            if target >= lowest:
+                raise Unusual("compression pointer not backwards")
+            lowest = offset = target
+            continue
+        if count > 63:
+            raise Unusual("unknown label type")
+        if count == 0:
+            break
+        label = data[offset + 1:offset + 1 + count]
+        size += count + 1
+        if len(label) != count or size > 255:
+            raise Unusual("label runs past the message, or name too long")
+        if plain and not _PLAIN.issuperset(label):
+            raise Unusual("a label dnspython would escape")
+        labels.append(label.decode("ascii") if plain else "")
+        offset += 1 + count
+    if end < 0:
+        end = offset + 1
+    if plain and not labels:
+        raise Unusual("the root name")
+    return ".".join(labels), end
+
+
+def read_answer_records(data: bytes) -> tuple[Header, list[WireRecord]]:
+    """The header and the answer section's records of an ordinary response; every section is
+    walked so that a message with octets left over, or running short, is left to dnspython."""
+    header = read_header(data)
+    if header.flags & OPCODE_MASK:
+        raise Unusual("not a QUERY response")
+    offset = HEADER
+    for _ in range(header.qdcount):
+        _, offset = read_name(data, offset, plain=False)
+        offset += 4
+    records: list[WireRecord] = []
+    total = header.ancount + header.nscount + header.arcount
+    for index in range(total):
+        answer = index < header.ancount
+        owner, offset = read_name(data, offset, plain=answer)
+        if offset + 10 > len(data):
+            raise Unusual("record header runs past the message")
+        rdtype, rdclass, ttl, length = struct.unpack_from("!HHIH", data, offset)
+        offset += 10
+        if offset + length > len(data):
+            raise Unusual("record data runs past the message")
+        if answer:
+            if rdclass != CLASS_IN or rdtype not in ORDINARY_TYPES:
+                raise Unusual("an answer record of another class or type")
+            # RFC 2181 §8: a TTL with the top bit set is read as zero (so does dnspython).
+            records.append(WireRecord(owner, rdtype, 0 if ttl & 0x80000000 else ttl, offset, length))
+        elif rdtype in (TYPE_TSIG, TYPE_TKEY) or (rdtype == TYPE_OPT and ttl >> 24):
+            raise Unusual("a signed message, or an extended rcode")
+        offset += length
+    if offset != len(data):
+        raise Unusual("octets after the last record")
+    return header, records

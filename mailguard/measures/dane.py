@@ -38,7 +38,7 @@ from ..net import Net
 from ..net import smtp as smtp_net
 from ..net import tls as tls_net
 from . import mx
-from .dnssec import NameResult, Status, anchors_for, validate_name
+from .dnssec import NameResult, Status, anchors_for, signed_answer, validate_name
 from .dnssec.anchors import TrustAnchors
 
 NAME = "dane"
@@ -301,9 +301,9 @@ async def run(net: Net, domain: str, config: Config) -> MeasureResult:
     except (OSError, ParseError) as exc:
         findings.append(finding("DANE-ANCHOR-UNUSABLE", "trust anchor", Verdict.NOT_TESTED, error=str(exc)))
         return done()
-    # The MX RRset as the validator sees it (DO and CD: even when a validating resolver refuses it).
+    # The MX RRset as the validator sees it (even when a validating resolver refuses it).
     mx_result, signed_mx = await asyncio.gather(validate_name(net, domain, "MX", anchors),
-                                                net.dns.query(domain, "MX", dnssec=True, cd=True))
+                                                signed_answer(net, domain, "MX"))
     evidence.extend(_dns_evidence(mx_result))
     data["mx_status"] = mx_result.status.value
     parsed = mx.parse_mx(signed_mx) if signed_mx.status == "ok" else ()
@@ -352,7 +352,7 @@ async def check_host(net: Net, host: str, anchors: TrustAnchors) -> HostOutcome:
     a, aaaa, tlsa, seen = await asyncio.gather(
         validate_name(net, host, "A", anchors), validate_name(net, host, "AAAA", anchors),
         validate_name(net, tlsa_name, "TLSA", anchors),
-        net.dns.query(tlsa_name, "TLSA", dnssec=True, cd=True))  # the validator's own answer, cached
+        signed_answer(net, tlsa_name, "TLSA"))  # the validator's own answer, cached
     evidence = _dns_evidence(a) + _dns_evidence(aaaa) + _dns_evidence(tlsa)
     records = [Tlsa.from_rdata(r) for r in seen.rdatas[:MAX_TLSA_RECORDS]] if seen.status == "ok" else []
     entry: dict[str, Any] = {"tlsa": tlsa.status.value, "records": [r.text for r in records],

@@ -4,11 +4,18 @@ A query never raises for what the DNS says (NXDOMAIN, NODATA, SERVFAIL, timeouts
 :class:`DnsAnswer` observation whose ``status`` tells them apart and whose ``evidence`` is what a
 report shows. Each (name, type) is asked once per client (a scan, or a whole batch), and
 concurrent askers of the same question share one query in flight.
+
+Every question carries the DO bit (RFC 3225), so one answer serves a measure that reads the
+records and the DNSSEC validator that needs their signatures and denial proofs: a name is not
+asked twice, once plain and once for DNSSEC. A validating resolver still refuses bogus data
+(SERVFAIL) and still reports its verdict in the AD bit; only a question with CD set (the
+validator's second look at data the resolver refused) bypasses that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import time
 from collections import OrderedDict
@@ -60,8 +67,9 @@ class DnsAnswer:
     records: the records of the asked type at the end of any CNAME chain.
     cnames: the CNAME chain followed, as ``alias -> target`` strings.
     rdatas: the dnspython rdata objects behind ``records`` (for parsing; not in reports).
-    message: the whole response of a DNSSEC question (DO set: RRSIGs, NSEC records); None for
-        other questions, and when there was no response.
+    wire: the response as it arrived over UDP, kept so that :attr:`message` can be read from it
+        when the DNSSEC validator asks (most answers are never read whole).
+    parsed: the response when dnspython has read it already (over TCP; an unusual message).
     """
 
     qname: str
@@ -78,7 +86,19 @@ class DnsAnswer:
     error: str
     evidence: Evidence
     rdatas: tuple[Any, ...] = field(default=(), repr=False, compare=False)
-    message: dns.message.Message | None = field(default=None, repr=False, compare=False)
+    wire: bytes | None = field(default=None, repr=False, compare=False)
+    parsed: dns.message.Message | None = field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def message(self) -> dns.message.Message | None:
+        """The whole response (RRSIGs, NSEC/NSEC3 records, the authority section), read on first
+        use; None when there was no response, or when dnspython cannot read it."""
+        if self.parsed is not None or self.wire is None:
+            return self.parsed
+        try:
+            return dns.message.from_wire(self.wire)
+        except dns.exception.DNSException:
+            return None
 
     @property
     def answered(self) -> bool:
@@ -167,7 +187,7 @@ class DnsClient:
         self.nameservers = servers
         self.timeout = config.timeout
         self.payload = config.edns_payload
-        self._cache: OrderedDict[tuple[str, str, bool, bool], asyncio.Future[DnsAnswer]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, bool], asyncio.Future[DnsAnswer]] = OrderedDict()
         self._cache_size = cache_size
         self._muxes = {server: UdpMux(*server) for server in servers}
         self.queries_sent = 0
@@ -176,19 +196,21 @@ class DnsClient:
     def resolver_names(self) -> tuple[str, ...]:
         return tuple(_where(host, port) for host, port in self.nameservers)
 
-    async def query(self, name: str, rdtype: str, *, dnssec: bool = False, cd: bool = False) -> DnsAnswer:
-        """Ask once per client; concurrent askers share the answer."""
-        future = self._future(name, rdtype, dnssec, cd)
+    async def query(self, name: str, rdtype: str, *, cd: bool = False) -> DnsAnswer:
+        """Ask once per client; concurrent askers share the answer. ``cd``: Checking Disabled
+        (RFC 4035 §3.2.2), for the DNSSEC validator only: a validating resolver then hands over
+        data it would refuse as bogus."""
+        future = self._future(name, rdtype, cd)
         if future.done() and not future.cancelled():
             return future.result()  # most questions of a batch are cache hits: no shield needed
         return await asyncio.shield(future)
 
-    def _future(self, name: str, rdtype: str, dnssec: bool, cd: bool) -> asyncio.Future[DnsAnswer]:
+    def _future(self, name: str, rdtype: str, cd: bool) -> asyncio.Future[DnsAnswer]:
         """The shared future of a question: from the cache, or a new question on its way."""
-        key = (name.lower().rstrip("."), rdtype.upper(), dnssec, cd)
+        key = (name.lower().rstrip("."), rdtype.upper(), cd)
         future = self._cache.get(key)
         if future is None:
-            future = asyncio.ensure_future(self._ask(key[0], key[1], dnssec, cd))
+            future = asyncio.ensure_future(self._ask(key[0], key[1], cd))
             self._cache[key] = future
             self._evict()
         else:
@@ -208,7 +230,7 @@ class DnsClient:
         The shared futures are gathered directly (shielded, so that a cancelled asker never
         cancels a question others wait for), without a task per question: a batch asks hundreds
         of thousands of them."""
-        futures = [self._future(n, t, False, False) for n, t in questions]
+        futures = [self._future(n, t, False) for n, t in questions]
         return list(await asyncio.gather(*(f if f.done() and not f.cancelled() else asyncio.shield(f)
                                            for f in futures)))
 
@@ -220,14 +242,14 @@ class DnsClient:
         for mux in self._muxes.values():
             mux.close()
 
-    async def _ask(self, name: str, rdtype: str, dnssec: bool, cd: bool) -> DnsAnswer:
+    async def _ask(self, name: str, rdtype: str, cd: bool) -> DnsAnswer:
         started = time.monotonic()
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
         try:
             qtype = dns.rdatatype.from_text(rdtype)
             # RFC 6840 §5.7: AD in a query asks a validating resolver to report its verdict in the
             # answer's AD bit even without DO; the evidence then shows what it concluded.
-            wire = encode_query(0, name, qtype, payload=self.payload, dnssec=dnssec, cd=cd, ad=not cd)
+            wire = encode_query(0, name, qtype, payload=self.payload, dnssec=True, cd=cd, ad=not cd)
             qname: dns.name.Name | None = None  # parsed by dnspython only if it must build the query
         except (dns.exception.DNSException, ValueError):
             try:
@@ -235,7 +257,7 @@ class DnsClient:
                 qtype = dns.rdatatype.from_text(rdtype)
             except (dns.exception.DNSException, ValueError) as exc:
                 return _failure(name, rdtype, "-", ERROR, f"not a valid question: {exc}", started, stamp)
-            wire = self._message(qname, qtype, dnssec, cd).to_wire()
+            wire = self._message(qname, qtype, cd).to_wire()
         last: DnsAnswer | None = None
         for host, port in self.nameservers:
             self.queries_sent += 1
@@ -244,35 +266,33 @@ class DnsClient:
                 data = await self._muxes[(host, port)].ask(wire, self.timeout)  # it keeps the timeout
                 header = read_header(data)
                 if header.truncated:  # the whole answer over TCP (RFC 7766)
-                    query = self._message(qname or dns.name.from_text(name), qtype, dnssec, cd)
+                    query = self._message(qname or dns.name.from_text(name), qtype, cd)
                     async with asyncio.timeout(self.timeout):
                         response = await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
-                    return _answer(name, rdtype, where, response, True, started, stamp, keep=dnssec)
+                    return _answer(name, rdtype, where, response, True, started, stamp)
             except (TimeoutError, dns.exception.Timeout):
                 last = _failure(name, rdtype, where, TIMEOUT, f"no answer within {self.timeout:g} s", started, stamp)
                 continue
             except (OSError, EOFError, dns.exception.DNSException, ValueError) as exc:
                 last = _failure(name, rdtype, where, ERROR, _describe(exc), started, stamp)
                 continue
-            if not dnssec and header.ancount == 0 and header.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-                return _empty(name, rdtype, where, header, started, stamp)  # nothing to decode
-            if not dnssec:
-                try:
-                    return _answer_read(name, rdtype, where, data, started, stamp)
-                except Unusual:
-                    pass  # dnspython reads it, below
+            if header.ancount == 0 and header.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                return _empty(name, rdtype, where, header, data, started, stamp)  # no records to read
+            try:
+                return _answer_read(name, rdtype, where, data, started, stamp)
+            except Unusual:
+                pass  # dnspython reads it, below
             try:
                 response = dns.message.from_wire(data)
             except dns.exception.DNSException as exc:
                 last = _failure(name, rdtype, where, ERROR, f"malformed answer: {_describe(exc)}", started, stamp)
                 continue
-            return _answer(name, rdtype, where, response, False, started, stamp, keep=dnssec)
+            return _answer(name, rdtype, where, response, False, started, stamp)
         assert last is not None
         return last
 
-    def _message(self, qname: dns.name.Name, qtype: dns.rdatatype.RdataType, dnssec: bool,
-                 cd: bool) -> dns.message.Message:
-        query = dns.message.make_query(qname, qtype, use_edns=0, payload=self.payload, want_dnssec=dnssec)
+    def _message(self, qname: dns.name.Name, qtype: dns.rdatatype.RdataType, cd: bool) -> dns.message.Message:
+        query = dns.message.make_query(qname, qtype, use_edns=0, payload=self.payload, want_dnssec=True)
         query.flags |= dns.flags.CD if cd else dns.flags.AD
         return query
 
@@ -292,10 +312,9 @@ def _flags(message: dns.message.Message) -> tuple[str, ...]:
 
 def _answer(
     name: str, rdtype: str, where: str, response: dns.message.Message, used_tcp: bool,
-    started: float, stamp: str, *, keep: bool = True,
+    started: float, stamp: str,
 ) -> DnsAnswer:
-    """The answer read from ``response``; the whole message is kept only when ``keep`` (DNSSEC
-    answers: their signatures and denial proofs), since a batch's cache holds thousands."""
+    """The answer read from ``response`` (kept whole: its signatures and denial proofs)."""
     rcode = response.rcode()
     rcode_text = dns.rcode.to_text(rcode)
     cnames: list[str] = []
@@ -320,7 +339,7 @@ def _answer(
         if status == OK and not records:
             status = NODATA
     return _answer_of(name, rdtype, where, status, rcode_text, _flags(response), records, cnames,
-                      "tcp" if used_tcp else "udp", started, stamp, tuple(rdatas), response if keep else None)
+                      "tcp" if used_tcp else "udp", started, stamp, tuple(rdatas), parsed=response)
 
 
 def _answer_read(name: str, rdtype: str, where: str, data: bytes, started: float, stamp: str) -> DnsAnswer:
@@ -358,7 +377,7 @@ def _answer_read(name: str, rdtype: str, where: str, data: bytes, started: float
     status = NXDOMAIN if header.rcode == dns.rcode.NXDOMAIN else OK if records else NODATA
     rcode_text = dns.rcode.to_text(dns.rcode.Rcode(header.rcode))
     return _answer_of(name, rdtype, where, status, rcode_text, header.flag_names, records, cnames, "udp",
-                      started, stamp, rdatas)
+                      started, stamp, rdatas, wire=data)
 
 
 def _rrsets(data: bytes, wire_records: list[WireRecord]) -> dict[tuple[str, int], tuple[str, list[Any], int]]:
@@ -385,16 +404,20 @@ def _rrsets(data: bytes, wire_records: list[WireRecord]) -> dict[tuple[str, int]
     return rrsets
 
 
-def _empty(name: str, rdtype: str, where: str, header: Header, started: float, stamp: str) -> DnsAnswer:
-    """NXDOMAIN or NODATA read from the header alone: an answer with no records."""
+def _empty(name: str, rdtype: str, where: str, header: Header, data: bytes, started: float,
+           stamp: str) -> DnsAnswer:
+    """NXDOMAIN or NODATA read from the header alone: an answer with no records (its denial
+    proof, if DNSSEC needs it, is read from ``data`` then)."""
     status = NXDOMAIN if header.rcode == dns.rcode.NXDOMAIN else NODATA
     rcode_text = dns.rcode.to_text(dns.rcode.Rcode(header.rcode))
-    return _answer_of(name, rdtype, where, status, rcode_text, header.flag_names, [], [], "udp", started, stamp)
+    return _answer_of(name, rdtype, where, status, rcode_text, header.flag_names, [], [], "udp", started, stamp,
+                      wire=data)
 
 
 def _answer_of(name: str, rdtype: str, where: str, status: str, rcode_text: str, flags: tuple[str, ...],
                records: list[DnsRecord], cnames: list[str], transport: str, started: float, stamp: str,
-               rdatas: tuple[Any, ...] = (), response: dns.message.Message | None = None) -> DnsAnswer:
+               rdatas: tuple[Any, ...] = (), *, wire: bytes | None = None,
+               parsed: dns.message.Message | None = None) -> DnsAnswer:
     """The answer and its evidence, however it was read."""
     elapsed = (time.monotonic() - started) * 1000
     shown = records[:MAX_RECORDS_IN_EVIDENCE]
@@ -409,7 +432,7 @@ def _answer_of(name: str, rdtype: str, where: str, status: str, rcode_text: str,
         "records_omitted": len(records) - len(shown),
     })
     return DnsAnswer(name, rdtype, where, status, rcode_text, flags, tuple(records), tuple(cnames),
-                     transport, stamp, elapsed, "", evidence, rdatas, response)
+                     transport, stamp, elapsed, "", evidence, rdatas, wire, parsed)
 
 
 def _ttl_text(records: list[DnsRecord]) -> str:

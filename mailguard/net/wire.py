@@ -92,10 +92,11 @@ class Unusual(ValueError):
 
 # Owner names made only of these octets read the same as dnspython's text form (nothing escaped).
 _PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_*/")
-# Record types read here in the answer section; the rest (meta types, signatures) go to dnspython.
+# Record types read here in the answer section (RRSIGs are passed over); the rest (meta types,
+# NSEC and others no measure asks for) go to dnspython.
 ORDINARY_TYPES = frozenset({1, 2, 5, 6, 12, 15, 16, 28, 33, 43, 48, 52, 64, 65, 99, 257})
 SINGLETON_TYPES = frozenset({5, 6})  # CNAME, SOA: a second record replaces the first in dnspython
-TYPE_TSIG, TYPE_TKEY = 250, 249
+TYPE_TSIG, TYPE_TKEY, TYPE_RRSIG = 250, 249, 46
 OPCODE_MASK = 0x7800
 
 
@@ -172,7 +173,9 @@ def read_answer_records(data: bytes) -> tuple[Header, list[WireRecord]]:
         offset += 10
         if offset + length > len(data):
             raise Unusual("record data runs past the message")
-        if answer:
+        if answer and rdtype == TYPE_RRSIG and rdclass == CLASS_IN:
+            pass  # a signature (the question carried DO): the DNSSEC validator reads it from the message
+        elif answer:
             if rdclass != CLASS_IN or rdtype not in ORDINARY_TYPES:
                 raise Unusual("an answer record of another class or type")
             # RFC 2181 §8: a TTL with the top bit set is read as zero (so does dnspython).

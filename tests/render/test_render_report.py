@@ -358,3 +358,15 @@ def test_controls_and_bidi_overrides_from_outside_are_visible_in_every_format():
                  render_text.render(report, verbose=True)):
         assert "\x1b" not in page and "\u202e" not in page and "\x07" not in page
         assert "\\x1b" in page and "\\x07" in page and "\\u202e" in page and "owned" in page
+
+
+def test_json_text_is_the_json_modules_and_what_orjson_refuses_is_still_written():
+    from mailguard.core.jsonable import to_jsonable
+
+    doc = to_jsonable(REPORT)
+    assert render_json.render(REPORT) == json.dumps(doc, indent=2, ensure_ascii=False)
+    line = render_json.render(REPORT, indent=None)
+    assert "\n" not in line and json.loads(line) == doc
+    odd = dataclasses.replace(REPORT, extra={"serial": 2**159 + 1, "name": "caf\udce9"})
+    assert json.loads(render_json.render(odd))["extra"]["serial"] == 2**159 + 1
+    assert "\\udce9" in render_json.render(odd, indent=None)

@@ -40,7 +40,7 @@ from ...net import Net
 from .. import mx
 from .anchors import TrustAnchors, load_anchors, parse_anchors
 from .chain import ChainValidator, Question, Status, Validation
-from .walk import NameResult, combine, validate, validate_name
+from .walk import NameResult, combine, signed_answer, validate, validate_name
 
 NAME = "dnssec"
 TITLE = "DNSSEC"
@@ -144,11 +144,11 @@ HostResults = tuple[list[str], dict[str, list[NameResult]], str]
 
 
 async def _host_results(net: Net, domain: str, anchors: TrustAnchors) -> HostResults:
-    """The MX hosts (from the MX measure's query, or from the DO/CD answer when a validating
+    """The MX hosts (from the MX measure's query, or from the CD answer when a validating
     resolver refused the bogus MX RRset) and the validation of their A and AAAA RRsets."""
     answer, parsed = await mx.mx_hosts(net, domain)
     if answer.failed:
-        signed = await net.dns.query(domain, "MX", dnssec=True, cd=True)
+        signed = await signed_answer(net, domain, "MX")
         parsed = mx.parse_mx(signed) if signed.status == "ok" else ()
     hosts = [h.host for h in parsed if h.host != "." and not mx.looks_like_ip(h.host)]
     hosts = list(dict.fromkeys(hosts))
@@ -295,5 +295,5 @@ def promise_facts(measure: MeasureResult) -> DnssecFacts | None:
 __all__ = [
     "AREA", "MESSAGES", "NAME", "TITLE", "ChainValidator", "NameResult", "Question", "Status",
     "TrustAnchors", "Validation", "anchors_for", "judge_domain", "judge_host", "judge_resolver",
-    "judge_rrset", "load_anchors", "parse_anchors", "run", "validate", "validate_name",
+    "judge_rrset", "load_anchors", "parse_anchors", "run", "signed_answer", "validate", "validate_name",
 ]

@@ -3,8 +3,9 @@
 :class:`ChainValidator` says which answers it needs ("DNSKEY of .", "DS of test",
 "the MX RRset of good.test with its RRSIGs"), is fed them, and ends with a :class:`Validation`.
 It never does I/O and takes the time as a value, so tests drive it with answers of their own and
-any clock. The driver (:mod:`.walk`) asks every question with DO and CD set, so that the
-resolver hands over signatures and even bogus data, and mailguard judges it itself.
+any clock. The driver (:mod:`.walk`) asks every question with DO set, so that the resolver hands
+over signatures, and again with CD set when the resolver refused the data as bogus, so that
+mailguard judges it itself.
 
 The walk, for a name ``a.b.example.``, anchored at ``.``:
 
@@ -55,7 +56,7 @@ class Status(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Question:
-    """One question, always asked with DO and CD set. ``name`` is lower-case without the final dot
+    """One question, asked with DO set (and CD after a SERVFAIL). ``name`` is lower-case without the final dot
     (as :class:`~mailguard.net.dns.DnsClient` keys its cache; the root is ``""``)."""
 
     name: str
@@ -215,6 +216,10 @@ class ChainValidator:
                        f"could not be fetched: {answer.status}" + (f" ({answer.error})" if answer.error else ""))
             raise _Done(Status.INDETERMINATE, "fetch-failed",
                         f"{rdtype} {_text(name)} could not be fetched ({answer.status})")
+        if answer.message is None:  # its records were readable, its signatures or proofs are not
+            self._link(name, f"{rdtype} {_text(name)}", Status.INDETERMINATE, "malformed answer")
+            raise _Done(Status.INDETERMINATE, "fetch-failed",
+                        f"{rdtype} {_text(name)} could not be read (malformed answer)")
         return answer
 
     def _link(self, zone: dns.name.Name, step: str, status: Status, detail: str) -> None:

@@ -1,10 +1,13 @@
 """The thin async loop that drives :class:`~.chain.ChainValidator` through ``net.dns``.
 
-Each round asks every question the validator needs concurrently (DO and CD set, so the resolver
-returns signatures and does not hide bogus data), feeds the answers back, and stops when the
-validator has its verdict. The DNS client's cache makes the root's and the TLD's DNSKEY and DS
-questions go out once per scan however many names are validated. Beside it, the ordinary
-question (no DO, no CD) shows what the resolver itself says: its AD bit is reported, never trusted.
+Each round asks every question the validator needs concurrently, feeds the answers back, and
+stops when the validator has its verdict. Every question carries DO, so the answers hold their
+signatures and denial proofs, and they are the very answers the other measures read (one question
+per name and type, not a plain one and a DNSSEC one). An answer a validating resolver refused
+(SERVFAIL) is asked again with CD set, so that mailguard sees the bogus data and judges it itself
+(:func:`signed_answer`). The DNS client's cache makes the root's and the TLD's DNSKEY and DS
+questions go out once per scan however many names are validated. What the resolver itself
+concluded, its AD bit, is reported beside mailguard's verdict, never trusted.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import asyncio
 from dataclasses import dataclass
 
 from ...net import Net
-from ...net.dns import DnsAnswer
+from ...net.dns import SERVFAIL, DnsAnswer
 from .anchors import TrustAnchors
 from .chain import ChainValidator, Status, Validation
 
@@ -59,13 +62,22 @@ async def validate(net: Net, name: str, rdtype: str, anchors: TrustAnchors) -> V
         questions = validator.needs()
         if not questions:
             break
-        answers = await asyncio.gather(*(
-            net.dns.query(q.name or ".", q.rdtype, dnssec=True, cd=True) for q in questions))
+        answers = await asyncio.gather(*(signed_answer(net, q.name or ".", q.rdtype) for q in questions))
         for question, answer in zip(questions, answers, strict=True):
             validator.feed(question, answer)
     result = validator.result
     assert result is not None, "the chain validator did not finish"
     return result
+
+
+async def signed_answer(net: Net, name: str, rdtype: str) -> DnsAnswer:
+    """The answer with its signatures; when the resolver refused it (SERVFAIL, as a validating
+    resolver answers for bogus data), the same question with CD set (RFC 4035 §3.2.2), so that
+    the validator sees what the resolver would not hand over and can say why it is bogus."""
+    answer = await net.dns.query(name, rdtype)
+    if answer.status == SERVFAIL:
+        return await net.dns.query(name, rdtype, cd=True)
+    return answer
 
 
 async def validate_name(net: Net, name: str, rdtype: str, anchors: TrustAnchors) -> NameResult:

@@ -224,13 +224,15 @@ class DnsClient:
                 return  # everything older is still in flight; let the cache overshoot a little
             del self._cache[key]
 
-    async def query_many(self, questions: Iterable[tuple[str, str]]) -> list[DnsAnswer]:
+    async def query_many(self, questions: Iterable[tuple[str, str]], *, cd: bool = False) -> list[DnsAnswer]:
         """Ask several independent questions concurrently.
 
         The shared futures are gathered directly (shielded, so that a cancelled asker never
         cancels a question others wait for), without a task per question: a batch asks hundreds
-        of thousands of them."""
-        futures = [self._future(n, t, False) for n, t in questions]
+        of thousands of them. When every answer is cached already, nothing is gathered."""
+        futures = [self._future(n, t, cd) for n, t in questions]
+        if all(f.done() and not f.cancelled() for f in futures):
+            return [f.result() for f in futures]
         return list(await asyncio.gather(*(f if f.done() and not f.cancelled() else asyncio.shield(f)
                                            for f in futures)))
 

@@ -360,13 +360,16 @@ def test_controls_and_bidi_overrides_from_outside_are_visible_in_every_format():
         assert "\\x1b" in page and "\\x07" in page and "\\u202e" in page and "owned" in page
 
 
-def test_json_text_is_the_json_modules_and_what_orjson_refuses_is_still_written():
+def test_json_text_is_the_json_modules_and_what_orjson_refuses_is_still_written(markup_report):
+    """render() lets orjson read the model; the reference is json's text of to_jsonable's data."""
     from mailguard.core.jsonable import to_jsonable
 
-    doc = to_jsonable(REPORT)
-    assert render_json.render(REPORT) == json.dumps(doc, indent=2, ensure_ascii=False)
+    for report in (REPORT, markup_report):
+        doc = to_jsonable(report)
+        assert render_json.render(report) == json.dumps(doc, indent=2, ensure_ascii=False)
+        assert json.loads(render_json.render(report, indent=None)) == doc
     line = render_json.render(REPORT, indent=None)
-    assert "\n" not in line and json.loads(line) == doc
+    assert "\n" not in line and json.loads(line) == to_jsonable(REPORT)
     odd = dataclasses.replace(REPORT, extra={"serial": 2**159 + 1, "name": "caf\udce9"})
     assert json.loads(render_json.render(odd))["extra"]["serial"] == 2**159 + 1
     assert "\\udce9" in render_json.render(odd, indent=None)

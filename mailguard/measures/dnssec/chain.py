@@ -26,6 +26,7 @@ so a validation costs one round trip to the resolver instead of one per label.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,6 +127,7 @@ class _Done(Exception):
         self.insecure_at, self.cname_target, self.records = insecure_at, cname_target, records
 
 
+@functools.lru_cache(maxsize=4096)  # the same zones' names are keyed for every domain of a batch
 def _key(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower() if name != dns.name.root else ""
 
@@ -148,6 +150,8 @@ class ChainValidator:
         self.prefetch = prefetch
         self._answers: dict[Question, DnsAnswer] = {}
         self._result: Validation | None = None
+        self._names = self._path()  # the walk's names and questions, fixed for the target
+        self._questions = self._plan()
         self._links: list[Link] = []
         self._used: list[DnsAnswer] = []
 
@@ -159,7 +163,7 @@ class ChainValidator:
         missing = self._missing
         if not self.prefetch:
             return (missing,)
-        plan = [q for q in self._plan() if q not in self._answers]
+        plan = [q for q in self._questions if q not in self._answers]
         return tuple(plan) if missing in plan else (missing, *plan)
 
     def feed(self, question: Question, answer: DnsAnswer) -> None:
@@ -182,7 +186,7 @@ class ChainValidator:
 
     def _plan(self) -> list[Question]:
         plan = [Question(_key(self.anchor_zone), "DNSKEY")]
-        for child in self._path():
+        for child in self._names:
             plan += [Question(_key(child), "DS"), Question(_key(child), "DNSKEY")]
         plan.append(Question(_key(self.name), self.rdtype_text))
         return plan
@@ -236,7 +240,7 @@ class ChainValidator:
         if len(self.name) - len(self.anchor_zone) > MAX_DEPTH:
             raise _Done(Status.INDETERMINATE, "too-deep", f"{_text(self.name)} has too many labels to walk")
         keys = self._anchor_keys()
-        for child in self._path():
+        for child in self._names:
             step = self._delegation(child, keys)
             if step is None:
                 continue

@@ -12,7 +12,6 @@ concluded, its AD bit, is reported beside mailguard's verdict, never trusted.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from ...net import Net
@@ -62,7 +61,13 @@ async def validate(net: Net, name: str, rdtype: str, anchors: TrustAnchors) -> V
         questions = validator.needs()
         if not questions:
             break
-        answers = await asyncio.gather(*(signed_answer(net, q.name or ".", q.rdtype) for q in questions))
+        answers = await net.dns.query_many((q.name or ".", q.rdtype) for q in questions)
+        refused = [i for i, answer in enumerate(answers) if answer.status == SERVFAIL]
+        if refused:  # asked again with CD, as signed_answer does
+            again = await net.dns.query_many(((questions[i].name or ".", questions[i].rdtype) for i in refused),
+                                             cd=True)
+            for i, answer in zip(refused, again, strict=True):
+                answers[i] = answer
         for question, answer in zip(questions, answers, strict=True):
             validator.feed(question, answer)
     result = validator.result
@@ -81,9 +86,10 @@ async def signed_answer(net: Net, name: str, rdtype: str) -> DnsAnswer:
 
 
 async def validate_name(net: Net, name: str, rdtype: str, anchors: TrustAnchors) -> NameResult:
-    """Validate ``rdtype`` at ``name`` and every alias on the way; ask the resolver too."""
-    resolver, validations = await asyncio.gather(net.dns.query(name, rdtype),
-                                                 _follow(net, name, rdtype, anchors))
+    """Validate ``rdtype`` at ``name`` and every alias on the way; ask the resolver too (the
+    validator asked the same question in its first round: the answer is cached by now)."""
+    validations = await _follow(net, name, rdtype, anchors)
+    resolver = await net.dns.query(name, rdtype)
     return NameResult(name, rdtype, combine([v.status for v in validations]), validations, resolver)
 
 

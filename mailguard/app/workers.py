@@ -23,9 +23,10 @@ while it holds domains (every scan ends within its deadline, so it is wedged) is
 treated the same way. Only when every worker has stopped with domains left does the run fail,
 with :class:`~mailguard.core.errors.WorkerError` (exit code 3).
 
-Workers are started with the "forkserver" method (a clean process that imported mailguard once,
-forked for each worker; never a fork of this possibly threaded process), or "spawn" where there
-is none. They ignore SIGINT: Ctrl-C is the parent's, which stops them and keeps what is done.
+Workers are forked from this process when it runs no other thread (it has imported all a worker
+needs, so they start at once); otherwise with the "forkserver" method (a clean process that
+imports mailguard once and is forked for each worker: never a fork of a threaded process), or
+"spawn" where there is neither. They ignore SIGINT: Ctrl-C is the parent's, which stops them and keeps what is done.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -175,6 +177,11 @@ def scan_parallel(source: Iterable[str], job: WorkerJob, workers: int, *,
 
 
 def _context() -> BaseContext:
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        # This process has imported everything a worker runs and has started no thread (fork
+        # would copy a thread's locks mid-use, never the thread): a fork starts a worker at once,
+        # where the fork server first imports mailguard again (half a second on this machine).
+        return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])  # the server imports mailguard once for all workers

@@ -166,11 +166,23 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def helper_process(pid: int) -> bool:
+    """A process multiprocessing starts beside the workers (a fork server, a resource tracker)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"forkserver" in command or b"resource_tracker" in command
+
+
 def worker_pids(pid: int, want: int, timeout: float = 20) -> list[int]:
-    """The scanning workers of the mailguard process ``pid``: the children of its fork server."""
+    """The scanning workers of the mailguard process ``pid``: its children (forked), or its fork
+    server's children."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        found = [worker for child in children(pid) for worker in children(child)]
+        found = []
+        for child in children(pid):
+            found += children(child) if helper_process(child) else [child]
         if len(found) >= want:
             return found
         time.sleep(0.05)
@@ -309,3 +321,20 @@ def test_run_batch_with_workers_counts_and_writes_like_one_process(hosting, caps
     assert not interrupted and tally.domains == CUSTOMERS and tally.unscannable == 0
     assert sorted(row["domain"] for row in tally.rows) == sorted(names)
     assert sorted(json.loads(line)["domain"] for line in capsys.readouterr().out.splitlines()) == sorted(names)
+
+
+def test_workers_are_forked_only_from_a_process_without_threads():
+    """A fork copies every thread's locks mid-use: a threaded parent uses the fork server."""
+    from mailguard.app.workers import _context
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert _context().get_start_method() in ("forkserver", "spawn")
+    finally:
+        release.set()
+        thread.join()
+    alone = subprocess.run([sys.executable, "-c", "from mailguard.app.workers import _context; "
+                            "print(_context().get_start_method())"], capture_output=True, text=True, check=True)
+    assert alone.stdout.strip() == "fork"

@@ -4,9 +4,12 @@ are asked their own selectors; the long common list only where none is recognise
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailguard.lab import Lab, load_zone_text
 from mailguard.measures.dkim import measure as dkim
+from mailguard.measures.dkim.measure import plan_selectors
 from mailguard.measures.dkim.selectors import recognise
 from tests.conftest import run_measure
 
@@ -94,3 +97,18 @@ def test_without_a_recognised_provider_the_most_common_selectors_go_first(worksp
     assert sorted(result.data["tried"]) == [f"{s}._domainkey.ownmail.test" for s in first]
     everything = run_measure(dkim, "ownmail.test", workspace_lab.config(dkim_guess="all"))
     assert everything.data["usable"] == ["selector1"] and len(everything.data["tried"]) > 40
+
+
+@given(st.lists(st.text(alphabet="ab-_.9", max_size=70), max_size=6),
+       st.sampled_from(["shop.test", "x" * 60 + "." + "y" * 60 + "." + "z" * 60 + ".test", "a.test."]))
+def test_a_selector_is_asked_exactly_when_its_whole_name_is_a_dns_name(selectors, domain):
+    """plan_selectors checks a name's two parts, each once; the whole name is the reference."""
+    from mailguard.core.names import is_valid_dns_name
+
+    planned, invalid = plan_selectors(domain, selectors)
+    asked = {c.name for c in planned}
+    for selector in selectors:
+        name = f"{selector.strip().lower()}._domainkey.{domain}"
+        valid = bool(selector.strip()) and is_valid_dns_name(name)
+        assert (name in asked) == valid
+        assert (selector.strip().lower() in invalid) == (not valid)

@@ -33,6 +33,7 @@ its From, each signature's result and facts), ``proven_by`` (the messages that p
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -205,13 +206,25 @@ def plan_selectors(domain: str, given: Iterable[str], learned: Iterable[tuple[st
     wanted = [(s.strip().lower(), domain, "given") for s in given]
     wanted += [(s.strip().lower(), d.lower().rstrip("."), "message") for s, d in learned]
     wanted += [(s, domain, "common") for s in COMMON_SELECTORS]
+    places: dict[str, bool] = {}
     for selector, where, origin in wanted:
         candidate = Candidate(selector, where, origin, provider_of(selector))
-        if not selector or not is_valid_dns_name(candidate.name):
+        # The name is valid when both its parts are: each is checked once, not 50 names a domain.
+        name = candidate.name
+        valid_place = places.get(where)
+        if valid_place is None:
+            valid_place = places[where] = is_valid_dns_name(where)
+        if not (selector and valid_place and len(name) <= 253 and _valid_selector(selector)):
             invalid.append(selector)
             continue
-        out.setdefault(candidate.name, candidate)
+        out.setdefault(name, candidate)
     return tuple(out.values()), tuple(dict.fromkeys(invalid))
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid_selector(selector: str) -> bool:
+    """The selector's labels are DNS labels (a final dot would leave an empty one in the name)."""
+    return not selector.endswith(".") and is_valid_dns_name(selector)
 
 
 def judge_selector(candidate: Candidate, answer: DnsAnswer, scanned: str) -> SelectorJudgement:

@@ -26,7 +26,6 @@ so a validation costs one round trip to the resolver instead of one per label.
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -127,7 +126,6 @@ class _Done(Exception):
         self.insecure_at, self.cname_target, self.records = insecure_at, cname_target, records
 
 
-@functools.lru_cache(maxsize=4096)  # the same zones' names are keyed for every domain of a batch
 def _key(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower() if name != dns.name.root else ""
 
@@ -187,7 +185,8 @@ class ChainValidator:
     def _plan(self) -> list[Question]:
         plan = [Question(_key(self.anchor_zone), "DNSKEY")]
         for child in self._names:
-            plan += [Question(_key(child), "DS"), Question(_key(child), "DNSKEY")]
+            key = _key(child)
+            plan += [Question(key, "DS"), Question(key, "DNSKEY")]
         plan.append(Question(_key(self.name), self.rdtype_text))
         return plan
 

@@ -146,7 +146,7 @@ def scan_argv(domains: Path, server: Server, measures: list[str], concurrency: i
 def bench_local(server: Server, domains: Path, n: int, work: Path, measures: list[str], concurrency: int,
                 db: str | None) -> dict:
     argv = scan_argv(domains, server, measures, concurrency) + (["--db", db] if db else [])
-    wall, rss, code = run_child(argv, work / "local.jsonl")
+    wall, rss, code, _cpu = run_child(argv, work / "local.jsonl")
     return {"engine": "local" + (" --db postgresql" if db else ""), "domains": n, "seconds": round(wall, 1),
             "domains_per_s": round(n / wall, 1), "submitter_peak_rss_mib": rss, "exit_code": code,
             "results": count_lines(work / "local.jsonl")}
@@ -158,7 +158,7 @@ def bench_celery(server: Server, domains: Path, n: int, work: Path, measures: li
     try:
         argv = scan_argv(domains, server, measures, concurrency) + [
             "--engine", "celery", "--broker", broker, "--db", db, "--chunk-size", str(chunk_size)]
-        wall, rss, code = run_child(argv, work / "celery.jsonl")
+        wall, rss, code, _cpu = run_child(argv, work / "celery.jsonl")
     finally:
         peaks = [w.stop() for w in running]
     return {"engine": f"celery, {workers} worker(s)", "domains": n, "seconds": round(wall, 1),

@@ -53,7 +53,7 @@ def run_size(config_path: Path, n: int, concurrency: int, work: Path) -> dict:
     argv = [sys.executable, __file__, "--child", str(config_path), "--domains", str(n),
             "--concurrency", str(concurrency)]
     out = work / f"figures-{n}.json"
-    _, peak, _ = run_child(argv, out)
+    _, peak, _, _ = run_child(argv, out)
     figures = json.loads(out.read_text().strip().splitlines()[-1])
     return {"domains": n, **figures, "domains_per_s": round(n / figures["seconds"], 1), "peak_rss_mib": peak}
 

@@ -77,14 +77,16 @@ async def _scan_bounded(source: Iterator[str], config: Config, concurrency: int,
             yield task.result()
 
 
-# The cyclic garbage collector's pace while scanning. CPython's default runs a young collection
-# every 700 allocations; a batch allocates millions of short-lived objects (answers, evidence,
-# futures) beside a large, long-lived heap (the shared caches), and every collection walks the
-# young objects, so at the default pace a quarter of a batch's CPU went to the collector
-# (benchmarks/batch_bench.py: 3.7 of 13.7 s for 1,000 domains). Reference counting frees almost
-# all of it anyway; the collector only finds cycles, which a slower pace leaves a little longer.
-# Peak memory stayed the same (157 / 161 MiB).
-SCAN_GC_THRESHOLDS = (100_000, 50, 1_000)
+# The cyclic garbage collector's pace while scanning. CPython's default (700, 10, 10) collects
+# the older generations often, and each full collection walks the whole heap, which in a batch
+# holds the shared caches: at that pace a quarter of a batch's CPU went to the collector
+# (3.7 of 13.7 s for 1,000 domains of the DNS measures). Reference counting frees almost
+# everything; the collector only finds cycles, and the youngest generation's pace bounds how much
+# cyclic garbage waits for it. Measured for 1,000 domains (collector seconds for the DNS measures;
+# peak memory of full scans, benchmarks/full_memory.py): default 3.7 s, 225 MiB; (5,000, 50, 1,000)
+# 1.0 s, 232 MiB; (20,000, 50, 1,000) 0.7 s, 239 MiB; (100,000, 50, 1,000) 0.4 s, 260 MiB. The
+# first of these keeps a batch of full scans within its 250 MiB.
+SCAN_GC_THRESHOLDS = (5_000, 50, 1_000)
 
 
 @contextmanager

@@ -85,7 +85,7 @@ async def _scan_bounded(source: Iterator[str], config: Config, concurrency: int,
 # cyclic garbage waits for it. Measured for 1,000 domains (collector seconds for the DNS measures;
 # peak memory of full scans, benchmarks/full_memory.py): default 3.7 s, 225 MiB; (5,000, 50, 1,000)
 # 1.0 s, 232 MiB; (20,000, 50, 1,000) 0.7 s, 239 MiB; (100,000, 50, 1,000) 0.4 s, 260 MiB. The
-# first of these keeps a batch of full scans within its 250 MiB.
+# pace chosen, the second, keeps a batch of full scans within its 250 MiB.
 SCAN_GC_THRESHOLDS = (5_000, 50, 1_000)
 
 

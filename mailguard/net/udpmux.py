@@ -99,13 +99,21 @@ class UdpMux:
         One retransmission (after a second, or half the timeout) covers a lost datagram.
         Raises dns.exception.Timeout, ResolverUnreachable or OSError.
         """
-        await self._open()  # also makes this loop's slots
+        if self._ready() is None:
+            await self._open()  # also makes this loop's slots
         assert self._slots is not None
         async with self._slots:
-            # Taken again inside the slot: an ICMP error may have closed the socket (failing
+            # Looked at again inside the slot: an ICMP error may have closed the socket (failing
             # every question then in flight) while this one waited for its turn.
-            transport = await self._open()
+            transport = self._ready() or await self._open()
             return await self._exchange(transport, query, timeout)
+
+    def _ready(self) -> asyncio.DatagramTransport | None:
+        """The open socket of the running loop, if there is one (the common case: no await)."""
+        transport = self._transport
+        if transport is None or transport.is_closing() or self._loop is not asyncio.get_running_loop():
+            return None
+        return transport
 
     async def _exchange(self, transport: asyncio.DatagramTransport, query: bytes, timeout: float) -> bytes:
         loop = asyncio.get_running_loop()
@@ -113,21 +121,23 @@ class UdpMux:
         wire = query_id.to_bytes(2, "big") + query[2:]
         future: asyncio.Future[bytes] = loop.create_future()
         self._pending[query_id] = (wire, future)
-        # Two timers rather than asyncio.wait(): a batch sends tens of thousands of questions.
-        resend = loop.call_later(min(RETRANSMIT_AFTER, timeout / 2), self._resend, transport, wire)
-        expire = loop.call_later(timeout, _expire, future, timeout)
+        # One timer at a time rather than asyncio.wait() (a batch sends tens of thousands of
+        # questions): the retransmission, which then arms the expiry for the rest of the timeout.
+        first = min(RETRANSMIT_AFTER, timeout / 2)
+        timers: list[asyncio.TimerHandle] = []
+
+        def resend() -> None:
+            if not transport.is_closing():
+                transport.sendto(wire)
+            timers.append(loop.call_later(timeout - first, _expire, future, timeout))
+
+        timers.append(loop.call_later(first, resend))
         try:
             transport.sendto(wire)
             return await future
         finally:
-            resend.cancel()
-            expire.cancel()
+            timers[-1].cancel()
             self._pending.pop(query_id, None)
-
-    @staticmethod
-    def _resend(transport: asyncio.DatagramTransport, wire: bytes) -> None:
-        if not transport.is_closing():
-            transport.sendto(wire)
 
     def _free_id(self) -> int:
         while True:

@@ -17,7 +17,6 @@ import re
 import select
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time

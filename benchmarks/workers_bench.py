@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import zones  # noqa: E402
-from batch_bench import Server, available_measures, tree  # noqa: E402
+from batch_bench import Server, available_measures, cpu_seconds, tree  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -50,15 +50,6 @@ def high_water_kib(pid: int) -> int:
         return 0
     match = re.search(r"^VmHWM:\s+(\d+) kB", text, re.MULTILINE)
     return int(match.group(1)) if match else 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a running process has used so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed(argv: list[str], stdout_path: Path) -> tuple[float, int, int, dict[str, float]]:

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import zones  # noqa: E402
-from batch_bench import Server, available_measures, high_water_mib, run_child  # noqa: E402
+from batch_bench import Server, available_measures, compile_mailguard, high_water_mib, run_child  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -226,6 +226,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=53)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    compile_mailguard()
     measures = available_measures()
     n = args.domains
     results: dict = {"domains": n, "delay": args.delay, "measures": measures, "concurrency": args.concurrency,

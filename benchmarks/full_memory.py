@@ -29,7 +29,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from batch_bench import run_child  # noqa: E402
+from batch_bench import compile_mailguard, run_child  # noqa: E402
 
 
 def child(config_path: Path, domains: int, concurrency: int) -> None:
@@ -66,6 +66,7 @@ def main() -> int:
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--domains", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    compile_mailguard()
     if args.child:
         child(args.child, args.domains, args.concurrency)
         return 0

@@ -2,7 +2,7 @@
 user runs it) on N domains of the benchmark world. Not a test.
 
     .venv/bin/python benchmarks/profile_full.py [--domains 1000] [--delay 0.02] [--out DIR]
-        [--tool cprofile|py-spy|py-spy-raw|none] [--measure NAME ...]
+        [--tool cprofile|py-spy|py-spy-raw|none] [--measure NAME ...] [--workers N]
 
 The world is benchmarks/zones.py (shared provider includes, DKIM keys, broken records), served by
 the benchmark's DNS server in its own process on 127.0.0.153 with ``--delay`` added to every
@@ -14,7 +14,7 @@ time and the most cumulative time. py-spy (``pip install py-spy``) samples the r
 without slowing it: ``--tool py-spy`` writes ``DIR/flame.svg``, a flame graph; ``--tool
 py-spy-raw`` writes the collapsed stacks (``DIR/stacks.txt``, the input of any flame graph tool)
 and prints each function's share of the samples, on the stack and as its own time. The scan runs
-with ``--workers 1``: one process to profile.
+with ``--workers 1`` unless ``--workers`` says otherwise: one process to profile.
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import zones  # noqa: E402
-from batch_bench import Server  # noqa: E402
+from batch_bench import Server, compile_mailguard  # noqa: E402
 
 
-def scan_argv(domains: Path, server: Server, measures: list[str]) -> list[str]:
+def scan_argv(domains: Path, server: Server, measures: list[str], workers: int) -> list[str]:
     argv = ["-m", "mailguard", "scan", "--domains-file", str(domains), "--nameserver",
             f"{server.host}:{server.port}", "--allow-network", "127.0.0.0/8", "--format", "jsonl",
-            "--quiet", "--concurrency", "100", "--timeout", "5", "--workers", "1"]
+            "--quiet", "--concurrency", "100", "--timeout", "5", "--workers", str(workers)]
     for name in measures:
         argv += ["--measure", name]
     return argv
@@ -78,7 +78,11 @@ def main() -> int:
                              "and the functions with the most samples; none: just the rate and the questions")
     parser.add_argument("--measure", action="append", default=[], help="only these measures")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="scanning processes (1, the default, is one process to profile; py-spy follows "
+                             "workers only with its --subprocesses, which this script does not pass)")
     args = parser.parse_args()
+    compile_mailguard()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -87,7 +91,7 @@ def main() -> int:
         domains.write_text("\n".join(zones.domain_names(args.domains)) + "\n")
         server = Server(work / "test.zone", "127.0.0.153", args.port, args.delay)
         try:
-            argv = scan_argv(domains, server, args.measure)
+            argv = scan_argv(domains, server, args.measure, args.workers)
             if args.tool.startswith("py-spy"):
                 spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
                 target = ["-o", str(args.out / "flame.svg")] if args.tool == "py-spy" else \

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import zones  # noqa: E402
-from batch_bench import Server, available_measures, cpu_seconds, tree  # noqa: E402
+from batch_bench import Server, available_measures, compile_mailguard, cpu_seconds, tree  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -176,6 +176,7 @@ def main() -> None:
     parser.add_argument("--full-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    compile_mailguard()
     if args.full_child:
         full_child(args.full_child, args.domains, args.concurrency, args.workers)
         return

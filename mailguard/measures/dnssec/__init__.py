@@ -45,7 +45,7 @@ from .walk import NameResult, combine, signed_answer, validate, validate_name
 NAME = "dnssec"
 TITLE = "DNSSEC"
 AREA = Area.DOMAIN
-BULK = True  # its own DO+CD copies of many questions: started after the measures it repeats
+BULK = True  # a walk up to the root (DS, DNSKEY) no other chain waits for: started after the others
 
 DOMAIN_TYPES = ("SOA", "MX", "TXT")
 HOST_TYPES = ("A", "AAAA")

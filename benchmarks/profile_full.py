@@ -13,7 +13,8 @@ cProfile (the default) writes ``DIR/profile.pstats`` and prints the functions wi
 time and the most cumulative time. py-spy (``pip install py-spy``) samples the real process
 without slowing it: ``--tool py-spy`` writes ``DIR/flame.svg``, a flame graph; ``--tool
 py-spy-raw`` writes the collapsed stacks (``DIR/stacks.txt``, the input of any flame graph tool)
-and prints each function's share of the samples, on the stack and as its own time. The scan runs
+and prints the CPU's split by layer (DNS, TLS, SMTP, HTTP, rendering, ...) and by measure, then
+each function's share of the samples, on the stack and as its own time. The scan runs
 with ``--workers 1`` unless ``--workers`` says otherwise: one process to profile.
 """
 
@@ -65,6 +66,63 @@ def print_stacks(path: Path, top: int) -> None:
         print(f"-- {title} (of {total:,} samples)")
         for frame, count in table.most_common(top):
             print(f"{100 * count / total:6.2f}%  {frame}")
+
+
+# Where a sample's CPU went, by the first of these found walking its stack from the innermost
+# frame outwards (so dnspython called from the DANE measure counts as DNS, a TLS handshake made
+# for an HTTPS fetch as TLS).
+LAYERS = (
+    ("start-up (imports)", ("<frozen importlib._bootstrap>",)),
+    ("rendering and writing reports", ("mailguard/render/", "mailguard/app/output.py",
+                                       "mailguard/app/publish.py", "orjson", "json/")),
+    ("TLS handshakes and certificates", ("mailguard/net/tls.py", "mailguard/net/certs.py", "ssl.py",
+                                         "cryptography/", "mailguard/measures/tlseval.py")),
+    ("SMTP", ("mailguard/net/smtp.py",)),
+    ("HTTP", ("mailguard/net/http.py", "mailguard/net/fetch.py", "httpx/", "httpcore/", "h11/")),
+    ("DNS questions and answers", ("mailguard/net/dns.py", "mailguard/net/udpmux.py",
+                                   "mailguard/net/wire.py", "dns/")),
+    ("promises (statement and profile)", ("mailguard/promises/",)),
+    ("measures' own logic (parsing, judging)", ("mailguard/measures/",)),
+    ("scan orchestration", ("mailguard/app/", "mailguard/core/", "mailguard/net/")),
+)
+
+
+def layer_of(frames: list[str]) -> str:
+    if any("_find_and_load" in f for f in frames):  # anything an import runs is start-up
+        return LAYERS[0][0]
+    for frame in reversed(frames):
+        for name, marks in LAYERS[1:]:
+            if any(mark in frame for mark in marks):
+                return name
+        if frame.startswith(("Handle._run ", "BaseEventLoop._run_once ")):
+            break  # what runs a callback, not a callback's own work
+    return "event loop (asyncio's own work)"
+
+
+def measure_of(frames: list[str]) -> str:
+    """The measure a sample works for: the outermost frame in mailguard/measures/."""
+    for frame in frames:
+        match = re.search(r"mailguard/measures/(\w+)", frame)
+        if match and match.group(1) not in ("__init__", "_checks", "score"):
+            return match.group(1)
+    return "(no measure: start-up, orchestration, promises, rendering)"
+
+
+def print_areas(path: Path) -> None:
+    """Each sample counted once: by layer (innermost match) and by measure (outermost)."""
+    total, layers, measures = 0, Counter[str](), Counter[str]()
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        total += int(count)
+        layers[layer_of(frames)] += int(count)
+        measures[measure_of(frames)] += int(count)
+    for title, table in (("by layer", layers), ("by measure", measures)):
+        print(f"-- CPU {title} (of {total:,} samples)")
+        for name, count in table.most_common():
+            print(f"{100 * count / total:6.2f}%  {name}")
 
 
 def main() -> int:
@@ -120,6 +178,7 @@ def main() -> int:
     elif args.tool == "py-spy":
         print(f"flame graph: {args.out / 'flame.svg'}")
     elif args.tool == "py-spy-raw":
+        print_areas(args.out / "stacks.txt")
         print_stacks(args.out / "stacks.txt", args.top)
     return 0
 

@@ -323,6 +323,10 @@ def main() -> None:
     guess_all_sizes = [int(s) for s in args.guess_all_sizes.split(",") if s]
     compile_mailguard()
     measures = available_measures()
+    # (results key, label, sizes, measures (none: the default full scan), extra options)
+    runs = [("batch", "mailguard", sizes, measures, ()),
+            ("guess_all", "mailguard, --dkim-guess all", guess_all_sizes, measures, ("--dkim-guess", "all")),
+            ("full", "mailguard, full scan", full_sizes, [], ())]
     results: dict = {"delay": args.delay, "measures": measures, "batch": [], "guess_all": [], "full": [],
                      "checkdmarc": [],
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
@@ -340,18 +344,11 @@ def main() -> None:
             max(sizes + full_sizes + guess_all_sizes + [args.checkdmarc_domains])))
         server = Server(zone_file, args.host, args.port, args.delay)
         try:
-            for n in sizes:
-                r = bench_mailguard(server, n, work, args.concurrency, measures)
-                print(f"mailguard: {r}", file=sys.stderr)
-                results["batch"].append(r)
-            for n in guess_all_sizes:
-                r = bench_mailguard(server, n, work, args.concurrency, measures, ("--dkim-guess", "all"))
-                print(f"mailguard, --dkim-guess all: {r}", file=sys.stderr)
-                results["guess_all"].append(r)
-            for n in full_sizes:
-                r = bench_mailguard(server, n, work, args.concurrency, [])
-                print(f"mailguard, full scan: {r}", file=sys.stderr)
-                results["full"].append(r)
+            for key, label, ns, chosen, extra in runs:
+                for n in ns:
+                    r = bench_mailguard(server, n, work, args.concurrency, chosen, extra)
+                    print(f"{label}: {r}", file=sys.stderr)
+                    results[key].append(r)
             if args.checkdmarc:
                 r = bench_checkdmarc(server, args.checkdmarc, args.checkdmarc_domains, work)
                 print(f"checkdmarc: {r}", file=sys.stderr)
@@ -360,13 +357,11 @@ def main() -> None:
             server.stop()
     by_n = {r["domains"]: r for r in results["batch"]}
     ratios = {}
-    if results["checkdmarc"] and 1000 in by_n:
-        ratios["mailguard / checkdmarc speed at 1,000 domains"] = round(
-            by_n[1000]["domains_per_s"] / results["checkdmarc"][0]["domains_per_s"], 1)
-    full_by_n = {r["domains"]: r for r in results["full"]}
-    if results["checkdmarc"] and 1000 in full_by_n:
-        ratios["mailguard full scan / checkdmarc speed at 1,000 domains"] = round(
-            full_by_n[1000]["domains_per_s"] / results["checkdmarc"][0]["domains_per_s"], 1)
+    for key, what in (("batch", "mailguard"), ("full", "mailguard full scan")):
+        at_1000 = [r for r in results[key] if r["domains"] == 1000]
+        if results["checkdmarc"] and at_1000:
+            ratios[f"{what} / checkdmarc speed at 1,000 domains"] = round(
+                at_1000[0]["domains_per_s"] / results["checkdmarc"][0]["domains_per_s"], 1)
     if 1000 in by_n and 10000 in by_n:
         ratios["peak memory 10,000 / 1,000 domains"] = round(
             by_n[10000]["peak_rss_mib"] / by_n[1000]["peak_rss_mib"], 2)

@@ -66,10 +66,10 @@ def main() -> int:
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--domains", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    compile_mailguard()
     if args.child:
         child(args.child, args.domains, args.concurrency)
         return 0
+    compile_mailguard()  # once, here: the children it starts find it written
 
     from mailguard.core.config import config_to_dict
     from mailguard.lab import Lab, hosting_customer_zone

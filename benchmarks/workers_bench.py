@@ -176,10 +176,10 @@ def main() -> None:
     parser.add_argument("--full-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    compile_mailguard()
     if args.full_child:
         full_child(args.full_child, args.domains, args.concurrency, args.workers)
         return
+    compile_mailguard()  # once, here: the children it starts find it written
     results: dict = {"delay": args.delay, "rows": [],
                      "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
                                 f"Python {platform.python_version()}",

@@ -77,16 +77,17 @@ async def _scan_bounded(source: Iterator[str], config: Config, concurrency: int,
             yield task.result()
 
 
-# The cyclic garbage collector's pace while scanning. CPython's default (700, 10, 10) collects
-# the older generations often, and each full collection walks the whole heap, which in a batch
-# holds the shared caches: at that pace a quarter of a batch's CPU went to the collector
-# (3.7 of 13.7 s for 1,000 domains of the DNS measures). Reference counting frees almost
-# everything; the collector only finds cycles, and the youngest generation's pace bounds how much
-# cyclic garbage waits for it. Measured for 1,000 domains (collector seconds for the DNS measures;
-# peak memory of full scans, benchmarks/full_memory.py): default 3.7 s, 225 MiB; (5,000, 50, 1,000)
-# 1.0 s, 232 MiB; (20,000, 50, 1,000) 0.7 s, 239 MiB; (100,000, 50, 1,000) 0.4 s, 260 MiB. The
-# pace chosen, the second, keeps a batch of full scans within its 250 MiB.
-SCAN_GC_THRESHOLDS = (5_000, 50, 1_000)
+# The cyclic garbage collector's pace while scanning. A finished scan is freed by reference
+# counting: mailguard makes no reference cycles (tests/app/test_batch.py checks it), and what is
+# left for the collector is CPython 3.11's own: every closed socket transport keeps a bound method
+# of itself (a few hundred bytes). The collector's youngest generation counts
+# allocations minus deallocations, and a collection walks every object made since the last one,
+# which in a batch is the state of all the domains in flight (~100,000 objects, 40-80 ms); at
+# CPython's default pace (700, 10, 10), and still at (5,000, 50, 1,000), that cost a tenth of a
+# batch's CPU for no garbage. Measured (benchmarks/full_memory.py's lab, 1,500 full scans in one
+# process): (5,000, 50, 1,000) 5.4 s in the collector, 175 MiB; (50,000, 20, 100) 2.8 s, 176 MiB;
+# for 4,000 domains of the DNS measures the collector then does not run at all.
+SCAN_GC_THRESHOLDS = (50_000, 20, 100)
 
 
 @contextmanager

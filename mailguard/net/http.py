@@ -331,8 +331,16 @@ class HttpClient:
         except httpx.HTTPError as exc:
             status, error = _classify(exc, self.config.timeout)
             return _failure(method, str(url), host, address, port, status, error, started, stamp)
-        return _response(method, str(url), host, address, port, response, body, truncated,
-                         verified=verify and url.scheme == "https", started=started, stamp=stamp)
+        observed = _response(method, str(url), host, address, port, response, body, truncated,
+                             verified=verify and url.scheme == "https", started=started, stamp=stamp)
+        # httpx binds a streamed response's stream back to the response: a reference cycle that
+        # would keep the closed connection (its TLS object, buffers, h11 state) until the cycle
+        # collector runs. Unbind it; reference counting then frees the exchange here.
+        response.stream = _SPENT
+        return observed
+
+
+_SPENT = httpx.ByteStream(b"")  # what a read and closed response's stream is replaced with
 
 
 class RedirectWalk:

@@ -370,7 +370,9 @@ class TlsProbe:
                 stamp,
             )
         except (ssl.SSLError, OSError, EOFError, ConnectionError, ValueError) as exc:
-            return self.unfinished(host, address, port, sni, options, FAILED, describe(exc), started, stamp)
+            error = describe(exc)
+            forget_traceback(exc)
+            return self.unfinished(host, address, port, sni, options, FAILED, error, started, stamp)
         ssl_object = writer.get_extra_info("ssl_object")
         if ssl_object is None:
             return self.unfinished(
@@ -547,6 +549,22 @@ async def close_writer(writer: asyncio.StreamWriter, timeout: float, *, polite: 
     except asyncio.CancelledError:
         writer.transport.abort()
         raise
+
+
+def forget_traceback(exc: BaseException) -> None:
+    """Drop a failed handshake's traceback (and those of the exceptions it was raised from).
+
+    asyncio's start_tls leaves the exception in a reference cycle with its frames (the frame
+    waits on a future that holds the exception, whose traceback holds the frame), and a frame
+    keeps its callers: the event loop's turn, the connection's SSL buffers. Only the cycle
+    collector would free that; a batch makes thousands of such refusals (version and cipher
+    probes), and its memory grew with them."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
 
 
 def describe(exc: BaseException) -> str:

@@ -137,6 +137,7 @@ class UdpMux:
             return await future
         finally:
             timers[-1].cancel()
+            timers.clear()  # the list, its timers and resend() form a cycle once resend() has run
             self._pending.pop(query_id, None)
 
     def _free_id(self) -> int:

@@ -128,7 +128,7 @@ class Walk:
 class _Node:
     domain: str
     via: str
-    parent: _Node | None
+    parent: str | None  # the domain that pointed here: a name, not the node (no reference cycle)
     path: tuple[str, ...]
     report: RecordReport | None = None
     terms: list[_Term] = field(default_factory=list)
@@ -193,7 +193,7 @@ class _Walker:
 
     # -- one fetched record --------------------------------------------------------------------
     def read(self, node: _Node, reply: Reply) -> tuple[list[_Term], list[_Node]]:
-        base = RecordReport(node.domain, node.via, node.parent.domain if node.parent else None,
+        base = RecordReport(node.domain, node.via, node.parent,
                             len(node.path) - 1, FAILED, reply.status, evidence=reply.evidence)
         node.report = base
         if reply.failed:
@@ -299,7 +299,7 @@ class _Walker:
             self.truncated = True
             return
         self.fetched += 1
-        term.child = _Node(target, via, node, node.path + (lower,))
+        term.child = _Node(target, via, node.domain, node.path + (lower,))
 
     # -- results of a term's own lookups -------------------------------------------------------
     def judge(self, term: _Term) -> None:

@@ -8,6 +8,7 @@ with the same owner name (the anchored zone); ``;`` starts a comment.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ class TrustAnchors:
         return f"{self.zone} ({', '.join(tags)})"
 
 
+@functools.lru_cache(maxsize=64)  # the anchors' few keys, described in every indeterminate walk
 def _key_tag(rdata: Any) -> int:
     import dns.dnssec
 

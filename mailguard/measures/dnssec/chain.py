@@ -26,6 +26,7 @@ so a validation costs one round trip to the resolver instead of one per label.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,12 +127,42 @@ class _Done(Exception):
         self.insecure_at, self.cname_target, self.records = insecure_at, cname_target, records
 
 
+# A batch validates the same few upper zones (the root, a TLD, a provider's zone) for every
+# domain, and a walk runs again each time an answer arrives: the names' texts, key tags and DS
+# matches are worked out once per process instead. Keyed by a name's labels, whose hash is
+# Python's own (a dns.name.Name hashes, and compares, in a Python loop over its characters).
 def _key(name: dns.name.Name) -> str:
-    return name.to_text(omit_final_dot=True).lower() if name != dns.name.root else ""
+    return _key_of(name.labels)
 
 
 def _text(name: dns.name.Name) -> str:
-    return name.to_text()
+    return _text_of(name.labels)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_of(labels: tuple[bytes, ...]) -> str:
+    return dns.name.Name(labels).to_text(omit_final_dot=True).lower() if labels != (b"",) else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_of(labels: tuple[bytes, ...]) -> str:
+    return dns.name.Name(labels).to_text()
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_of(labels: tuple[bytes, ...], anchor_depth: int) -> tuple[dns.name.Name, ...]:
+    depth = len(labels) - anchor_depth
+    return tuple(dns.name.Name(labels[i:]) for i in range(depth - 1, -1, -1))[:MAX_DEPTH]
+
+
+@functools.lru_cache(maxsize=4096)
+def _name(text: str) -> dns.name.Name:
+    return dns.name.from_text(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_id(key: Any) -> int:
+    return dns.dnssec.key_id(key)
 
 
 class ChainValidator:
@@ -139,11 +170,11 @@ class ChainValidator:
 
     def __init__(self, name: str, rdtype: str, anchors: TrustAnchors, now: datetime,
                  *, prefetch: bool = True) -> None:
-        self.name = dns.name.from_text(name)
+        self.name = _name(name)
         self.rdtype_text = rdtype.upper()
         self.rdtype = dns.rdatatype.from_text(self.rdtype_text)
         self.anchors = anchors
-        self.anchor_zone = dns.name.from_text(anchors.zone)
+        self.anchor_zone = _name(anchors.zone)
         self.now = now.timestamp()
         self.prefetch = prefetch
         self._answers: dict[Question, DnsAnswer] = {}
@@ -177,10 +208,9 @@ class ChainValidator:
             self.feed(question, answer)
 
     # -- the plan -----------------------------------------------------------------------------
-    def _path(self) -> list[dns.name.Name]:
+    def _path(self) -> tuple[dns.name.Name, ...]:
         """The names from just below the anchor zone down to the target."""
-        depth = len(self.name) - len(self.anchor_zone)
-        return [dns.name.Name(self.name.labels[i:]) for i in range(depth - 1, -1, -1)][:MAX_DEPTH]
+        return _path_of(self.name.labels, len(self.anchor_zone))
 
     def _plan(self) -> list[Question]:
         plan = [Question(_key(self.anchor_zone), "DNSKEY")]
@@ -404,7 +434,7 @@ def _rdataset(like: dns.rrset.RRset, rdatas: list[object]) -> dns.rdataset.Rdata
 
 
 def _tags(keys: Any) -> str:
-    return ", ".join(str(dns.dnssec.key_id(k)) for k in keys) or "none"
+    return ", ".join(str(_key_id(k)) for k in keys) or "none"
 
 
 def _ds_text(ds: dns.rrset.RRset) -> str:
@@ -423,7 +453,13 @@ def _supported(ds: object) -> bool:
 
 def _ds_matches(ds: Any, key: Any, owner: dns.name.Name) -> bool:
     """Does ``key`` hash to the digest ``ds`` holds (RFC 4034 §5.1.4)?"""
-    if ds.key_tag != dns.dnssec.key_id(key) or ds.algorithm != key.algorithm:
+    return _ds_matches_at(ds, key, owner.labels)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ds_matches_at(ds: Any, key: Any, labels: tuple[bytes, ...]) -> bool:
+    owner = dns.name.Name(labels)
+    if ds.key_tag != _key_id(key) or ds.algorithm != key.algorithm:
         return False
     try:
         made = dns.dnssec.make_ds(owner, key, ds.digest_type, validating=True)

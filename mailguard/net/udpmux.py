@@ -26,22 +26,13 @@ MAX_IN_FLIGHT = 256
 RETRANSMIT_AFTER = 1.0  # seconds (or half the timeout, if shorter)
 
 
+# Datagrams read in one wake-up of the event loop before other work gets its turn. asyncio's own
+# datagram transport reads one per turn, and a batch's answers arrive by the thousand a second.
+MAX_READS_PER_TURN = 64
+
+
 class ResolverUnreachable(OSError):
     """The kernel reported the resolver's address or port unreachable."""
-
-
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, mux: UdpMux) -> None:
-        self.mux = mux
-
-    def datagram_received(self, data: bytes, addr: object) -> None:
-        self.mux._received(data)
-
-    def error_received(self, exc: Exception) -> None:
-        self.mux._fail_all(ResolverUnreachable(str(exc)))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.mux._fail_all(ResolverUnreachable("socket closed"))
 
 
 def _expire(future: asyncio.Future[bytes], timeout: float) -> None:
@@ -50,48 +41,41 @@ def _expire(future: asyncio.Future[bytes], timeout: float) -> None:
 
 
 class UdpMux:
-    """Queries to one resolver over one connected UDP socket."""
+    """Queries to one resolver over one connected UDP socket.
+
+    The socket is watched with the event loop's ``add_reader`` rather than wrapped in a datagram
+    transport: it opens without waiting (the first question goes out at once), and each wake-up
+    reads every answer waiting, not one.
+    """
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self._transport: asyncio.DatagramTransport | None = None
+        self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._opening: asyncio.Future[None] | None = None
         self._pending: dict[int, tuple[bytes, asyncio.Future[bytes]]] = {}
         self._slots: asyncio.Semaphore | None = None
 
-    async def _open(self) -> asyncio.DatagramTransport:
-        if self._loop is not asyncio.get_running_loop():
-            self.close()  # a socket belongs to the loop that opened it
-            self._opening = None
-            self._loop = asyncio.get_running_loop()
-            self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
-        if self._transport is not None and not self._transport.is_closing():
-            return self._transport
-        if self._opening is None:
-            self._opening = asyncio.ensure_future(self._connect())
-        await asyncio.shield(self._opening)
-        if self._transport is None:
-            # ICMP "unreachable" for a query sent on the new socket closed it before this waiter
-            # resumed: the resolver is unreachable for this query too.
-            raise ResolverUnreachable(f"{self.host}:{self.port}: socket closed while opening")
-        return self._transport
-
-    async def _connect(self) -> None:
+    def _socket(self) -> socket.socket:
+        """The running loop's socket, opened now if there is none (a socket belongs to the loop
+        that watches it). Raises OSError if it cannot be opened."""
         loop = asyncio.get_running_loop()
+        if self._sock is not None and self._loop is loop:
+            return self._sock
+        self.close()
+        if self._loop is not loop:
+            self._loop, self._slots = loop, asyncio.Semaphore(MAX_IN_FLIGHT)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
             sock.setblocking(False)
             sock.connect((self.host, self.port))
+            loop.add_reader(sock.fileno(), self._readable, sock)
         except OSError:
             sock.close()
-            self._opening = None
             raise
-        transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), sock=sock)
-        self._transport = transport
-        self._opening = None
+        self._sock = sock
+        return sock
 
     async def ask(self, query: bytes, timeout: float) -> bytes:
         """Send ``query`` (wire format; its id is replaced) and return the matching answer's bytes.
@@ -99,23 +83,14 @@ class UdpMux:
         One retransmission (after a second, or half the timeout) covers a lost datagram.
         Raises dns.exception.Timeout, ResolverUnreachable or OSError.
         """
-        if self._ready() is None:
-            await self._open()  # also makes this loop's slots
+        self._socket()  # also makes this loop's slots
         assert self._slots is not None
         async with self._slots:
-            # Looked at again inside the slot: an ICMP error may have closed the socket (failing
+            # Looked up again inside the slot: an ICMP error may have closed the socket (failing
             # every question then in flight) while this one waited for its turn.
-            transport = self._ready() or await self._open()
-            return await self._exchange(transport, query, timeout)
+            return await self._exchange(self._socket(), query, timeout)
 
-    def _ready(self) -> asyncio.DatagramTransport | None:
-        """The open socket of the running loop, if there is one (the common case: no await)."""
-        transport = self._transport
-        if transport is None or transport.is_closing() or self._loop is not asyncio.get_running_loop():
-            return None
-        return transport
-
-    async def _exchange(self, transport: asyncio.DatagramTransport, query: bytes, timeout: float) -> bytes:
+    async def _exchange(self, sock: socket.socket, query: bytes, timeout: float) -> bytes:
         loop = asyncio.get_running_loop()
         query_id = self._free_id()
         wire = query_id.to_bytes(2, "big") + query[2:]
@@ -127,13 +102,20 @@ class UdpMux:
         timers: list[asyncio.TimerHandle] = []
 
         def resend() -> None:
-            if not transport.is_closing():
-                transport.sendto(wire)
+            if self._sock is sock:
+                _send(sock, wire)
             timers.append(loop.call_later(timeout - first, _expire, future, timeout))
 
         timers.append(loop.call_later(first, resend))
         try:
-            transport.sendto(wire)
+            try:
+                sock.send(wire)
+            except (BlockingIOError, InterruptedError):
+                pass  # the socket's send buffer is full: as if the datagram were lost; resent later
+            except OSError as exc:  # an ICMP error from an earlier datagram, reported here
+                self._unreachable(sock, exc)
+                if not future.done():
+                    future.set_exception(ResolverUnreachable(str(exc)))
             return await future
         finally:
             timers[-1].cancel()
@@ -145,6 +127,23 @@ class UdpMux:
             candidate = random.getrandbits(16)
             if candidate not in self._pending:
                 return candidate
+
+    def _readable(self, sock: socket.socket) -> None:
+        for _ in range(MAX_READS_PER_TURN):
+            try:
+                data = sock.recv(MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # an ICMP error (port or host unreachable) on the connected socket
+                self._unreachable(sock, exc)
+                return
+            self._received(data)
+
+    def _unreachable(self, sock: socket.socket, exc: OSError) -> None:
+        """The kernel says the resolver cannot be reached: every question in flight on ``sock``
+        fails now rather than each waiting out its timeout; the next question opens a new socket."""
+        if self._sock is sock:
+            self._fail_all(ResolverUnreachable(str(exc)))
 
     def _received(self, data: bytes) -> None:
         if len(data) < 12:
@@ -164,6 +163,17 @@ class UdpMux:
         self.close()
 
     def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+        sock, self._sock = self._sock, None
+        if sock is None:
+            return
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(sock.fileno())
+        sock.close()
+
+
+def _send(sock: socket.socket, wire: bytes) -> None:
+    """A retransmission: a full buffer or an ICMP error now is for the reader or the expiry to report."""
+    try:
+        sock.send(wire)
+    except OSError:
+        pass

@@ -133,6 +133,22 @@ class DnsAnswer:
         return tuple(out)
 
 
+def _all_done(futures: list[asyncio.Future[DnsAnswer]]) -> asyncio.Future[None]:
+    """A new future, done once every one of ``futures`` is; cancelling it leaves them alone."""
+    waiter: asyncio.Future[None] = futures[0].get_loop().create_future()
+    remaining = len(futures)
+
+    def one_done(_future: asyncio.Future[DnsAnswer]) -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining == 0 and not waiter.done():
+            waiter.set_result(None)
+
+    for future in futures:
+        future.add_done_callback(one_done)
+    return waiter
+
+
 def parse_nameserver(text: str) -> tuple[str, int]:
     """``HOST[:PORT]`` as the CLI takes it: ``9.9.9.9``, ``127.0.0.1:5353``, ``::1``, ``[::1]:53``."""
     value = text.strip()
@@ -201,9 +217,9 @@ class DnsClient:
         (RFC 4035 §3.2.2), for the DNSSEC validator only: a validating resolver then hands over
         data it would refuse as bogus."""
         future = self._future(name, rdtype, cd)
-        if future.done() and not future.cancelled():
-            return future.result()  # most questions of a batch are cache hits: no shield needed
-        return await asyncio.shield(future)
+        if not future.done():
+            await _all_done([future])
+        return future.result()
 
     def _future(self, name: str, rdtype: str, cd: bool) -> asyncio.Future[DnsAnswer]:
         """The shared future of a question: from the cache, or a new question on its way."""
@@ -225,16 +241,17 @@ class DnsClient:
             del self._cache[key]
 
     async def query_many(self, questions: Iterable[tuple[str, str]], *, cd: bool = False) -> list[DnsAnswer]:
-        """Ask several independent questions concurrently.
+        """Ask several independent questions concurrently and return their answers in order.
 
-        The shared futures are gathered directly (shielded, so that a cancelled asker never
-        cancels a question others wait for), without a task per question: a batch asks hundreds
-        of thousands of them. When every answer is cached already, nothing is gathered."""
+        The asker waits on one future of its own for all the shared ones (never on a shared one
+        itself, so that a cancelled asker cannot cancel a question others wait for), without a
+        task, shield or gather per question: a batch asks hundreds of thousands of them. When
+        every answer is cached already, nothing is waited for."""
         futures = [self._future(n, t, cd) for n, t in questions]
-        if all(f.done() and not f.cancelled() for f in futures):
-            return [f.result() for f in futures]
-        return list(await asyncio.gather(*(f if f.done() and not f.cancelled() else asyncio.shield(f)
-                                           for f in futures)))
+        pending = [f for f in futures if not f.done()]
+        if pending:
+            await _all_done(pending)
+        return [f.result() for f in futures]
 
     def close(self) -> None:
         """Cancel questions still in flight (after a deadline) and close the sockets."""

@@ -133,6 +133,20 @@ class DnsAnswer:
         return tuple(out)
 
 
+@dataclass(slots=True)
+class _Sent:
+    """A question as :meth:`DnsClient._send_first` left it: encoded, and on its way to the first
+    resolver (``first``, the future of the answer's bytes), or not a valid question (``error``)."""
+
+    started: float
+    stamp: str
+    wire: bytes = b""
+    qname: dns.name.Name | None = None
+    qtype: Any = None
+    first: asyncio.Future[bytes] | None = None
+    error: str = ""
+
+
 def _all_done(futures: list[asyncio.Future[DnsAnswer]]) -> asyncio.Future[None]:
     """A new future, done once every one of ``futures`` is; cancelling it leaves them alone."""
     waiter: asyncio.Future[None] = futures[0].get_loop().create_future()
@@ -226,7 +240,7 @@ class DnsClient:
         key = (name.lower().rstrip("."), rdtype.upper(), cd)
         future = self._cache.get(key)
         if future is None:
-            future = asyncio.ensure_future(self._ask(key[0], key[1], cd))
+            future = asyncio.ensure_future(self._ask(key[0], key[1], cd, self._send_first(key[0], key[1], cd)))
             self._cache[key] = future
             self._evict()
         else:
@@ -261,7 +275,10 @@ class DnsClient:
         for mux in self._muxes.values():
             mux.close()
 
-    async def _ask(self, name: str, rdtype: str, cd: bool) -> DnsAnswer:
+    def _send_first(self, name: str, rdtype: str, cd: bool) -> _Sent:
+        """Encode a question and send it to the first resolver now, as it is asked: a chain's
+        next question goes out the moment its answer is read, not a loop turn later behind
+        everything else that is ready."""
         started = time.monotonic()
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
         try:
@@ -275,14 +292,25 @@ class DnsClient:
                 qname = dns.name.from_text(name)
                 qtype = dns.rdatatype.from_text(rdtype)
             except (dns.exception.DNSException, ValueError) as exc:
-                return _failure(name, rdtype, "-", ERROR, f"not a valid question: {exc}", started, stamp)
+                return _Sent(started, stamp, error=f"not a valid question: {exc}")
             wire = self._message(qname, qtype, cd).to_wire()
+        self.queries_sent += 1
+        first = self._muxes[self.nameservers[0]].start(wire, self.timeout)  # it keeps the timeout
+        return _Sent(started, stamp, wire, qname, qtype, first)
+
+    async def _ask(self, name: str, rdtype: str, cd: bool, sent: _Sent) -> DnsAnswer:
+        started, stamp, wire, qname, qtype = sent.started, sent.stamp, sent.wire, sent.qname, sent.qtype
+        if sent.first is None:
+            return _failure(name, rdtype, "-", ERROR, sent.error, started, stamp)
         last: DnsAnswer | None = None
-        for host, port in self.nameservers:
-            self.queries_sent += 1
+        for index, (host, port) in enumerate(self.nameservers):
             where = _where(host, port)
             try:
-                data = await self._muxes[(host, port)].ask(wire, self.timeout)  # it keeps the timeout
+                if index == 0:
+                    data = await sent.first
+                else:
+                    self.queries_sent += 1
+                    data = await self._muxes[(host, port)].ask(wire, self.timeout)
                 header = read_header(data)
                 if header.truncated:  # the whole answer over TCP (RFC 7766)
                     query = self._message(qname or dns.name.from_text(name), qtype, cd)

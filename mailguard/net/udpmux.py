@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+from collections import deque
 
 import dns.exception
 
@@ -44,8 +45,9 @@ class UdpMux:
     """Queries to one resolver over one connected UDP socket.
 
     The socket is watched with the event loop's ``add_reader`` rather than wrapped in a datagram
-    transport: it opens without waiting (the first question goes out at once), and each wake-up
-    reads every answer waiting, not one.
+    transport: it opens without waiting, :meth:`start` sends a question the moment it is asked
+    (not a loop turn later, behind whatever else is ready), and each wake-up reads every answer
+    waiting, not one.
     """
 
     def __init__(self, host: str, port: int) -> None:
@@ -53,7 +55,8 @@ class UdpMux:
         self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, tuple[bytes, asyncio.Future[bytes]]] = {}
-        self._slots: asyncio.Semaphore | None = None
+        self._in_flight = 0
+        self._waiting: deque[tuple[bytes, float, asyncio.Future[bytes]]] = deque()
 
     def _socket(self) -> socket.socket:
         """The running loop's socket, opened now if there is none (a socket belongs to the loop
@@ -61,9 +64,10 @@ class UdpMux:
         loop = asyncio.get_running_loop()
         if self._sock is not None and self._loop is loop:
             return self._sock
-        self.close()
-        if self._loop is not loop:
-            self._loop, self._slots = loop, asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._drop_socket()
+        if self._loop is not loop:  # what an earlier loop had in flight went with it
+            self._loop, self._pending, self._in_flight = loop, {}, 0
+            self._waiting.clear()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
@@ -79,23 +83,39 @@ class UdpMux:
 
     async def ask(self, query: bytes, timeout: float) -> bytes:
         """Send ``query`` (wire format; its id is replaced) and return the matching answer's bytes.
+        Raises dns.exception.Timeout, ResolverUnreachable or OSError."""
+        return await self.start(query, timeout)
 
-        One retransmission (after a second, or half the timeout) covers a lost datagram.
-        Raises dns.exception.Timeout, ResolverUnreachable or OSError.
-        """
-        self._socket()  # also makes this loop's slots
-        assert self._slots is not None
-        async with self._slots:
-            # Looked up again inside the slot: an ICMP error may have closed the socket (failing
-            # every question then in flight) while this one waited for its turn.
-            return await self._exchange(self._socket(), query, timeout)
+    def start(self, query: bytes, timeout: float) -> asyncio.Future[bytes]:
+        """Send ``query`` now (its id replaced), or as soon as one of the slots is free, without
+        waiting: the future of the matching answer's bytes, which fails with
+        dns.exception.Timeout, ResolverUnreachable or OSError. Cancelling it withdraws the
+        question. One retransmission (after a second, or half the timeout) covers a lost datagram."""
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        try:
+            self._socket()
+        except OSError as exc:
+            future.set_exception(exc)
+            return future
+        if self._in_flight < MAX_IN_FLIGHT:
+            self._launch(query, timeout, future)
+        else:
+            self._waiting.append((query, timeout, future))
+        return future
 
-    async def _exchange(self, sock: socket.socket, query: bytes, timeout: float) -> bytes:
+    def _launch(self, query: bytes, timeout: float, future: asyncio.Future[bytes]) -> None:
+        try:
+            # Looked up again: an ICMP error may have closed the socket (failing every question
+            # then in flight) while this one waited for a slot.
+            sock = self._socket()
+        except OSError as exc:
+            future.set_exception(exc)
+            return
         loop = asyncio.get_running_loop()
         query_id = self._free_id()
         wire = query_id.to_bytes(2, "big") + query[2:]
-        future: asyncio.Future[bytes] = loop.create_future()
         self._pending[query_id] = (wire, future)
+        self._in_flight += 1
         # One timer at a time rather than asyncio.wait() (a batch sends tens of thousands of
         # questions): the retransmission, which then arms the expiry for the rest of the timeout.
         first = min(RETRANSMIT_AFTER, timeout / 2)
@@ -106,21 +126,32 @@ class UdpMux:
                 _send(sock, wire)
             timers.append(loop.call_later(timeout - first, _expire, future, timeout))
 
-        timers.append(loop.call_later(first, resend))
-        try:
-            try:
-                sock.send(wire)
-            except (BlockingIOError, InterruptedError):
-                pass  # the socket's send buffer is full: as if the datagram were lost; resent later
-            except OSError as exc:  # an ICMP error from an earlier datagram, reported here
-                self._unreachable(sock, exc)
-                if not future.done():
-                    future.set_exception(ResolverUnreachable(str(exc)))
-            return await future
-        finally:
+        def finished(_future: asyncio.Future[bytes]) -> None:
             timers[-1].cancel()
             timers.clear()  # the list, its timers and resend() form a cycle once resend() has run
-            self._pending.pop(query_id, None)
+            if self._pending.get(query_id, (None, None))[1] is future:
+                del self._pending[query_id]
+            if self._loop is loop:
+                self._in_flight -= 1
+                self._next()
+
+        timers.append(loop.call_later(first, resend))
+        future.add_done_callback(finished)
+        try:
+            sock.send(wire)
+        except (BlockingIOError, InterruptedError):
+            pass  # the socket's send buffer is full: as if the datagram were lost; resent later
+        except OSError as exc:  # an ICMP error from an earlier datagram, reported here
+            self._unreachable(sock, exc)
+            if not future.done():
+                future.set_exception(ResolverUnreachable(str(exc)))
+
+    def _next(self) -> None:
+        """Send what waits for a slot, now that one is free."""
+        while self._waiting and self._in_flight < MAX_IN_FLIGHT:
+            query, timeout, future = self._waiting.popleft()
+            if not future.done():  # not withdrawn while it waited
+                self._launch(query, timeout, future)
 
     def _free_id(self) -> int:
         while True:
@@ -160,15 +191,25 @@ class UdpMux:
         for _query, future in list(self._pending.values()):
             if not future.done():
                 future.set_exception(exc)
-        self.close()
+        self._drop_socket()  # what waits for a slot is sent on a new socket
 
-    def close(self) -> None:
+    def _drop_socket(self) -> None:
         sock, self._sock = self._sock, None
         if sock is None:
             return
         if self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(sock.fileno())
         sock.close()
+
+    def close(self) -> None:
+        """Close the socket and withdraw every question still in flight or waiting for a slot."""
+        self._drop_socket()
+        if self._loop is not None and not self._loop.is_closed():
+            for _query, future in list(self._pending.values()):
+                future.cancel()
+            for _query, _timeout, future in self._waiting:
+                future.cancel()
+        self._waiting.clear()
 
 
 def _send(sock: socket.socket, wire: bytes) -> None:

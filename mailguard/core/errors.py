@@ -90,3 +90,19 @@ class BrokerError(MailguardError):
 
 class WorkerError(MailguardError):
     """Every process scanning a local batch (``--workers``) stopped before the list was done (exit code 3)."""
+
+
+def forget_traceback(exc: BaseException) -> None:
+    """Drop a caught exception's traceback (and those of the exceptions it was raised from).
+
+    A traceback holds the frames it passed through, and a frame its callers and locals. asyncio
+    and httpx leave such exceptions in reference cycles (a frame waits on a future that holds the
+    exception, whose traceback holds the frame): the connection's buffers and the event loop's
+    turn then wait for the cycle collector. A batch catches thousands of them (refused TLS
+    versions, stalled web servers), and its memory grew with them."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__

@@ -152,9 +152,11 @@ def _all_done(futures: list[asyncio.Future[DnsAnswer]]) -> asyncio.Future[None]:
     waiter: asyncio.Future[None] = futures[0].get_loop().create_future()
     remaining = len(futures)
 
-    def one_done(_future: asyncio.Future[DnsAnswer]) -> None:
+    def one_done(future: asyncio.Future[DnsAnswer]) -> None:
         nonlocal remaining
         remaining -= 1
+        if not future.cancelled():
+            future.exception()  # read here, so that an asker gone by then leaves no "never retrieved"
         if remaining == 0 and not waiter.done():
             waiter.set_result(None)
 

@@ -31,7 +31,7 @@ import httpx
 
 from .._version import __version__
 from ..core.config import Config
-from ..core.errors import ConnectError
+from ..core.errors import ConnectError, forget_traceback
 from ..core.model import Evidence
 from .dns import DnsClient
 from .guard import check_address
@@ -319,25 +319,29 @@ class HttpClient:
                    "Accept-Encoding": "identity", "Connection": "close"}
         extensions = {"sni_hostname": host} if url.scheme == "https" else {}
         self.requests_sent += 1
+        response: httpx.Response | None = None
         try:
             async with asyncio.timeout(self.config.timeout * EXCHANGE_FACTOR):
                 async with self._client(verify).stream(method, target, headers=headers,
                                                        extensions=extensions) as response:
                     body, truncated = await _read_capped(response, max_body)
-        except TimeoutError:
+            return _response(method, str(url), host, address, port, response, body, truncated,
+                             verified=verify and url.scheme == "https", started=started, stamp=stamp)
+        except TimeoutError as exc:
+            forget_traceback(exc)
             return _failure(method, str(url), host, address, port, TIMEOUT,
                             f"exchange not finished within {self.config.timeout * EXCHANGE_FACTOR:g} s",
                             started, stamp)
         except httpx.HTTPError as exc:
             status, error = _classify(exc, self.config.timeout)
+            forget_traceback(exc)
             return _failure(method, str(url), host, address, port, status, error, started, stamp)
-        observed = _response(method, str(url), host, address, port, response, body, truncated,
-                             verified=verify and url.scheme == "https", started=started, stamp=stamp)
-        # httpx binds a streamed response's stream back to the response: a reference cycle that
-        # would keep the closed connection (its TLS object, buffers, h11 state) until the cycle
-        # collector runs. Unbind it; reference counting then frees the exchange here.
-        response.stream = _SPENT
-        return observed
+        finally:
+            # httpx binds a streamed response's stream back to the response: a reference cycle
+            # that would keep the closed connection (its TLS object, buffers, h11 state) until the
+            # cycle collector runs. Unbind it; reference counting then frees the exchange here.
+            if response is not None:
+                response.stream = _SPENT
 
 
 _SPENT = httpx.ByteStream(b"")  # what a read and closed response's stream is replaced with

@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..core.config import Config
-from ..core.errors import ConnectError, ParseError
+from ..core.errors import ConnectError, ParseError, forget_traceback
 from ..core.model import Evidence
 from . import certs
 from .certs import CertificateFacts, CertValidation, TrustStore
@@ -549,22 +549,6 @@ async def close_writer(writer: asyncio.StreamWriter, timeout: float, *, polite: 
     except asyncio.CancelledError:
         writer.transport.abort()
         raise
-
-
-def forget_traceback(exc: BaseException) -> None:
-    """Drop a failed handshake's traceback (and those of the exceptions it was raised from).
-
-    asyncio's start_tls leaves the exception in a reference cycle with its frames (the frame
-    waits on a future that holds the exception, whose traceback holds the frame), and a frame
-    keeps its callers: the event loop's turn, the connection's SSL buffers. Only the cycle
-    collector would free that; a batch makes thousands of such refusals (version and cipher
-    probes), and its memory grew with them."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        current.__traceback__ = None
-        current = current.__cause__ or current.__context__
 
 
 def describe(exc: BaseException) -> str:

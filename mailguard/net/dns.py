@@ -308,11 +308,9 @@ class DnsClient:
         for index, (host, port) in enumerate(self.nameservers):
             where = _where(host, port)
             try:
-                if index == 0:
-                    data = await sent.first
-                else:
+                if index > 0:  # the first resolver was asked in _send_first
                     self.queries_sent += 1
-                    data = await self._muxes[(host, port)].ask(wire, self.timeout)
+                data = await (sent.first if index == 0 else self._muxes[(host, port)].start(wire, self.timeout))
                 header = read_header(data)
                 if header.truncated:  # the whole answer over TCP (RFC 7766)
                     query = self._message(qname or dns.name.from_text(name), qtype, cd)

@@ -81,13 +81,8 @@ class UdpMux:
         self._sock = sock
         return sock
 
-    async def ask(self, query: bytes, timeout: float) -> bytes:
-        """Send ``query`` (wire format; its id is replaced) and return the matching answer's bytes.
-        Raises dns.exception.Timeout, ResolverUnreachable or OSError."""
-        return await self.start(query, timeout)
-
     def start(self, query: bytes, timeout: float) -> asyncio.Future[bytes]:
-        """Send ``query`` now (its id replaced), or as soon as one of the slots is free, without
+        """Send ``query`` (wire format) now, its id replaced, or as soon as one of the slots is free, without
         waiting: the future of the matching answer's bytes, which fails with
         dns.exception.Timeout, ResolverUnreachable or OSError. Cancelling it withdraws the
         question. One retransmission (after a second, or half the timeout) covers a lost datagram."""

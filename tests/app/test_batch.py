@@ -223,7 +223,6 @@ def test_report_files_are_written_off_the_event_loop_each_once(lab, capsys):
     assert sorted(json.loads(line)["domain"] for line in lines) == sorted(names)
 
 
-
 # Runs in a process of its own: the lab's servers, in the test's process, make cycles of their own.
 CYCLE_CHILD = """
 import asyncio, gc, json, sys

@@ -32,8 +32,8 @@ def test_concurrent_queries_to_a_closed_port_all_end_as_errors():
 
 def test_more_questions_than_slots_are_each_sent_once_and_all_answered():
     # A burst past the slots in flight waits for free ones and goes out as answers come back,
-    # with no datagram lost and none sent twice (the resolver delays every answer by 50 ms, so
-    # the burst really is held back).
+    # with no question lost and none sent twice (the resolver delays every answer by 50 ms, so
+    # the questions past the slots wait while the first ones are out).
     from mailguard.lab import LabDns, load_zone_text
     from mailguard.net.udpmux import MAX_IN_FLIGHT
 
@@ -56,7 +56,6 @@ def test_more_questions_than_slots_are_each_sent_once_and_all_answered():
         asked = server.queries
     assert texts == [(str(i),) for i in range(count)]
     assert asked == count
-
 
 
 def test_an_unanswered_question_leaves_no_reference_cycle():

@@ -36,12 +36,13 @@ class TrustAnchors:
 
     def describe(self) -> str:
         tags = [f"DS {r.key_tag}" for r in self.ds] + [
-            f"DNSKEY {_key_tag(r)}" for r in self.dnskeys]
+            f"DNSKEY {key_tag(r)}" for r in self.dnskeys]
         return f"{self.zone} ({', '.join(tags)})"
 
 
-@functools.lru_cache(maxsize=64)  # the anchors' few keys, described in every indeterminate walk
-def _key_tag(rdata: Any) -> int:
+@functools.lru_cache(maxsize=1024)  # a batch meets the same upper zones' keys in every walk
+def key_tag(rdata: Any) -> int:
+    """A DNSKEY's key tag (RFC 4034 Appendix B), worked out once per process."""
     import dns.dnssec
 
     return dns.dnssec.key_id(rdata)

@@ -42,7 +42,7 @@ import dns.rrset
 from ...core.model import Evidence
 from ...net.dns import DnsAnswer
 from . import denial as deny
-from .anchors import TrustAnchors
+from .anchors import TrustAnchors, key_tag
 from .sigs import VALIDATED, SigCheck, check_rrset, find_rrset, find_sigs
 
 MAX_DEPTH = 16  # labels below the anchor; deeper names are not walked (hostile MX names)
@@ -159,10 +159,6 @@ def _path_of(labels: tuple[bytes, ...], anchor_depth: int) -> tuple[dns.name.Nam
 def _name(text: str) -> dns.name.Name:
     return dns.name.from_text(text)
 
-
-@functools.lru_cache(maxsize=1024)
-def _key_id(key: Any) -> int:
-    return dns.dnssec.key_id(key)
 
 
 class ChainValidator:
@@ -434,7 +430,7 @@ def _rdataset(like: dns.rrset.RRset, rdatas: list[object]) -> dns.rdataset.Rdata
 
 
 def _tags(keys: Any) -> str:
-    return ", ".join(str(_key_id(k)) for k in keys) or "none"
+    return ", ".join(str(key_tag(k)) for k in keys) or "none"
 
 
 def _ds_text(ds: dns.rrset.RRset) -> str:
@@ -459,7 +455,7 @@ def _ds_matches(ds: Any, key: Any, owner: dns.name.Name) -> bool:
 @functools.lru_cache(maxsize=1024)
 def _ds_matches_at(ds: Any, key: Any, labels: tuple[bytes, ...]) -> bool:
     owner = dns.name.Name(labels)
-    if ds.key_tag != _key_id(key) or ds.algorithm != key.algorithm:
+    if ds.key_tag != key_tag(key) or ds.algorithm != key.algorithm:
         return False
     try:
         made = dns.dnssec.make_ds(owner, key, ds.digest_type, validating=True)
